@@ -1,0 +1,1 @@
+"""The web side for the hotline team: simulator now; queue, directory and flow editor next."""

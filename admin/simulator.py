@@ -1,0 +1,78 @@
+"""A browser simulator of USSD, SMS and Telegram screens over the same conversation service.
+
+``POST /simulator/api`` with ``{"session": "a1b2...", "channel": "ussd", "lang": "fr",
+"input": "2"}`` (``input`` null starts over) answers ``{"text": "CON ...", "end": false, ...}``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, Field
+
+from bot.channels.base import Renderer
+from bot.channels.console import describe
+from bot.channels.sms import SmsRenderer
+from bot.channels.telegram import TelegramRenderer
+from bot.channels.ussd import UssdRenderer
+from bot.deps import ContentDep, ConversationsDep
+
+router = APIRouter(prefix="/simulator", tags=["simulator"])
+PAGE = Path(__file__).parent / "static" / "simulator.html"
+SESSION = re.compile(r"^[a-zA-Z0-9_-]{8,64}$")
+
+
+class SimulatorInput(BaseModel):
+    """One input typed in the simulator."""
+
+    session: str = Field(pattern=SESSION.pattern)
+    channel: Literal["ussd", "sms", "telegram"] = "ussd"
+    lang: Literal["en", "fr", "ln", "st"] = "en"
+    input: str | None = Field(default=None, max_length=500)
+
+
+class SimulatorScreen(BaseModel):
+    """What the simulated phone shows."""
+
+    text: str
+    end: bool
+    page: int
+    pages: int
+    buttons: list[str]
+
+
+@router.get("", response_class=HTMLResponse)
+async def page() -> HTMLResponse:
+    """The simulator page."""
+    return HTMLResponse(PAGE.read_text(encoding="utf-8"))
+
+
+@router.post("/api")
+async def simulate(
+    body: SimulatorInput, content: ContentDep, conversations: ConversationsDep
+) -> SimulatorScreen:
+    """Start or continue a simulated conversation."""
+    renderers: dict[str, Renderer] = {
+        "ussd": UssdRenderer(content.tr),
+        "sms": SmsRenderer(content.tr),
+        "telegram": TelegramRenderer(content.tr),
+    }
+    renderer = renderers.get(body.channel)
+    if renderer is None:  # pragma: no cover - Literal already refuses it
+        raise HTTPException(422, "unknown channel")
+    key = f"sim:{body.channel}:{body.session}"
+    if body.input is None:
+        screen = await conversations.start(key, renderer, body.lang)
+    else:
+        screen = await conversations.reply(key, body.input, renderer, body.lang)
+    return SimulatorScreen(
+        text=describe(body.channel, screen),
+        end=screen.end,
+        page=screen.page,
+        pages=screen.pages,
+        buttons=[f"{b.key}|{b.label}" for b in screen.buttons],
+    )

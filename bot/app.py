@@ -1,0 +1,73 @@
+"""The web app factory: channels' callbacks, health, and the simulator, on the embedded default."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from bot.content import load_content
+from bot.conversation import Conversations, LoggingSink
+from bot.db import make_engine, ping
+from bot.deps import EngineDep, SettingsDep, StoreDep
+from bot.sessions import make_store
+from bot.settings import Settings, resolve_secrets
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app; broken flows or missing production secrets refuse to start here."""
+    settings = resolve_secrets(settings or Settings())
+    content = load_content(settings.flows_dir, settings.locales_dir)
+    store = make_store(settings.redis_url)
+    engine = make_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        log.info(
+            "hotline up: %d flows, sessions in %s",
+            len(content.registry.names()),
+            "redis" if settings.redis_url else "memory",
+        )
+        try:
+            yield
+        finally:
+            await store.close()
+            engine.dispose()
+
+    app = FastAPI(title="Hotline", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.settings = settings
+    app.state.content = content
+    app.state.store = store
+    app.state.engine = engine
+    app.state.conversations = Conversations(
+        content,
+        store,
+        LoggingSink(),
+        ttl=settings.session_ttl,
+        values={"hotline_number": settings.public_number},
+    )
+
+    @app.get("/healthz")
+    async def healthz(settings: SettingsDep, store: StoreDep, engine: EngineDep) -> JSONResponse:
+        """Is every part this process needs answering? 503 when one is not."""
+        sessions_ok = await store.ping()
+        database_ok = await run_in_threadpool(ping, engine)  # a down database must not block
+        body = {
+            "status": "ok" if sessions_ok and database_ok else "degraded",
+            "flows": content.registry.names(),
+            "sessions": "redis" if settings.redis_url else "memory",
+            "sessions_ok": sessions_ok,
+            "database_ok": database_ok,
+        }
+        return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
+
+    from admin.simulator import router as simulator_router
+
+    app.include_router(simulator_router)
+    return app

@@ -1,0 +1,88 @@
+"""Lay a turn out as numbered lines and split long menus into pages for text-only phones.
+
+Page 1 is the notice (a hint, which replaces the text when both do not fit), the text, as many
+options as fit, ``98 More`` and the navigation
+(``00 Back``, ``0 Exit``). Later pages carry the next options, ``98 More`` when more follow,
+``00 Back`` (to the previous page) and ``0 Exit``. Room for the navigation is kept first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.engine.state import Choice, Turn
+
+Measure = Callable[[str], bool]
+"""Does this page text fit the channel?"""
+
+
+def line(choice: Choice) -> str:
+    """How an option reads on a text screen: ``1 English``."""
+    return f"{choice.key} {choice.label}"
+
+
+def paginate(
+    turn: Turn,
+    fits: Measure,
+    *,
+    more: str,
+    previous: str,
+    more_key: str = "98",
+    previous_key: str = "00",
+    cut: bool = True,
+) -> list[str]:
+    """Split a turn into page texts that each fit; the last resort cuts an over-long page.
+
+    With ``cut=False`` an over-long page is returned whole, so validation can measure it.
+    """
+    nav = [line(c) for c in turn.navigation]
+    exit_lines = [line(c) for c in turn.navigation if c.key != previous_key]
+    more_line = f"{more_key} {more}"
+    previous_line = f"{previous_key} {previous}"
+    head = [turn.text] if not turn.notice else [turn.notice, turn.text]
+    if (
+        turn.notice
+        and turn.options
+        and not fits("\n".join([*head, *map(line, turn.options), *nav]))
+    ):
+        # A person who typed something wrong must see why: the hint stands in for the text
+        # they have just read, so the options stay on one page.
+        head = [turn.notice]
+    options = [line(o) for o in turn.options]
+    whole = "\n".join([*head, *options, *nav])
+    if fits(whole) or not options:
+        return [whole if fits(whole) or not cut else _cut(whole, fits)]
+    pages: list[str] = []
+    remaining = options
+    first = True
+    while remaining:
+        top = head if first else []
+        tail_last = nav if first else [previous_line, *exit_lines]
+        tail_more = [more_line, *tail_last]
+        taken = 0
+        while taken < len(remaining):
+            rest = remaining[taken + 1 :]
+            tail = tail_more if rest else tail_last
+            if not fits("\n".join([*top, *remaining[: taken + 1], *tail])):
+                break
+            taken += 1
+        if taken == 0:  # not even one option fits: put it alone, cut if it must be
+            taken = 1
+        rest = remaining[taken:]
+        page = "\n".join([*top, *remaining[:taken], *(tail_more if rest else tail_last)])
+        pages.append(page if fits(page) or not cut else _cut(page, fits))
+        remaining = rest
+        first = False
+    return pages
+
+
+def _cut(text: str, fits: Measure) -> str:
+    """Shorten a text until it fits, ending with '...' (validation keeps this from happening)."""
+    low, high = 0, len(text)
+    while low < high:
+        mid = (low + high + 1) // 2
+        if fits(text[:mid].rstrip() + "..."):
+            low = mid
+        else:
+            high = mid - 1
+    return text[:low].rstrip() + "..."

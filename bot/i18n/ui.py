@@ -1,0 +1,21 @@
+"""Words the engine and channels show around a flow's own text; all go through the catalogs."""
+
+from __future__ import annotations
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction into the catalogs without translating it here."""
+    return message
+
+
+YES = N_("Yes")
+NO = N_("No")
+SKIP = N_("Skip")
+EXIT = N_("Exit")
+BACK = N_("Back")
+MORE = N_("More")
+HINT_CHOICE = N_("Please reply with one of the numbers shown.")
+HINT_TEXT = N_("Please type a short answer, or 0 to exit.")
+CUT = N_("Your text was cut to {max_length} characters.")
+GOODBYE = N_("Thank you. Stay safe. You can come back at any time.")
+RESTARTED = N_("Your last session had ended, so we started again.")

@@ -1,0 +1,92 @@
+"""Loading flow files: broken YAML or wrong types are refused with file, line, state and reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.engine.loader import FlowLoadError, flow_files, load_file, load_text
+from bot.engine.model import QuestionState
+from tests.engine.conftest import CHECK
+
+
+def refused(text: str) -> list[str]:
+    with pytest.raises(FlowLoadError) as caught:
+        load_text(text, "flows/x.yaml")
+    return [str(i) for i in caught.value.issues]
+
+
+def test_yaml_syntax_error_names_file_and_line() -> None:
+    broken = CHECK.replace("    text: Come back when it is safe.", "    text: [Come back")
+    (problem,) = refused(broken)
+    assert problem.startswith("flows/x.yaml:")
+    assert "not valid YAML" in problem
+    line = int(problem.split(":")[1])
+    assert 9 <= line <= 13
+
+
+def test_wrong_type_names_state_field_and_line() -> None:
+    broken = CHECK.replace("max_length: 20", "max_length: lots")
+    assert refused(broken) == [
+        "flows/x.yaml:38 state 'describe': max_length: Input should be a valid integer, unable to "
+        "parse string as an integer"
+    ]
+
+
+def test_unknown_state_type() -> None:
+    (problem,) = refused(
+        CHECK.replace("type: end\n    text: Come back", "type: stop\n    text: Come back")
+    )
+    assert problem.startswith("flows/x.yaml:10 state 'unsafe': ")
+    assert "'menu', 'question', 'text', 'end'" in problem
+
+
+def test_unknown_field_is_refused_not_ignored() -> None:
+    (problem,) = refused(CHECK.replace("max_length: 20", "max_lenght: 20"))
+    assert problem == "flows/x.yaml:38 state 'describe': max_lenght: Extra inputs are not permitted"
+
+
+def test_state_defined_twice_is_refused_with_line() -> None:
+    twice = CHECK + "  unsafe:\n    type: end\n    text: Again.\n"
+    assert refused(twice) == ["flows/x.yaml:46: 'unsafe' is defined twice"]
+
+
+def test_missing_start_state() -> None:
+    (problem,) = refused(CHECK.replace("start: safe", "start: begin"))
+    assert problem.startswith("flows/x.yaml") and "start state 'begin' is not defined" in problem
+
+
+def test_not_a_mapping() -> None:
+    assert refused("- just\n- a list\n") == [
+        "flows/x.yaml: a flow file must be a mapping with flow, start, states"
+    ]
+    assert refused("") == ["flows/x.yaml: a flow file must be a mapping with flow, start, states"]
+
+
+def test_yes_and_no_stay_words() -> None:
+    loaded = load_text(CHECK, "flows/x.yaml")
+    safe = loaded.definition.states["safe"]
+    assert isinstance(safe, QuestionState)
+    assert safe.next == {"yes": "danger", "no": "unsafe", "skip": "unsafe"}
+
+
+def test_version_is_content_hash(tmp_path: Path) -> None:
+    one = load_text(CHECK, "a.yaml")
+    assert one.version == load_text(CHECK, "b.yaml").version
+    assert (
+        one.version != load_text(CHECK.replace("Come back", "Please come back"), "a.yaml").version
+    )
+    assert len(one.version) == 12
+
+
+def test_files_and_folders(tmp_path: Path) -> None:
+    (tmp_path / "b.yaml").write_text(CHECK, encoding="utf-8")
+    (tmp_path / "a.yml").write_text(CHECK, encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("not a flow", encoding="utf-8")
+    assert [p.name for p in flow_files([tmp_path])] == ["a.yml", "b.yaml"]
+    unreadable = tmp_path / "bad.yaml"
+    unreadable.write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(FlowLoadError) as caught:
+        load_file(unreadable)
+    assert "cannot read file" in str(caught.value)

@@ -1,0 +1,81 @@
+"""Golden transcripts: the exact screens a person sees, per flow x language x channel.
+
+A transcript is the simulator's output for a scripted path. When a flow or a translation
+changes on purpose, regenerate and review the diff like any other change:
+
+    HOTLINE_UPDATE_GOLDEN=1 .venv/bin/pytest tests/flows/test_transcripts.py
+    git diff tests/flows/transcripts/
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+
+from bot.channels.base import Renderer
+from bot.channels.console import simulate
+from bot.channels.sms import SmsRenderer
+from bot.channels.telegram import TelegramRenderer
+from bot.channels.ussd import UssdRenderer
+from bot.content import Content, load_content
+from bot.conversation import Conversations, LoggingSink
+from bot.sessions import MemorySessionStore
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent / "transcripts"
+LANG_KEYS = {"en": "1", "fr": "2", "ln": "3", "st": "4"}
+DEMO_NUMBER = "0800 000 000"
+
+# (flow, name, inputs after choosing the language): a typical path with a mistake and a step back
+PATHS = {
+    ("main", "help"): ["7", "00", "{lang}", "4"],
+    ("main", "report"): ["1"],
+}
+
+
+@pytest.fixture(scope="module")
+def content() -> Content:
+    return load_content(ROOT / "flows", ROOT / "locales")
+
+
+def renderer(channel: str, content: Content) -> Renderer:
+    if channel == "ussd":
+        return UssdRenderer(content.tr)
+    if channel == "sms":
+        return SmsRenderer(content.tr)
+    return TelegramRenderer(content.tr)
+
+
+async def transcript(content: Content, flow: str, lang: str, channel: str, path: list[str]) -> str:
+    conversations = Conversations(
+        content, MemorySessionStore(), LoggingSink(), values={"hotline_number": DEMO_NUMBER}
+    )
+    inputs = [LANG_KEYS[lang], *(i.replace("{lang}", LANG_KEYS[lang]) for i in path)]
+    out = io.StringIO()
+    await simulate(
+        conversations,
+        renderer(channel, content),
+        lang="en",
+        flow=flow,
+        inputs=inputs,
+        stdin=io.StringIO(),
+        out=out,
+    )
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("channel", ["ussd", "sms", "telegram"])
+@pytest.mark.parametrize("lang", list(LANG_KEYS))
+@pytest.mark.parametrize(("flow", "name"), list(PATHS))
+async def test_transcript(content: Content, flow: str, name: str, lang: str, channel: str) -> None:
+    got = await transcript(content, flow, lang, channel, PATHS[(flow, name)])
+    golden = HERE / f"{flow}-{name}-{lang}-{channel}.txt"
+    if os.environ.get("HOTLINE_UPDATE_GOLDEN"):
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(got, encoding="utf-8")
+    assert golden.exists(), f"no transcript {golden.name}; run with HOTLINE_UPDATE_GOLDEN=1"
+    assert got == golden.read_text(encoding="utf-8")
+    assert "(conversation ended)" in got
