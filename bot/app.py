@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from bot.content import load_content
 from bot.conversation import Conversations, LoggingSink
 from bot.db import make_engine, ping
-from bot.deps import EngineDep, SettingsDep, StoreDep
+from bot.deps import ContentDep, EngineDep, SettingsDep, StoreDep
 from bot.sessions import make_store
 from bot.settings import Settings, resolve_secrets
 
@@ -54,7 +54,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
 
     @app.get("/healthz")
-    async def healthz(settings: SettingsDep, store: StoreDep, engine: EngineDep) -> JSONResponse:
+    async def healthz(
+        settings: SettingsDep, content: ContentDep, store: StoreDep, engine: EngineDep
+    ) -> JSONResponse:
         """Is every part this process needs answering? 503 when one is not."""
         sessions_ok = await store.ping()
         database_ok = await run_in_threadpool(ping, engine)  # a down database must not block

@@ -27,6 +27,8 @@ def _settings() -> Settings:
 def main(log_level: str | None) -> None:
     """Hotline: reporting and referral hotline against human trafficking."""
     level = (log_level or _settings().log_level).upper()
+    if level not in logging.getLevelNamesMapping():
+        raise click.BadParameter(f"unknown log level {level!r}; use DEBUG, INFO, WARNING or ERROR")
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("transitions").setLevel(logging.WARNING)  # one line per callback otherwise
 

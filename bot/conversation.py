@@ -88,8 +88,9 @@ class Conversations:
             return await self._commit(key, renderer, step)
 
     async def end(self, key: str) -> None:
-        """Forget a session (the provider says it ended, or the person left)."""
-        await self.store.delete(key)
+        """Forget a session (the provider says it ended, or the person left), after any reply."""
+        async with self.store.lock(key):
+            await self.store.delete(key)
 
     async def _turn_page(
         self, key: str, saved: SessionState, choice: str, renderer: Renderer

@@ -101,12 +101,18 @@ def resolve_secrets(settings: Settings) -> Settings:
     path = settings.secrets_file
     stored: dict[str, str] = {}
     if path.exists():
-        stored = json.loads(path.read_text(encoding="utf-8"))
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ConfigError(
+                f"cannot read development secrets in {path} ({exc}); fix or delete the file"
+            ) from None
     created = [name for name in missing if name not in stored]
     for name in created:
         stored[name] = _new_secret(name)
     if created:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)  # also when the file existed with looser permissions
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(stored, handle, indent=2)
         log.warning(

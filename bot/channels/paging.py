@@ -1,9 +1,10 @@
 """Lay a turn out as numbered lines and split long menus into pages for text-only phones.
 
-Page 1 is the notice (a hint, which replaces the text when both do not fit), the text, as many
-options as fit, ``98 More`` and the navigation
-(``00 Back``, ``0 Exit``). Later pages carry the next options, ``98 More`` when more follow,
-``00 Back`` (to the previous page) and ``0 Exit``. Room for the navigation is kept first.
+Page 1 is the notice (a hint: it replaces the text when both do not fit but the options then
+fit one page, else it is dropped), the text, as many options as fit, ``98 More`` and the
+navigation (``00 Back``, ``0 Exit``). Later pages carry the next options, ``98 More`` when
+more follow, ``00 Back`` (to the previous page) and ``0 Exit``. Room for the navigation is
+kept first.
 """
 
 from __future__ import annotations
@@ -40,15 +41,16 @@ def paginate(
     more_line = f"{more_key} {more}"
     previous_line = f"{previous_key} {previous}"
     head = [turn.text] if not turn.notice else [turn.notice, turn.text]
-    if (
-        turn.notice
-        and turn.options
-        and not fits("\n".join([*head, *map(line, turn.options), *nav]))
-    ):
-        # A person who typed something wrong must see why: the hint stands in for the text
-        # they have just read, so the options stay on one page.
-        head = [turn.notice]
     options = [line(o) for o in turn.options]
+    if turn.notice and not fits("\n".join([*head, *options, *nav])):
+        if options and fits("\n".join([turn.notice, *options, *nav])):
+            # A person who typed something wrong must see why: the hint stands in for the
+            # text they have just read, so the options stay on one page.
+            head = [turn.notice]
+        else:
+            # Otherwise the screen matters more than the hint: a menu that needs pages keeps
+            # the layout its page turns (shown without the hint) use, so no option is skipped.
+            head = [turn.text]
     whole = "\n".join([*head, *options, *nav])
     if fits(whole) or not options:
         return [whole if fits(whole) or not cut else _cut(whole, fits)]

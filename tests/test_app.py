@@ -1,0 +1,222 @@
+"""The web app: health as an operator's monitor sees it, and refusal to start when broken."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+
+from bot.app import create_app
+from bot.db import make_engine, ping
+from bot.deps import get_engine, get_settings, get_store
+from bot.engine.loader import FlowLoadError
+from bot.sessions import MemorySessionStore, SessionStore
+from bot.settings import ROOT, ConfigError, Settings
+from tests.conftest import POSTGRES_URL, REDIS_URL, service_missing
+
+UNREACHABLE_DB = "postgresql+psycopg://postgres@127.0.0.1:1/nothing?connect_timeout=1"
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No HOTLINE_* setting leaks in from the shell; the working directory is tmp_path."""
+    for name in Settings.model_fields:
+        monkeypatch.delenv(f"HOTLINE_{name.upper()}", raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    """Embedded-default settings whose files all live in tmp_path."""
+    values: dict[str, Any] = {
+        "database_url": f"sqlite:///{tmp_path / 'hotline.db'}",
+        "secrets_file": tmp_path / "secrets.json",
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+def postgres_url() -> str:
+    """The test PostgreSQL, or fail (CI) / skip when it is not running."""
+    probe = make_engine(POSTGRES_URL)
+    try:
+        if not ping(probe):
+            service_missing("PostgreSQL", POSTGRES_URL)
+    finally:
+        probe.dispose()
+    return POSTGRES_URL
+
+
+def redis_url() -> str:
+    """The test Redis, or fail (CI) / skip when it is not running."""
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2.0)
+    try:
+        client.ping()
+    except (redis.RedisError, OSError) as exc:
+        service_missing("Redis", f"{REDIS_URL}: {exc}")
+    finally:
+        client.close()
+    return REDIS_URL
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> FastAPI:
+    """The app on the embedded default."""
+    return create_app(make_settings(tmp_path))
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    """The app started and stopped like uvicorn would."""
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+class DownStore(MemorySessionStore):
+    """A session store whose backend does not answer, as when Redis is unreachable."""
+
+    async def ping(self) -> bool:
+        """Never healthy."""
+        return False
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_healthz_ok_on_each_database(tmp_path: Path, database: str) -> None:
+    """A monitor sees 200 with the flows loaded, in-process sessions and a reachable database."""
+    url = postgres_url() if database == "postgresql" else f"sqlite:///{tmp_path / 'hotline.db'}"
+    with TestClient(create_app(make_settings(tmp_path, database_url=url))) as test_client:
+        response = test_client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "ok",
+        "flows": ["main"],
+        "sessions": "memory",
+        "sessions_ok": True,
+        "database_ok": True,
+    }
+
+
+def test_healthz_with_redis_sessions(tmp_path: Path) -> None:
+    """HOTLINE_REDIS_URL switches sessions to Redis, and health says so."""
+    settings = make_settings(tmp_path, redis_url=redis_url())
+    with TestClient(create_app(settings)) as test_client:
+        response = test_client.get("/healthz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["sessions"] == "redis"
+    assert body["sessions_ok"] is True
+    assert body["status"] == "ok"
+
+
+def test_healthz_reads_redis_url_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Operators configure Redis with HOTLINE_REDIS_URL alone."""
+    monkeypatch.setenv("HOTLINE_REDIS_URL", redis_url())
+    monkeypatch.setenv("HOTLINE_DATABASE_URL", f"sqlite:///{tmp_path / 'env.db'}")
+    with TestClient(create_app()) as test_client:
+        assert test_client.get("/healthz").json()["sessions"] == "redis"
+
+
+def test_healthz_degraded_when_redis_is_down(tmp_path: Path) -> None:
+    """A configured but unreachable Redis gives 503 so the load balancer stops sending traffic."""
+    settings = make_settings(tmp_path, redis_url="redis://127.0.0.1:1/0")
+    with TestClient(create_app(settings)) as test_client:
+        response = test_client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["sessions_ok"] is False
+    assert response.json()["status"] == "degraded"
+
+
+def test_healthz_degraded_when_the_session_store_fails(app: FastAPI, client: TestClient) -> None:
+    """The store is a dependency: swapping it for a failing one turns health to 503."""
+    down: SessionStore = DownStore()
+    app.dependency_overrides[get_store] = lambda: down
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "degraded"
+    assert body["sessions_ok"] is False
+    assert body["database_ok"] is True
+
+
+def test_healthz_degraded_when_the_database_is_down(app: FastAPI, client: TestClient) -> None:
+    """An unreachable database gives 503 with database_ok false, sessions still fine."""
+    down = make_engine(UNREACHABLE_DB)
+
+    def unreachable() -> Engine:
+        return down
+
+    app.dependency_overrides[get_engine] = unreachable
+    try:
+        response = client.get("/healthz")
+    finally:
+        down.dispose()
+    assert response.status_code == 503
+    assert response.json()["database_ok"] is False
+    assert response.json()["sessions_ok"] is True
+
+
+def test_overrides_are_undone_by_clearing_them(app: FastAPI, client: TestClient) -> None:
+    """Dependencies come back to the real ones once overrides are cleared."""
+    down: SessionStore = DownStore()
+    app.dependency_overrides[get_store] = lambda: down
+    assert client.get("/healthz").status_code == 503
+    app.dependency_overrides.clear()
+    assert client.get("/healthz").status_code == 200
+
+
+def test_settings_dependency_is_swappable(app: FastAPI, client: TestClient, tmp_path: Path) -> None:
+    """Handlers read settings through the dependency, not a global."""
+    other = make_settings(tmp_path, redis_url="redis://127.0.0.1:1/0")
+    app.dependency_overrides[get_settings] = lambda: other
+    assert client.get("/healthz").json()["sessions"] == "redis"
+
+
+def test_no_api_docs_are_published(client: TestClient) -> None:
+    """The hotline does not advertise its endpoints."""
+    assert client.get("/docs").status_code == 404
+    assert client.get("/redoc").status_code == 404
+
+
+def test_development_start_keeps_generated_secrets_out_of_the_repo(tmp_path: Path) -> None:
+    """With no secrets set, the app generates them in the working directory, not the code tree."""
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'hotline.db'}")
+    app = create_app(settings)
+    assert (tmp_path / ".hotline-secrets.json").is_file()
+    assert app.state.settings.pseudonym_key is not None
+
+
+def _broken_flows(tmp_path: Path) -> Path:
+    flows = tmp_path / "flows"
+    shutil.copytree(ROOT / "flows", flows)
+    main = flows / "main.yaml"
+    main.write_text(
+        main.read_text(encoding="utf-8").replace("next: help}", "next: nowhere}"), encoding="utf-8"
+    )
+    return flows
+
+
+def test_broken_flow_refuses_to_build_the_app(tmp_path: Path) -> None:
+    """A flow that leads nowhere stops start-up with the file, the state and the reason."""
+    flows = _broken_flows(tmp_path)
+    with pytest.raises(FlowLoadError) as caught:
+        create_app(make_settings(tmp_path, flows_dir=flows))
+    message = str(caught.value)
+    assert "main.yaml" in message
+    assert "state 'menu'" in message
+    assert "unknown state 'nowhere'" in message
+
+
+def test_production_without_secrets_refuses_to_build_the_app(tmp_path: Path) -> None:
+    """Production never starts on generated secrets."""
+    with pytest.raises(ConfigError) as caught:
+        create_app(make_settings(tmp_path, env="production"))
+    assert "HOTLINE_PSEUDONYM_KEY" in str(caught.value)
+    assert not (tmp_path / "secrets.json").exists()

@@ -1,0 +1,476 @@
+"""One path for every message: lock, run the engine, commit events, save, then show the screen."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from bot.channels.base import Screen
+from bot.channels.sms import SmsRenderer
+from bot.channels.telegram import TelegramRenderer
+from bot.channels.ussd import UssdRenderer, response
+from bot.content import Content
+from bot.conversation import Conversations, LoggingSink
+from bot.engine.state import Event
+from bot.sessions import MemorySessionStore
+from tests.engine.conftest import CHECK, MAIN, build
+
+KEY = "ussd:ATUid_1"
+NUMBER = "+266 800 12345"
+REFERENCE = "K7QM-42"
+
+SERVICES = [
+    "Shelter and a safe place to sleep tonight",
+    "Medical care for injuries or illness",
+    "Psychosocial support and counselling",
+    "Legal advice about your rights and papers",
+    "Police protection and filing a complaint",
+    "Family tracing and contact with relatives",
+    "Return home and help to start again",
+    "Help for a child who works or is exploited",
+    "Help with a forced or arranged marriage",
+    "Work that was different from the promise",
+    "Someone keeps your passport or ID card",
+    "A debt you cannot repay to your employer",
+    "Someone threatens you or your family",
+    "You cannot leave the place where you work",
+    "Something else not listed on this menu",
+]
+
+LONG = (
+    """
+flow: long
+start: intro
+states:
+  intro:
+    type: menu
+    text: Services directory
+    options:
+      - {label: Browse services, next: pick}
+  pick:
+    type: menu
+    text: Which service do you need?
+    record: service
+    options:
+"""
+    + "".join(f"      - {{label: {label}, next: chosen}}\n" for label in SERVICES)
+    + """
+  chosen:
+    type: end
+    text: Thank you. Your reference is {reference}.
+    on_enter: [{emit: case_submitted}]
+"""
+)
+
+
+@dataclass
+class Call:
+    events: list[Event]
+    channel: str
+    contact: str
+    stored: dict[str, Any] | None
+    """What the session store held for the contact when the sink was called."""
+
+
+@dataclass
+class RecordingSink:
+    """The cases service stand-in: records each call and what was saved at that moment."""
+
+    store: MemorySessionStore
+    values: dict[str, str] = field(default_factory=lambda: {"reference": REFERENCE})
+    failures: int = 0
+    calls: list[Call] = field(default_factory=list)
+
+    async def handle(
+        self, events: Sequence[Event], *, channel: str, contact: str
+    ) -> dict[str, str]:
+        self.calls.append(Call(list(events), channel, contact, await self.store.get(contact)))
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("database unavailable")
+        return dict(self.values)
+
+
+class SlowStore(MemorySessionStore):
+    """A store whose reads and writes take time, so concurrent requests really interleave."""
+
+    async def get(self, key: str) -> dict[str, Any] | None:
+        await asyncio.sleep(0.01)
+        return await super().get(key)
+
+    async def set(self, key: str, value: dict[str, Any], ttl: int) -> None:
+        await asyncio.sleep(0.01)
+        await super().set(key, value, ttl)
+
+
+@pytest.fixture(scope="module")
+def content() -> Content:
+    registry, catalogs = build(MAIN, CHECK, LONG)
+    return Content(registry, catalogs)
+
+
+@pytest.fixture
+def store() -> MemorySessionStore:
+    return MemorySessionStore()
+
+
+@pytest.fixture
+def sink(store: MemorySessionStore) -> RecordingSink:
+    return RecordingSink(store)
+
+
+@pytest.fixture
+def conversations(
+    content: Content, store: MemorySessionStore, sink: RecordingSink
+) -> Conversations:
+    return Conversations(content, store, sink, values={"hotline_number": NUMBER})
+
+
+@pytest.fixture
+def ussd(content: Content) -> UssdRenderer:
+    return UssdRenderer(content.tr)
+
+
+def lines(screen: Screen) -> list[str]:
+    return screen.text.split("\n")
+
+
+async def stored_state(store: MemorySessionStore, key: str = KEY) -> str | None:
+    data = await store.get(key)
+    return None if data is None else str(data["state"])
+
+
+async def test_start_shows_the_first_screen_and_saves_it(
+    conversations: Conversations, ussd: UssdRenderer, store: MemorySessionStore
+) -> None:
+    screen = await conversations.start(KEY, ussd, "en")
+    assert response(screen) == "CON Choose your language:\n1 English\n2 Francais\n0 Exit"
+    assert await stored_state(store) == "language"
+
+
+async def test_a_walk_in_french_then_get_help_fills_the_hotline_number(
+    conversations: Conversations, ussd: UssdRenderer, store: MemorySessionStore
+) -> None:
+    await conversations.start(KEY, ussd, "en")
+    menu = await conversations.reply(KEY, "2", ussd, "en")
+    assert lines(menu) == [
+        "FR Main menu",
+        "1 FR Check my situation",
+        "2 FR Get help",
+        "00 FR Back",
+        "0 FR Exit",
+    ]
+    assert not menu.end
+    done = await conversations.reply(KEY, "2", ussd, "en")
+    assert response(done) == f"END FR Call {NUMBER}."
+    assert await store.get(KEY) is None, "an ended conversation is not kept"
+
+
+async def test_back_returns_to_the_previous_screen(
+    conversations: Conversations, ussd: UssdRenderer, store: MemorySessionStore
+) -> None:
+    await conversations.start(KEY, ussd, "en")
+    await conversations.reply(KEY, "1", ussd, "en")
+    back = await conversations.reply(KEY, "00", ussd, "en")
+    assert lines(back)[0] == "Choose your language:"
+    assert await stored_state(store) == "language"
+
+
+async def test_exit_says_goodbye_and_forgets_the_session(
+    conversations: Conversations, ussd: UssdRenderer, store: MemorySessionStore
+) -> None:
+    await conversations.start(KEY, ussd, "en")
+    await conversations.reply(KEY, "2", ussd, "en")
+    bye = await conversations.reply(KEY, "0", ussd, "en")
+    assert response(bye) == "END FR Thank you. Stay safe. You can come back at any time."
+    assert await store.get(KEY) is None
+
+
+async def test_end_forgets_the_session(
+    conversations: Conversations, ussd: UssdRenderer, store: MemorySessionStore
+) -> None:
+    await conversations.start(KEY, ussd, "en")
+    await conversations.end(KEY)
+    assert await store.get(KEY) is None
+
+
+async def test_start_replaces_an_earlier_conversation(
+    conversations: Conversations, ussd: UssdRenderer, store: MemorySessionStore
+) -> None:
+    await conversations.start(KEY, ussd, "en")
+    await conversations.reply(KEY, "1", ussd, "en")
+    assert await stored_state(store) == "menu"
+    screen = await conversations.start(KEY, ussd, "en")
+    assert lines(screen)[0] == "Choose your language:"
+    assert await stored_state(store) == "language"
+
+
+async def walk_check_to_describe(conversations: Conversations, ussd: UssdRenderer) -> Screen:
+    screen = await conversations.start(KEY, ussd, "en", flow="check")
+    assert lines(screen)[0] == "Is it safe to answer now?"
+    for answer in ["1", "1", "1", "1", "1"]:
+        screen = await conversations.reply(KEY, answer, ussd, "en")
+    assert lines(screen)[0] == "Say in a few words what happens."
+    return screen
+
+
+async def test_events_are_committed_before_saving_and_their_values_are_shown(
+    conversations: Conversations,
+    ussd: UssdRenderer,
+    store: MemorySessionStore,
+    sink: RecordingSink,
+) -> None:
+    await walk_check_to_describe(conversations, ussd)
+    assert sink.calls == [], "no events until the screening is complete"
+    before = await store.get(KEY)
+    done = await conversations.reply(KEY, "they took our passports", ussd, "en")
+    assert response(done).startswith("END ")
+    assert lines(done)[-1] == f"Thank you. Your reference is {REFERENCE}."
+    assert lines(done)[0] == "Your text was cut to 20 characters."
+    (call,) = sink.calls
+    assert [e.name for e in call.events] == ["screening_completed"]
+    assert call.events[0].payload["answers"]["describe"] == "they took our passpo"
+    assert call.events[0].payload["priority"] == "P1"
+    assert call.channel == "ussd" and call.contact == KEY
+    assert call.stored == before, "the sink ran while the earlier state was still saved"
+    assert await store.get(KEY) is None
+
+
+async def test_a_failing_sink_propagates_and_leaves_the_session_for_a_retry(
+    conversations: Conversations,
+    ussd: UssdRenderer,
+    store: MemorySessionStore,
+    sink: RecordingSink,
+) -> None:
+    await walk_check_to_describe(conversations, ussd)
+    before = await store.get(KEY)
+    sink.failures = 1
+    with pytest.raises(ConnectionError):
+        await conversations.reply(KEY, "we cannot leave", ussd, "en")
+    assert await store.get(KEY) == before, "nothing acknowledged, nothing moved on"
+    retried = await conversations.reply(KEY, "we cannot leave", ussd, "en")
+    assert response(retried) == f"END Thank you. Your reference is {REFERENCE}."
+    assert len(sink.calls) == 2
+    assert sink.calls[0].events == sink.calls[1].events
+    assert await store.get(KEY) is None
+
+
+async def test_a_failing_sink_releases_the_session_lock(
+    conversations: Conversations,
+    ussd: UssdRenderer,
+    store: MemorySessionStore,
+    sink: RecordingSink,
+) -> None:
+    await walk_check_to_describe(conversations, ussd)
+    sink.failures = 1
+    with pytest.raises(ConnectionError):
+        await conversations.reply(KEY, "help", ussd, "en")
+    async with asyncio.timeout(1):
+        async with store.lock(KEY, wait=0):
+            pass
+
+
+async def test_the_sink_hears_the_channel_name(
+    content: Content, store: MemorySessionStore, sink: RecordingSink
+) -> None:
+    conversations = Conversations(content, store, sink)
+    telegram = TelegramRenderer(content.tr)
+    await conversations.start(KEY, telegram, "en", flow="check")
+    for answer in ["1", "2", "2", "2"]:
+        await conversations.reply(KEY, answer, telegram, "en")
+    done = await conversations.reply(KEY, "", telegram, "en")
+    assert done.end and done.text == f"Thank you. Your reference is {REFERENCE}."
+    assert [c.channel for c in sink.calls] == ["telegram"]
+
+
+async def test_logging_sink_returns_no_values(content: Content, store: MemorySessionStore) -> None:
+    conversations = Conversations(content, store, LoggingSink())
+    ussd = UssdRenderer(content.tr)
+    await conversations.start(KEY, ussd, "en", flow="check")
+    for answer in ["1", "2", "2", "2"]:
+        await conversations.reply(KEY, answer, ussd, "en")
+    done = await conversations.reply(KEY, "", ussd, "en")
+    assert done.text == "Thank you. Your reference is {reference}."
+
+
+async def open_long_menu(conversations: Conversations, ussd: UssdRenderer) -> Screen:
+    await conversations.start(KEY, ussd, "en", flow="long")
+    first = await conversations.reply(KEY, "1", ussd, "en")
+    assert first.pages > 1 and first.page == 0
+    assert lines(first)[0] == "Which service do you need?"
+    return first
+
+
+def options_on(screen: Screen) -> list[str]:
+    return [
+        row.split(" ", 1)[0]
+        for row in lines(screen)
+        if row.split(" ", 1)[0].isdigit() and row.split(" ", 1)[0] not in ("98", "00", "0")
+    ]
+
+
+async def test_98_and_00_turn_the_pages_of_a_long_menu(
+    conversations: Conversations, ussd: UssdRenderer, store: MemorySessionStore
+) -> None:
+    first = await open_long_menu(conversations, ussd)
+    seen = [options_on(first)]
+    screen = first
+    while screen.page + 1 < screen.pages:
+        assert lines(screen)[-3] == "98 More"
+        screen = await conversations.reply(KEY, "98", ussd, "en")
+        seen.append(options_on(screen))
+        stored = await store.get(KEY)
+        assert stored is not None and stored["page"] == screen.page
+        assert stored["state"] == "pick"
+    assert [o for page in seen for o in page] == [str(i) for i in range(1, 16)]
+    assert "98 More" not in lines(screen)
+    assert screen.page == first.pages - 1
+    back = await conversations.reply(KEY, "00", ussd, "en")
+    assert back.page == screen.page - 1
+    assert options_on(back) == seen[-2]
+
+
+async def test_00_on_the_first_page_goes_back_a_screen(
+    conversations: Conversations, ussd: UssdRenderer, store: MemorySessionStore
+) -> None:
+    await open_long_menu(conversations, ussd)
+    await conversations.reply(KEY, "98", ussd, "en")
+    first = await conversations.reply(KEY, "00", ussd, "en")
+    assert first.page == 0 and lines(first)[0] == "Which service do you need?"
+    intro = await conversations.reply(KEY, "00", ussd, "en")
+    assert lines(intro)[0] == "Services directory"
+    assert await stored_state(store) == "intro"
+
+
+async def test_an_option_from_any_page_is_accepted(
+    conversations: Conversations,
+    ussd: UssdRenderer,
+    sink: RecordingSink,
+) -> None:
+    await open_long_menu(conversations, ussd)
+    await conversations.reply(KEY, "98", ussd, "en")
+    done = await conversations.reply(KEY, "14", ussd, "en")
+    assert response(done) == f"END Thank you. Your reference is {REFERENCE}."
+    (call,) = sink.calls
+    assert call.events[0].payload["answers"] == {"service": "14"}
+
+
+async def test_98_on_the_last_page_stays_there(
+    conversations: Conversations, ussd: UssdRenderer, store: MemorySessionStore
+) -> None:
+    screen = await open_long_menu(conversations, ussd)
+    while screen.page + 1 < screen.pages:
+        screen = await conversations.reply(KEY, "98", ussd, "en")
+    again = await conversations.reply(KEY, "98", ussd, "en")
+    assert again.page == screen.page and options_on(again) == options_on(screen)
+    assert await stored_state(store) == "pick"
+
+
+async def test_a_wrong_key_on_a_long_menu_keeps_every_option_reachable(
+    conversations: Conversations, ussd: UssdRenderer
+) -> None:
+    first = await open_long_menu(conversations, ussd)
+    hinted = await conversations.reply(KEY, "77", ussd, "en")
+    assert hinted.page == 0
+    seen = options_on(hinted)
+    screen = hinted
+    while screen.page + 1 < screen.pages:
+        screen = await conversations.reply(KEY, "98", ussd, "en")
+        seen += options_on(screen)
+    assert seen == [str(i) for i in range(1, 16)], "no option skipped or shown twice"
+    assert screen.pages == first.pages
+
+
+async def test_98_on_a_single_page_menu_is_an_invalid_answer_with_the_hint(
+    conversations: Conversations, ussd: UssdRenderer, store: MemorySessionStore
+) -> None:
+    await conversations.start(KEY, ussd, "en")
+    await conversations.reply(KEY, "1", ussd, "en")
+    screen = await conversations.reply(KEY, "98", ussd, "en")
+    assert lines(screen)[:2] == ["Please reply with one of the numbers shown.", "Main menu"]
+    assert screen.pages == 1
+    assert await stored_state(store) == "menu"
+
+
+async def test_98_on_telegram_is_an_ordinary_answer(
+    content: Content, store: MemorySessionStore, sink: RecordingSink
+) -> None:
+    conversations = Conversations(content, store, sink)
+    telegram = TelegramRenderer(content.tr)
+    await conversations.start(KEY, telegram, "en", flow="long")
+    await conversations.reply(KEY, "1", telegram, "en")
+    screen = await conversations.reply(KEY, "98", telegram, "en")
+    assert screen.text.startswith("Please reply with one of the numbers shown.")
+    assert len(screen.buttons) == 17
+
+
+async def test_sms_pages_a_long_menu_too(
+    conversations: Conversations, content: Content, store: MemorySessionStore
+) -> None:
+    sms = SmsRenderer(content.tr)
+    await conversations.start(KEY, sms, "en", flow="long")
+    first = await conversations.reply(KEY, "1", sms, "en")
+    assert first.pages > 1
+    second = await conversations.reply(KEY, "98", sms, "en")
+    assert second.page == 1 and options_on(second)[0] == str(len(options_on(first)) + 1)
+
+
+async def test_a_reply_without_a_session_starts_again_politely(
+    conversations: Conversations, ussd: UssdRenderer, store: MemorySessionStore
+) -> None:
+    screen = await conversations.reply(KEY, "2", ussd, "fr")
+    assert lines(screen)[:2] == [
+        "FR Your last session had ended, so we started again.",
+        "FR Choose your language:",
+    ]
+    assert not screen.end
+    assert await stored_state(store) == "language"
+    menu = await conversations.reply(KEY, "2", ussd, "fr")
+    assert lines(menu)[0] == "FR Main menu"
+
+
+async def test_an_expired_session_starts_again_politely(
+    content: Content, ussd: UssdRenderer
+) -> None:
+    now = [1000.0]
+    store = MemorySessionStore(clock=lambda: now[0])
+    conversations = Conversations(content, store, RecordingSink(store), ttl=300)
+    await conversations.start(KEY, ussd, "en")
+    await conversations.reply(KEY, "1", ussd, "en")
+    now[0] += 301
+    screen = await conversations.reply(KEY, "2", ussd, "en")
+    assert lines(screen)[0] == "Your last session had ended, so we started again."
+
+
+async def test_concurrent_replies_on_one_session_apply_one_after_the_other(
+    content: Content, ussd: UssdRenderer
+) -> None:
+    store = SlowStore()
+    conversations = Conversations(
+        content, store, RecordingSink(store), values={"hotline_number": NUMBER}
+    )
+    await conversations.start(KEY, ussd, "en")
+    first, second = await asyncio.gather(
+        conversations.reply(KEY, "1", ussd, "en"),  # English -> main menu
+        conversations.reply(KEY, "2", ussd, "en"),  # then, on the main menu: Get help
+    )
+    assert lines(first)[0] == "Main menu"
+    assert response(second) == f"END Call {NUMBER}."
+    assert await store.get(KEY) is None
+
+
+async def test_concurrent_sessions_do_not_wait_for_each_other(
+    content: Content, ussd: UssdRenderer
+) -> None:
+    store = SlowStore()
+    conversations = Conversations(content, store, RecordingSink(store))
+    await conversations.start("a", ussd, "en")
+    await conversations.start("b", ussd, "en")
+    a, b = await asyncio.gather(
+        conversations.reply("a", "1", ussd, "en"), conversations.reply("b", "2", ussd, "en")
+    )
+    assert lines(a)[0] == "Main menu" and lines(b)[0] == "FR Main menu"
