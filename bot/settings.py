@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     encryption_keys: SecretStr | None = None
     at_username: str = "sandbox"
     at_api_key: SecretStr | None = None
+    at_sender_id: str | None = None
     ussd_service_codes: str = ""
     telegram_token: SecretStr | None = None
     telegram_webhook_secret: SecretStr | None = None
@@ -50,6 +51,10 @@ class Settings(BaseSettings):
     default_language: Literal["en", "fr", "ln", "st"] = "en"
     public_number: str = "0800 000 000 (demo)"
     session_ttl: int = 300
+    sms_session_ttl: int = 1800
+    sms_hourly_limit: int = 20
+    sms_keywords: str = ""
+    auto_migrate: bool = True
     flows_dir: Path = ROOT / "flows"
     locales_dir: Path = ROOT / "locales"
     secrets_file: Path = Path(".hotline-secrets.json")
@@ -59,6 +64,16 @@ class Settings(BaseSettings):
     def service_codes(self) -> list[str]:
         """USSD service codes this deployment answers (empty = any)."""
         return [c.strip() for c in self.ussd_service_codes.split(",") if c.strip()]
+
+    @property
+    def sms_keyword_map(self) -> dict[str, str]:
+        """Extra SMS keywords (``WORD=lang,...``) on top of HELP, AIDE, LISALISI, THUSO."""
+        found: dict[str, str] = {}
+        for item in self.sms_keywords.split(","):
+            word, _, lang = item.partition("=")
+            if word.strip() and lang.strip() in ("en", "fr", "ln", "st"):
+                found[word.strip().upper()] = lang.strip()
+        return found
 
     @property
     def encryption_key_list(self) -> list[str]:

@@ -8,7 +8,7 @@ import pytest
 
 
 def require_services() -> bool:
-    """True when a missing Redis/PostgreSQL must fail the run (CI sets HOTLINE_REQUIRE_SERVICES=1)."""
+    """True when a missing Redis/PostgreSQL must fail the run (CI sets it), not skip."""
     return os.environ.get("HOTLINE_REQUIRE_SERVICES", "") not in ("", "0", "false")
 
 

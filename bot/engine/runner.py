@@ -53,12 +53,15 @@ def begin(
     tr: Translate,
     *,
     notice: str | None = None,
+    at: str | None = None,
 ) -> Step:
-    """Start a conversation at a flow's first screen, in a language."""
+    """Start a conversation at a flow's first screen (or screen ``at``), in a language."""
     compiled = registry.get(flow)
     if compiled is None:
         raise UnknownFlow(flow)
-    start = compiled.loaded.definition.start
+    start = at or compiled.loaded.definition.start
+    if start not in compiled.loaded.definition.states:
+        raise UnknownFlow(f"{flow}:{start}")
     state = SessionState(
         flow=flow,
         version=compiled.version,
@@ -115,6 +118,7 @@ def _copy(state: SessionState) -> SessionState:
         inputs=list(state.inputs),
         origin=list(state.origin),
         page=state.page,
+        memo=dict(state.memo),
     )
 
 

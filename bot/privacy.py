@@ -1,0 +1,114 @@
+"""Pseudonyms for phone numbers and Telegram ids, and encryption for what must be kept.
+
+A pseudonym is HMAC-SHA256 under ``HOTLINE_PSEUDONYM_KEY`` (a plain hash of a phone number is
+reversed by brute force in about a minute). Kept secrets (a number to reply to, a narrative)
+are encrypted with AES-256-GCM under ``HOTLINE_ENCRYPTION_KEYS``, newest first; each token
+names its key, so old keys keep decrypting until ``hotline keys rotate`` re-encrypts.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import os
+import re
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+_NOT_DIGITS = re.compile(r"[^0-9]")
+TOKEN_VERSION = "v1"
+
+
+def normalise_phone(number: str) -> str:
+    """One spelling per number: ``+`` and digits only (Africa's Talking sends E.164)."""
+    digits = _NOT_DIGITS.sub("", number)
+    if not digits:
+        raise ValueError("not a phone number")
+    return "+" + digits
+
+
+def pseudonym(key: str, kind: str, value: str) -> str:
+    """A stable, irreversible name for a person's address on a channel (``phone``, ``telegram``)."""
+    if not key:
+        raise ValueError("no pseudonym key")
+    if kind == "phone":
+        value = normalise_phone(value)
+    digest = hmac.new(key.encode(), f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+    return f"{kind[:2]}_{digest[:32]}"
+
+
+class DecryptError(Exception):
+    """A token that no configured key opens, or that was tampered with."""
+
+
+def _key_bytes(key: str) -> bytes:
+    try:
+        raw = base64.urlsafe_b64decode(key + "=" * (-len(key) % 4))
+    except (ValueError, binascii.Error) as exc:
+        raise ValueError("an encryption key must be 32 bytes in URL-safe base64") from exc
+    if len(raw) != 32:
+        raise ValueError("an encryption key must be 32 bytes in URL-safe base64")
+    return raw
+
+
+def key_id(key: str) -> str:
+    """A short public name for a key, stored in each token it made."""
+    return hashlib.sha256(_key_bytes(key)).hexdigest()[:8]
+
+
+def new_key() -> str:
+    """A fresh random key in the form HOTLINE_ENCRYPTION_KEYS expects."""
+    return base64.urlsafe_b64encode(os.urandom(32)).decode()
+
+
+@dataclass(frozen=True)
+class Cipher:
+    """Authenticated encryption under a key ring; the first key encrypts, all decrypt."""
+
+    keys: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if not self.keys:
+            raise ValueError("no encryption key configured")
+        for key in self.keys:
+            _key_bytes(key)
+
+    @classmethod
+    def from_list(cls, keys: list[str]) -> Cipher:
+        """From HOTLINE_ENCRYPTION_KEYS, newest first."""
+        return cls(tuple(keys))
+
+    def encrypt(self, plaintext: str, context: str) -> str:
+        """Encrypt; ``context`` (e.g. ``outbox.recipient``) binds the token to where it is stored."""
+        key = self.keys[0]
+        nonce = os.urandom(12)
+        sealed = AESGCM(_key_bytes(key)).encrypt(nonce, plaintext.encode(), context.encode())
+        body = base64.urlsafe_b64encode(nonce + sealed).decode().rstrip("=")
+        return f"{TOKEN_VERSION}.{key_id(key)}.{body}"
+
+    def decrypt(self, token: str, context: str) -> str:
+        """Decrypt a token made by any configured key for the same context."""
+        try:
+            version, kid, body = token.split(".", 2)
+        except ValueError:
+            raise DecryptError("not an encrypted token") from None
+        if version != TOKEN_VERSION:
+            raise DecryptError(f"unknown token version {version!r}")
+        for key in self.keys:
+            if key_id(key) == kid:
+                raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+                try:
+                    plain = AESGCM(_key_bytes(key)).decrypt(raw[:12], raw[12:], context.encode())
+                except InvalidTag:
+                    raise DecryptError("token was altered or belongs elsewhere") from None
+                return plain.decode()
+        raise DecryptError(f"no configured key {kid!r} (was it dropped before rotating?)")
+
+    def is_current(self, token: str) -> bool:
+        """Was this token made with the newest key (nothing to rotate)?"""
+        parts = token.split(".", 2)
+        return len(parts) == 3 and parts[1] == key_id(self.keys[0])
