@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,12 +12,17 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from bot.channels.sms import router as sms_router
+from bot.channels.ussd import router as ussd_router
 from bot.content import load_content
 from bot.conversation import Conversations, LoggingSink
 from bot.db import make_engine, ping
 from bot.deps import ContentDep, EngineDep, SettingsDep, StoreDep
+from bot.migrate import upgrade
+from bot.privacy import Cipher
 from bot.sessions import make_store
 from bot.settings import Settings, resolve_secrets
+from bot.worker import ArqNotifier, NullNotifier, OutboxWorker, WakeNotifier, make_sender
 
 log = logging.getLogger(__name__)
 
@@ -26,17 +33,35 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     content = load_content(settings.flows_dir, settings.locales_dir)
     store = make_store(settings.redis_url)
     engine = make_engine(settings.database_url)
+    if settings.auto_migrate:
+        upgrade(engine)
+    cipher = Cipher.from_list(settings.encryption_key_list)
+    worker = OutboxWorker(engine, cipher, make_sender(settings))
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        task: asyncio.Task[None] | None = None
+        arq: ArqNotifier | None = None
+        if settings.redis_url:
+            arq = ArqNotifier(settings.redis_url)
+            app.state.notifier = arq  # deliveries run in `hotline worker` processes
+        else:
+            task = asyncio.create_task(worker.run_forever(), name="outbox-worker")
         log.info(
-            "hotline up: %d flows, sessions in %s",
+            "hotline up: %d flows, sessions in %s, outbox delivered %s",
             len(content.registry.names()),
             "redis" if settings.redis_url else "memory",
+            "by `hotline worker` (arq)" if arq else "in this process",
         )
         try:
             yield
         finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            if arq is not None:
+                await arq.close()
             await store.close()
             engine.dispose()
 
@@ -45,11 +70,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.content = content
     app.state.store = store
     app.state.engine = engine
+    app.state.cipher = cipher
+    app.state.worker = worker
+    app.state.notifier = WakeNotifier(worker) if not settings.redis_url else NullNotifier()
     app.state.conversations = Conversations(
         content,
         store,
         LoggingSink(),
         ttl=settings.session_ttl,
+        ttls={"sms": settings.sms_session_ttl},
         values={"hotline_number": settings.public_number},
     )
 
@@ -71,5 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     from admin.simulator import router as simulator_router
 
+    app.include_router(ussd_router)
+    app.include_router(sms_router)
     app.include_router(simulator_router)
     return app

@@ -31,6 +31,7 @@ def main(log_level: str | None) -> None:
         raise click.BadParameter(f"unknown log level {level!r}; use DEBUG, INFO, WARNING or ERROR")
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("transitions").setLevel(logging.WARNING)  # one line per callback otherwise
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 @main.command()
@@ -48,7 +49,8 @@ def serve(host: str, port: int) -> None:
     except (FlowLoadError, ConfigError) as exc:
         raise click.ClickException(f"refusing to start:\n{exc}") from None
     click.echo(f"Hotline on http://{host}:{port}  (simulator: http://{host}:{port}/simulator)")
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    # No access log: callback paths carry the secret token (our handlers log without it).
+    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
 
 
 @main.command()
@@ -190,10 +192,56 @@ def i18n_check() -> None:
 
 
 @main.command()
-def worker() -> None:
-    """Deliver outbound messages and run timers (arrives with the USSD/SMS issue)."""
-    click.echo(
-        "hotline worker: nothing to run yet. It will deliver the outbox (SMS replies, "
-        "operator alerts) with retries, run escalation timers and the retention purge; "
-        "until then `hotline serve` needs no worker."
+@click.option("--burst", is_flag=True, help="Deliver what is due, then stop (for cron or tests).")
+def worker(burst: bool) -> None:
+    """Deliver the outbox (SMS replies, alerts) with retries: arq on Redis, else a local loop."""
+    from bot.db import make_engine
+    from bot.privacy import Cipher
+    from bot.worker import OutboxWorker, arq_worker, make_sender
+
+    settings = _resolved()
+    if settings.redis_url:
+        click.echo("hotline worker: arq job worker on Redis (deliver jobs, sweep every 5 s)")
+        arq_worker(settings.redis_url, burst=burst).run()
+        return
+    click.echo("hotline worker: no HOTLINE_REDIS_URL, delivering from the database in this process")
+    engine = make_engine(settings.database_url)
+    outbox_worker = OutboxWorker(
+        engine, Cipher.from_list(settings.encryption_key_list), make_sender(settings)
     )
+
+    async def run() -> None:
+        if burst:
+            total = 0
+            while done := await outbox_worker.run_due():
+                total += done
+            click.echo(f"delivered or retried {total} message(s)")
+        else:
+            await outbox_worker.run_forever()
+
+    asyncio.run(run())
+
+
+@main.group()
+def db() -> None:
+    """The database schema (Alembic migrations)."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database to the newest schema (also run at start unless HOTLINE_AUTO_MIGRATE=0)."""
+    from bot.db import make_engine
+    from bot.migrate import current, head, upgrade
+
+    engine = make_engine(_settings().database_url)
+    upgrade(engine)
+    click.echo(f"database at {current(engine)} (newest {head()})")
+
+
+def _resolved() -> Settings:
+    from bot.settings import resolve_secrets
+
+    try:
+        return resolve_secrets(_settings())
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None

@@ -5,9 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.channels.sms import SmsRenderer
-from bot.channels.telegram import TelegramRenderer
-from bot.channels.ussd import UssdRenderer
 from bot.engine.compile import compile_flow
 from bot.engine.loader import FlowIssue, FlowLoadError, LoadedFlow, flow_files, load_file
 from bot.engine.registry import FlowRegistry
@@ -18,6 +15,11 @@ from bot.i18n.catalog import Catalogs
 
 def screen_checks(tr: Translate) -> dict[str, ScreenCheck]:
     """Each channel's check of a rendered screen, by the name used in messages."""
+    # Imported here: the channel modules carry the provider routes, which depend on this module.
+    from bot.channels.sms import SmsRenderer
+    from bot.channels.telegram import TelegramRenderer
+    from bot.channels.ussd import UssdRenderer
+
     return {
         "USSD": UssdRenderer(tr).check,
         "SMS": SmsRenderer(tr).check,

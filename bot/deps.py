@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import hmac
+import logging
 from typing import Annotated, cast
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 from sqlalchemy.engine import Engine
 
 from bot.content import Content
 from bot.conversation import Conversations
+from bot.privacy import Cipher
 from bot.sessions.base import SessionStore
 from bot.settings import Settings
+from bot.worker import Notifier
+
+log = logging.getLogger(__name__)
 
 
 def get_settings(request: Request) -> Settings:
@@ -43,3 +49,26 @@ ContentDep = Annotated[Content, Depends(get_content)]
 StoreDep = Annotated[SessionStore, Depends(get_store)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 ConversationsDep = Annotated[Conversations, Depends(get_conversations)]
+
+
+def get_cipher(request: Request) -> Cipher:
+    """Encryption under HOTLINE_ENCRYPTION_KEYS."""
+    return cast(Cipher, request.app.state.cipher)
+
+
+def get_notifier(request: Request) -> Notifier:
+    """Tells the outbox workers that messages were committed."""
+    return cast(Notifier, request.app.state.notifier)
+
+
+def verify_callback_token(token: str, settings: SettingsDep) -> None:
+    """Refuse a provider callback whose secret path token is wrong (constant-time compare)."""
+    expected = settings.callback_token.get_secret_value() if settings.callback_token else ""
+    if not expected or not hmac.compare_digest(token.encode(), expected.encode()):
+        log.warning("provider callback refused: wrong token")
+        raise HTTPException(status_code=403, detail="forbidden")
+
+
+CipherDep = Annotated[Cipher, Depends(get_cipher)]
+NotifierDep = Annotated[Notifier, Depends(get_notifier)]
+CallbackToken = Depends(verify_callback_token)

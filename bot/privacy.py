@@ -20,7 +20,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 _NOT_DIGITS = re.compile(r"[^0-9]")
-TOKEN_VERSION = "v1"
+TOKEN_VERSION = "v1"  # noqa: S105 - a format tag, not a secret
 
 
 def normalise_phone(number: str) -> str:
@@ -83,7 +83,7 @@ class Cipher:
         return cls(tuple(keys))
 
     def encrypt(self, plaintext: str, context: str) -> str:
-        """Encrypt; ``context`` (e.g. ``outbox.recipient``) binds the token to where it is stored."""
+        """Encrypt; ``context`` (``outbox.recipient``) binds the token to where it is stored."""
         key = self.keys[0]
         nonce = os.urandom(12)
         sealed = AESGCM(_key_bytes(key)).encrypt(nonce, plaintext.encode(), context.encode())

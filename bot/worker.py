@@ -8,6 +8,7 @@ message at once, and a ``sweep`` every few seconds picks up retries and anything
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 from datetime import timedelta
@@ -50,13 +51,13 @@ class OutboxWorker:
         cipher: Cipher,
         sender: Sender,
         *,
-        policy: outbox.RetryPolicy = outbox.RetryPolicy(),
+        policy: outbox.RetryPolicy | None = None,
         poll: float = 2.0,
     ) -> None:
         self.engine = engine
         self.cipher = cipher
         self.sender = sender
-        self.policy = policy
+        self.policy = policy or outbox.RetryPolicy()
         self.poll = poll
         self._wake = asyncio.Event()
 
@@ -83,12 +84,10 @@ class OutboxWorker:
             try:
                 while await self.run_due():
                     pass
-            except Exception:  # noqa: BLE001 - keep delivering after a database hiccup
+            except Exception:  # keep delivering after a database hiccup
                 log.exception("outbox worker round failed; retrying")
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll)
-            except TimeoutError:
-                pass
             self._wake.clear()
 
 
@@ -98,6 +97,13 @@ class Notifier(Protocol):
     async def notify(self, message_ids: Sequence[int]) -> None:
         """Called after the transaction that wrote the messages has committed."""
         ...
+
+
+class NullNotifier:
+    """Until the arq pool is open: the next sweep delivers what was committed."""
+
+    async def notify(self, message_ids: Sequence[int]) -> None:
+        """Nothing to do."""
 
 
 class WakeNotifier:
@@ -113,27 +119,43 @@ class WakeNotifier:
 
 
 class ArqNotifier:
-    """On Redis: one ``deliver`` job per message (arq drops a second job with the same id)."""
+    """On Redis: one ``deliver`` job per message (arq drops a second job with the same id).
 
-    def __init__(self, pool: ArqRedis) -> None:
-        self.pool = pool
+    Connects on first use and again after a failure, so a Redis outage delays deliveries to
+    the next sweep instead of stopping the app.
+    """
 
-    @classmethod
-    async def connect(cls, redis_url: str) -> ArqNotifier:
-        """Open the arq pool."""
-        return cls(await create_pool(RedisSettings.from_dsn(redis_url)))
+    def __init__(self, redis_url: str) -> None:
+        self.settings = RedisSettings.from_dsn(redis_url)
+        self.settings.conn_retries = 0
+        self.pool: ArqRedis | None = None
+
+    async def _pool(self) -> ArqRedis | None:
+        if self.pool is None:
+            try:
+                self.pool = await create_pool(self.settings)
+            except Exception:  # Redis down: the sweep delivers later
+                log.warning("cannot reach Redis for the job queue; deliveries wait for a sweep")
+        return self.pool
 
     async def notify(self, message_ids: Sequence[int]) -> None:
         """Enqueue a delivery job per message; a failure only delays it to the next sweep."""
         for message_id in message_ids:
+            pool = await self._pool()
+            if pool is None:
+                return
             try:
-                await self.pool.enqueue_job("deliver", message_id, _job_id=f"outbox:{message_id}")
-            except Exception:  # noqa: BLE001 - the sweep delivers it anyway
+                await pool.enqueue_job("deliver", message_id, _job_id=f"outbox:{message_id}")
+            except Exception:  # the sweep delivers it anyway
                 log.warning("could not enqueue outbox %s; the sweep will deliver it", message_id)
+                with contextlib.suppress(Exception):
+                    await pool.aclose()
+                self.pool = None
 
     async def close(self) -> None:
         """Close the pool."""
-        await self.pool.aclose()
+        if self.pool is not None:
+            await self.pool.aclose()
 
 
 async def _startup(ctx: dict[str, Any]) -> None:
@@ -170,8 +192,8 @@ def arq_worker(redis_url: str, *, burst: bool = False, ctx: dict[str, Any] | Non
     """An arq worker running ``deliver`` and the ``sweep`` every few seconds."""
     custom = ctx is not None
     return Worker(
-        functions=[deliver],  # type: ignore[list-item]
-        cron_jobs=[cron(sweep, second=set(range(0, 60, SWEEP_SECONDS)), run_at_startup=True)],  # type: ignore[arg-type]
+        functions=[deliver],
+        cron_jobs=[cron(sweep, second=set(range(0, 60, SWEEP_SECONDS)), run_at_startup=True)],
         redis_settings=RedisSettings.from_dsn(redis_url),
         on_startup=None if custom else _startup,
         on_shutdown=None if custom else _shutdown,

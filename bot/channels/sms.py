@@ -1,13 +1,48 @@
-"""SMS through Africa's Talking: a screen as one text folded to GSM-7, paged to 2 parts at most."""
+"""SMS through Africa's Talking: a screen as one text folded to GSM-7, paged to 2 parts at most.
+
+Inbound messages are posted (form) to ``/sms/africastalking/{token}``::
+
+    from=+243000000000&to=12345&text=AIDE&date=2026-11-22 07:00:00&id=ATXid_9c1&linkId=
+
+The callback answers 200 at once; the reply goes out through the outbox. Delivery reports
+arrive at ``/sms/africastalking/{token}/delivery`` (``id``, ``status``, ``failureReason``).
+"""
 
 from __future__ import annotations
 
+import logging
+import re
+
+from fastapi import APIRouter, HTTPException, Request
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+
+from bot import inbound, outbox
 from bot.channels.base import Screen
 from bot.channels.paging import paginate
 from bot.channels.text import fold_turn, page_labels
+from bot.deps import (
+    CallbackToken,
+    CipherDep,
+    ContentDep,
+    ConversationsDep,
+    EngineDep,
+    NotifierDep,
+    SettingsDep,
+    StoreDep,
+)
 from bot.engine.runner import Translate
 from bot.engine.state import Turn
 from bot.i18n.gsm7 import sms_parts
+from bot.privacy import pseudonym
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["sms"])
+KEYWORDS = {"HELP": "en", "AIDE": "fr", "LISALISI": "ln", "THUSO": "st"}
+"""Words that open the main menu in a language, whatever came before."""
+MENU = ("main", "menu")
+SEEN_TTL = 7 * 24 * 3600
+_WORD = re.compile(r"[^A-Z]")
 
 MAX_PARTS = 2
 
@@ -43,3 +78,124 @@ class SmsRenderer:
             if parts > MAX_PARTS:
                 return f"page {number} needs {parts} SMS parts (at most {MAX_PARTS})"
         return None
+
+
+def keyword_language(text: str, extra: dict[str, str]) -> str | None:
+    """The language of a keyword message (``aide``, ``Thuso!``), or None for anything else."""
+    words = text.strip().split()
+    if len(words) != 1:
+        return None
+    word = _WORD.sub("", words[0].upper())
+    return extra.get(word) or KEYWORDS.get(word)
+
+
+async def _form(request: Request, required: tuple[str, ...]) -> dict[str, str]:
+    form = await request.form()
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    missing = [name for name in required if not fields.get(name)]
+    if missing:
+        log.warning("sms callback refused: missing %s", ", ".join(missing))
+        raise HTTPException(status_code=400, detail=f"missing field(s): {', '.join(missing)}")
+    return fields
+
+
+@router.post("/sms/africastalking/{token}", dependencies=[CallbackToken])
+async def sms_inbound(
+    request: Request,
+    settings: SettingsDep,
+    content: ContentDep,
+    conversations: ConversationsDep,
+    store: StoreDep,
+    engine: EngineDep,
+    cipher: CipherDep,
+    notifier: NotifierDep,
+) -> dict[str, str]:
+    """One inbound SMS: run the conversation, queue the reply; a retry creates nothing twice."""
+    fields = await _form(request, ("from", "text", "id"))
+    if len(fields["id"]) > 128 or len(fields["text"]) > 2000:
+        log.warning("sms callback refused: malformed id or text")
+        raise HTTPException(status_code=400, detail="malformed id or text")
+    key_secret = settings.pseudonym_key.get_secret_value() if settings.pseudonym_key else ""
+    try:
+        contact = pseudonym(key_secret, "phone", fields["from"])
+    except ValueError:
+        log.warning("sms callback refused: 'from' is not a number")
+        raise HTTPException(status_code=400, detail="malformed from") from None
+    if not await store.add_once(f"sms-in:{fields['id']}", SEEN_TTL):
+        log.info("sms retry ignored")
+        return {"status": "duplicate"}
+    verdict = await run_in_threadpool(
+        inbound.accept,
+        engine,
+        channel="sms",
+        provider_id=fields["id"],
+        contact=contact,
+        hourly_limit=settings.sms_hourly_limit,
+    )
+    if verdict != "new":
+        return {"status": verdict}
+    renderer = SmsRenderer(content.tr)
+    key = f"sms:{contact}"
+    text = fields["text"]
+    lang = keyword_language(text, settings.sms_keyword_map)
+    if lang is not None:
+        screen = await conversations.start(
+            key, renderer, lang, flow=MENU[0], at=MENU[1], contact=contact
+        )
+    elif await store.get(key) is None:
+        lang = settings.default_language
+        screen = await conversations.start(key, renderer, lang, contact=contact)
+    else:
+        lang = settings.default_language
+        screen = await conversations.reply(key, text, renderer, lang, contact=contact)
+    message_id = await run_in_threadpool(
+        _queue_reply, engine, cipher, fields["id"], contact, fields["from"], screen.text, lang
+    )
+    await notifier.notify([message_id])
+    return {"status": "accepted"}
+
+
+def _queue_reply(
+    engine: EngineDep,
+    cipher: CipherDep,
+    inbound_id: str,
+    contact: str,
+    to: str,
+    body: str,
+    lang: str,
+) -> int:
+    with Session(engine) as session:
+        message = outbox.enqueue(
+            session,
+            cipher,
+            key=f"sms-reply:{inbound_id}",
+            channel="sms",
+            purpose="reply",
+            contact=contact,
+            recipient=to,
+            body=body,
+            lang=lang,
+            parts=sms_parts(body),
+        )
+        session.commit()
+        assert message.id is not None
+        return message.id
+
+
+@router.post("/sms/africastalking/{token}/delivery", dependencies=[CallbackToken])
+async def sms_delivery_report(request: Request, engine: EngineDep) -> dict[str, str]:
+    """A delivery report: kept against the outbound message (the phone number is not read)."""
+    fields = await _form(request, ("id", "status"))
+    if fields["status"] not in outbox.REPORT_STATUSES:
+        log.warning("delivery report refused: unknown status")
+        raise HTTPException(status_code=400, detail="unknown status")
+    known = await run_in_threadpool(
+        outbox.record_report,
+        engine,
+        provider_message_id=fields["id"][:128],
+        status=fields["status"],
+        failure_reason=(fields.get("failureReason") or None),
+    )
+    if not known:
+        log.info("delivery report for a message this hotline did not send (kept)")
+    return {"status": "recorded" if known else "unknown message"}

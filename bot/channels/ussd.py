@@ -1,6 +1,11 @@
 """USSD through Africa's Talking: CON/END screens of at most 182 GSM-7 characters after folding.
 
-A response body looks like::
+Africa's Talking posts (form) to ``/ussd/africastalking/{token}``::
+
+    sessionId=ATUid_1f2e&serviceCode=*384*12#&phoneNumber=+243000000000&networkCode=63001&text=2*1
+
+where ``text`` is every input of the session joined by ``*`` (the first request may already
+carry input dialled with the code, ``*384*12*3#`` -> ``3``). A response body looks like::
 
     CON Choose your language
     1 English
@@ -12,12 +17,28 @@ A response body looks like::
 
 from __future__ import annotations
 
+import hashlib
+import logging
+from functools import partial
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import PlainTextResponse
+
 from bot.channels.base import Screen
 from bot.channels.paging import paginate
 from bot.channels.text import fold_turn, page_labels
+from bot.deps import CallbackToken, ContentDep, ConversationsDep, SettingsDep
 from bot.engine.runner import Translate
 from bot.engine.state import Turn
-from bot.i18n.gsm7 import fits_ussd, ussd_length, ussd_limit
+from bot.i18n import ui
+from bot.i18n.gsm7 import fits_ussd, fold, ussd_length, ussd_limit
+from bot.privacy import pseudonym
+from bot.sessions import SessionBusy
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["ussd"])
+REQUIRED = ("sessionId", "serviceCode", "phoneNumber", "text")
+MAX_TEXT = 5000
 
 
 class UssdRenderer:
@@ -53,3 +74,95 @@ class UssdRenderer:
 def response(screen: Screen) -> str:
     """The body Africa's Talking expects: ``CON `` to continue, ``END `` to close."""
     return ("END " if screen.end else "CON ") + screen.text
+
+
+def session_key(session_id: str) -> str:
+    """The session store key of a USSD session (provider ids are hashed, never stored as sent)."""
+    return "ussd:" + hashlib.sha256(session_id.encode()).hexdigest()[:32]
+
+
+def new_inputs(text: str, previous: str | None) -> list[str]:
+    """What a request adds to the session: Africa's Talking's ``text`` is cumulative.
+
+    A new session's ``text`` holds whatever was dialled with the code (``3*1`` -> two inputs);
+    after that each request adds one input after a ``*``, which may itself contain ``*`` or be
+    empty. A ``text`` that does not extend the previous one is taken at its last segment.
+    """
+    if previous is None:
+        return text.split("*") if text else []
+    if previous == "":
+        return [text]
+    if text.startswith(previous + "*"):
+        return [text[len(previous) + 1 :]]
+    log.warning("ussd text does not extend the previous request; using its last input")
+    return [text.rsplit("*", 1)[-1]]
+
+
+async def _form(request: Request) -> dict[str, str]:
+    form = await request.form()
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    missing = [name for name in REQUIRED if name not in fields]
+    if missing:
+        log.warning("ussd callback refused: missing %s", ", ".join(missing))
+        raise HTTPException(status_code=400, detail=f"missing field(s): {', '.join(missing)}")
+    if not fields["sessionId"] or len(fields["sessionId"]) > 200 or len(fields["text"]) > MAX_TEXT:
+        log.warning("ussd callback refused: malformed sessionId or text")
+        raise HTTPException(status_code=400, detail="malformed sessionId or text")
+    return fields
+
+
+def _end(text: str, lang: str) -> PlainTextResponse:
+    return PlainTextResponse("END " + fold(text, lang))
+
+
+@router.post("/ussd/africastalking/{token}", dependencies=[CallbackToken])
+async def ussd_callback(
+    request: Request, settings: SettingsDep, content: ContentDep, conversations: ConversationsDep
+) -> PlainTextResponse:
+    """One USSD request: apply what it adds to the session, answer with the next screen."""
+    fields = await _form(request)
+    lang = settings.default_language
+    codes = settings.service_codes
+    if codes and fields["serviceCode"] not in codes:
+        log.info("ussd request for a service code this deployment does not serve")
+        return _end(content.tr(lang, ui.WRONG_CODE), lang)
+    try:
+        contact = pseudonym(_pseudonym_key(settings), "phone", fields["phoneNumber"])
+    except ValueError:
+        log.warning("ussd callback refused: phoneNumber is not a number")
+        raise HTTPException(status_code=400, detail="malformed phoneNumber") from None
+    text = fields["text"]
+    key = session_key(fields["sessionId"])
+    try:
+        screen = await conversations.exchange(
+            key,
+            UssdRenderer(content.tr),
+            lang,
+            request=text,
+            inputs=partial(new_inputs, text),
+            contact=contact,
+        )
+    except SessionBusy:
+        log.warning("ussd session %s busy", key[5:13])
+        return _end(content.tr(lang, ui.BUSY), lang)
+    except Exception:
+        log.exception("ussd session %s failed; nothing was acknowledged", key[5:13])
+        message = content.tr(lang, ui.NOT_SAVED).format(hotline_number=settings.public_number)
+        return _end(message, lang)
+    return PlainTextResponse(response(screen))
+
+
+@router.post("/ussd/africastalking/{token}/end", dependencies=[CallbackToken])
+async def ussd_session_end(request: Request, conversations: ConversationsDep) -> dict[str, str]:
+    """Africa's Talking says a session ended (``sessionId``, ``status``, ...): forget it."""
+    form = await request.form()
+    session_id = form.get("sessionId")
+    if not isinstance(session_id, str) or not session_id:
+        log.warning("ussd end notification refused: missing sessionId")
+        raise HTTPException(status_code=400, detail="missing field(s): sessionId")
+    await conversations.end(session_key(session_id))
+    return {"status": "ok"}
+
+
+def _pseudonym_key(settings: SettingsDep) -> str:
+    return settings.pseudonym_key.get_secret_value() if settings.pseudonym_key else ""
