@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from bot import outbox
 from bot.channels.sms import router as sms_router
 from bot.channels.ussd import router as ussd_router
 from bot.content import load_content
@@ -89,12 +90,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """Is every part this process needs answering? 503 when one is not."""
         sessions_ok = await store.ping()
         database_ok = await run_in_threadpool(ping, engine)  # a down database must not block
+        messages = await run_in_threadpool(outbox.counts, engine) if database_ok else {}
         body = {
             "status": "ok" if sessions_ok and database_ok else "degraded",
             "flows": content.registry.names(),
             "sessions": "redis" if settings.redis_url else "memory",
             "sessions_ok": sessions_ok,
             "database_ok": database_ok,
+            "outbox": messages,
         }
         return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
 

@@ -99,6 +99,7 @@ def test_healthz_ok_on_each_database(tmp_path: Path, database: str) -> None:
         "sessions": "memory",
         "sessions_ok": True,
         "database_ok": True,
+        "outbox": {"pending": 0, "sending": 0, "sent": 0, "delivered": 0, "failed": 0},
     }
 
 
