@@ -8,6 +8,7 @@ shown, so nothing a person reported is acknowledged before it is committed.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
@@ -21,6 +22,11 @@ from bot.sessions.base import SessionStore
 log = logging.getLogger(__name__)
 
 START_FLOW = "main"
+
+
+def _sid() -> str:
+    """A random id for a new conversation: its events get ids no other conversation has."""
+    return uuid.uuid4().hex
 
 
 class EventSink(Protocol):
@@ -77,7 +83,7 @@ class Conversations:
     ) -> Screen:
         """Begin a new conversation for a session key (at screen ``at``), replacing any earlier."""
         async with self.store.lock(key):
-            step = begin(self.content.registry, flow, lang, self.content.tr, at=at)
+            step = begin(self.content.registry, flow, lang, self.content.tr, at=at, sid=_sid())
             return await self._commit(
                 key, renderer, step.state, step.turn, list(step.events), contact=contact
             )
@@ -90,7 +96,12 @@ class Conversations:
             data = await self.store.get(key)
             if data is None or "flow" not in data:
                 step = begin(
-                    self.content.registry, START_FLOW, lang, self.content.tr, notice=ui.RESTARTED
+                    self.content.registry,
+                    START_FLOW,
+                    lang,
+                    self.content.tr,
+                    notice=ui.RESTARTED,
+                    sid=_sid(),
                 )
                 return await self._commit(
                     key, renderer, step.state, step.turn, list(step.events), contact=contact
@@ -122,7 +133,7 @@ class Conversations:
                 )
             saved = SessionState.from_dict(data) if "flow" in data else None
             if saved is None:
-                step = begin(self.content.registry, START_FLOW, lang, self.content.tr)
+                step = begin(self.content.registry, START_FLOW, lang, self.content.tr, sid=_sid())
                 state, turn, events = step.state, step.turn, list(step.events)
                 pending = inputs(None)
             else:

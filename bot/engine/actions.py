@@ -111,6 +111,7 @@ def _check_emit(args: Any) -> str | None:
 def _apply_emit(args: Any, scratch: Scratch) -> None:
     state = scratch.state
     payload = {
+        "event_id": f"{state.sid}:{len(state.inputs)}:{args}",
         "flow": state.flow,
         "version": state.version,
         "state": state.state,

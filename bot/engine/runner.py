@@ -54,6 +54,7 @@ def begin(
     *,
     notice: str | None = None,
     at: str | None = None,
+    sid: str = "",
 ) -> Step:
     """Start a conversation at a flow's first screen (or screen ``at``), in a language."""
     compiled = registry.get(flow)
@@ -68,6 +69,7 @@ def begin(
         state=start,
         lang=lang,
         origin=[flow, compiled.version, start, lang],
+        sid=sid,
     )
     scratch = Scratch(state)
     _enter(compiled, scratch)
@@ -92,7 +94,7 @@ def advance(registry: FlowRegistry, saved: SessionState, raw: str, tr: Translate
             Turn(text=tr(saved.lang, ui.GOODBYE), lang=saved.lang, end=True, expects="nothing"),
         )
     if choice == BACK_KEY and _can_go_back(compiled.loaded.definition, saved):
-        replayed = _replay(registry, saved.origin, saved.inputs[:-1])
+        replayed = _replay(registry, saved.origin, saved.inputs[:-1], saved.sid)
         if replayed is not None:
             return _finish(registry, replayed, tr, None)
     scratch = Scratch(_copy(saved))
@@ -119,6 +121,7 @@ def _copy(state: SessionState) -> SessionState:
         origin=list(state.origin),
         page=state.page,
         memo=dict(state.memo),
+        sid=state.sid,
     )
 
 
@@ -127,7 +130,9 @@ def _can_go_back(definition: FlowDefinition, state: SessionState) -> bool:
     return bool(state.inputs) and not isinstance(screen, EndState) and screen.back
 
 
-def _replay(registry: FlowRegistry, origin: list[str], inputs: list[str]) -> Scratch | None:
+def _replay(
+    registry: FlowRegistry, origin: list[str], inputs: list[str], sid: str = ""
+) -> Scratch | None:
     """Rebuild a conversation from where it began; None if that version is gone or inputs differ."""
     if len(origin) != 4:
         return None
@@ -135,7 +140,7 @@ def _replay(registry: FlowRegistry, origin: list[str], inputs: list[str]) -> Scr
     compiled = registry.get(flow, version)
     if compiled is None or start not in compiled.loaded.definition.states:
         return None
-    scratch = Scratch(SessionState(flow, version, start, lang, origin=list(origin)))
+    scratch = Scratch(SessionState(flow, version, start, lang, origin=list(origin), sid=sid))
     _enter(compiled, scratch)
     try:
         for raw in inputs:

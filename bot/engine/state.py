@@ -15,7 +15,8 @@ class SessionState:
     ``origin`` is ``[flow, version, state, lang]`` where the conversation began and ``inputs``
     the inputs accepted since: the engine is pure, so "back" replays all inputs but the last.
     ``page`` is the channel's page of a long menu; ``memo`` is the channel's own note (the last
-    provider request and its answer, to answer a repeated request the same way).
+    provider request and its answer, to answer a repeated request the same way); ``sid`` is a
+    random id the service gives each conversation, so its events have stable ids.
     """
 
     flow: str
@@ -30,6 +31,7 @@ class SessionState:
     origin: list[str] = field(default_factory=list)
     page: int = 0
     memo: dict[str, Any] = field(default_factory=dict)
+    sid: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """Serialise for the session store (explicit: ``asdict`` deep-copies, 100x slower)."""
@@ -46,6 +48,7 @@ class SessionState:
             "origin": list(self.origin),
             "page": self.page,
             "memo": dict(self.memo),
+            "sid": self.sid,
         }
 
     @classmethod

@@ -2,7 +2,27 @@
 
 from __future__ import annotations
 
+from bot.models.audit import AuditEntry
+from bot.models.case import Case, CaseEvent, CaseNote
+from bot.models.directory import Service
+from bot.models.escalation import Escalation
 from bot.models.inbound import InboundMessage
 from bot.models.outbox import DeliveryReport, OutboundMessage, OutboxStatus
+from bot.models.people import Operator, Shift
+from bot.models.referral import Referral
 
-__all__ = ["DeliveryReport", "InboundMessage", "OutboundMessage", "OutboxStatus"]
+__all__ = [
+    "AuditEntry",
+    "Case",
+    "CaseEvent",
+    "CaseNote",
+    "DeliveryReport",
+    "Escalation",
+    "InboundMessage",
+    "Operator",
+    "OutboundMessage",
+    "OutboxStatus",
+    "Referral",
+    "Service",
+    "Shift",
+]

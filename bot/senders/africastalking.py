@@ -6,7 +6,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from typing import Any
 
 from africastalking.Service import AfricasTalkingException
@@ -26,6 +28,12 @@ PERMANENT = {
     409: "DoNotDisturbRejection",
 }
 """Refusals that no retry will change; other codes (risk hold, balance, gateway) are retried."""
+_NUMBER = re.compile(r"\+?\d[\d ()-]{4,}\d")
+
+
+def _scrub(text: str) -> str:
+    """Provider text with anything that looks like a phone number blanked (errors are stored)."""
+    return _NUMBER.sub("<number>", text)
 
 
 class AfricasTalkingSender:
@@ -43,20 +51,27 @@ class AfricasTalkingSender:
             answer: Any = self._service.send(message, [to], sender_id=self._sender_id)
         except AfricasTalkingException as exc:
             # HTTP errors (bad key, outage) are retried: fixing the setting delivers the backlog.
-            return SendResult(ok=False, error=f"refused: {str(exc)[:200]}")
+            return SendResult(ok=False, error=f"refused: {_scrub(str(exc))[:200]}")
         except (RequestException, OSError) as exc:
             return SendResult(ok=False, error=f"network: {type(exc).__name__}")
-        except ValueError as exc:  # the SDK validates the number before sending
-            return SendResult(ok=False, error=f"invalid number: {exc}"[:200], permanent=True)
+        except ValueError:  # the SDK validates the number first; its message repeats the number
+            return SendResult(ok=False, error="invalid number (not E.164)", permanent=True)
         return _result(answer)
 
 
 def _result(answer: Any) -> SendResult:
+    if isinstance(answer, str | bytes):
+        # The SDK returns the raw text unless Content-Type is exactly "application/json" (a
+        # "; charset=utf-8" suffix is enough): parse it, or an accepted SMS would be retried.
+        try:
+            answer = json.loads(answer)
+        except ValueError:
+            pass
     try:
         recipient = answer["SMSMessageData"]["Recipients"][0]
         code = int(recipient["statusCode"])
     except (KeyError, IndexError, TypeError, ValueError):
-        summary = str(answer)[:120] if not isinstance(answer, dict) else "no recipient in answer"
+        summary = _scrub(str(answer))[:120] if not isinstance(answer, dict) else "no recipient"
         return SendResult(ok=False, error=f"unexpected answer: {summary}")
     if code in ACCEPTED:
         return SendResult(ok=True, provider_message_id=str(recipient.get("messageId") or ""))

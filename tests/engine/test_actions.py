@@ -51,11 +51,19 @@ def test_action_effects(actions: list[dict[str, Any]], field: str, expected: obj
 
 
 def test_emit_carries_everything_the_case_needs() -> None:
-    scratch = fresh(answers={"U1": "yes"}, scores={"indicators": 1}, priority="P1", rule="U1")
+    scratch = fresh(
+        answers={"U1": "yes"},
+        scores={"indicators": 1},
+        priority="P1",
+        rule="U1",
+        sid="s1",
+        inputs=["1", "1"],
+    )
     apply_actions([{"emit": "screening_completed"}], scratch)
     (event,) = scratch.events
     assert event.name == "screening_completed"
     assert event.payload == {
+        "event_id": "s1:2:screening_completed",
         "flow": "check",
         "version": "v1",
         "state": "q1",

@@ -1,0 +1,1025 @@
+"""Load-test USSD over loopback: the hotline against a bare FastAPI + Redis baseline.
+
+Run ``python -m bench.ussd_load [--rate 200] [--duration 20]``. It starts both servers (one
+uvicorn worker each, Redis db 13), drives scripted Africa's Talking sessions at a fixed offered
+rate, then saturates both, then measures Redis memory per active session; see bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import math
+import os
+import platform
+import random
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from array import array
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from importlib.metadata import version as package_version
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Any, Protocol, cast
+from urllib.parse import urlencode
+
+import httpx
+import redis
+
+from bot.privacy import new_key
+
+ROOT = Path(__file__).resolve().parent.parent
+DB = 13
+REDIS_URL = f"redis://127.0.0.1:6379/{DB}"
+HOST = "127.0.0.1"
+SERVICE_CODE = "*384*12#"
+NETWORK_CODE = "63001"
+AIM_RATE = 200.0
+AIM_P99_MS = 50.0
+AIM_RATIO = 0.70
+AIM_SESSION_BYTES = 1024
+SATURATED = 0.8  # a server using less of a core than this in the closed loop was not the limit
+MAX_HOPS = 8
+KEEP_ALIVE = 4.0  # reuse a connection idle for less than this (uvicorn closes after 5 s)
+
+PATHS: tuple[tuple[str, ...], ...] = (
+    ("", "1", "7", "4"),  # English, an invalid choice, help (END)
+    ("", "2", "6", "3", "4"),  # French, change language, Lingala, help
+    ("", "3", "7", "00", "1", "4"),  # Lingala, invalid, back to languages, English, help
+    ("", "2", "6", "3", "7", "00", "4", "4"),  # ..., back to languages, Sesotho, help
+    ("", "4", "7", "1"),  # Sesotho, invalid, report (placeholder END)
+    ("", "1", "6", "4", "2"),  # English, change language, Sesotho, check my situation
+    ("", "1", "00", "2", "7", "5"),  # English, back, French, invalid, follow a report
+    ("", "3", "6", "1", "7", "6", "2", "3"),  # two language changes, invalid, learn the signs
+)
+"""Scripted sessions: every input in order (the first request's ``text`` is empty); the last
+input ends the session (an END screen). Each session picks one with the seeded RNG."""
+
+HOP_LABELS = (*(str(n) for n in range(1, MAX_HOPS + 1)), "end")
+END_SLOT = MAX_HOPS  # index of the session-end callback in per-hop tables
+
+
+def texts(path: Sequence[str]) -> list[str]:
+    """Africa's Talking's cumulative ``text`` of each request: ``""``, ``"2"``, ``"2*6"``, ..."""
+    return ["*".join(path[1 : k + 1]) for k in range(len(path))]
+
+
+def percentile(ordered: Sequence[int], p: float) -> float:
+    """Nearest-rank percentile of sorted nanoseconds, in milliseconds."""
+    if not ordered:
+        return math.nan
+    rank = max(1, math.ceil(p / 100 * len(ordered)))
+    return ordered[min(rank, len(ordered)) - 1] / 1e6
+
+
+def verdict(ok: bool) -> str:
+    """How an aim reads in the report."""
+    return "met" if ok else "NOT MET"
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Target:
+    """A running server and where its USSD callbacks are."""
+
+    name: str
+    port: int
+    hop_path: str
+    end_path: str | None
+    pid: int
+    checks_flow: bool  # the hotline must answer END exactly on a path's last input
+
+
+@dataclass
+class Server:
+    """A uvicorn subprocess with its log file."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    port: int
+    log: Path
+
+    def stop(self) -> None:
+        """Terminate (then kill) the process if it still runs."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+
+
+def start_server(name: str, app: str, env: dict[str, str], logdir: Path) -> Server:
+    """Start ``uvicorn app --factory`` (one worker, no access log) on a free loopback port."""
+    port = free_port()
+    log = logdir / f"{name}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                app,
+                "--factory",
+                "--host",
+                HOST,
+                "--port",
+                str(port),
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    return Server(name, process, port, log)
+
+
+def wait_healthy(server: Server, timeout: float = 60.0) -> None:
+    """Poll ``/healthz`` until 200; raise with the server's log if it dies or never answers."""
+    deadline = time.monotonic() + timeout
+    url = f"http://{HOST}:{server.port}/healthz"
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            break
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url, timeout=2, trust_env=False).status_code == 200:
+                return
+        time.sleep(0.1)
+    tail = server.log.read_text(errors="replace")[-3000:]
+    raise SystemExit(f"{server.name} did not become healthy on {url}:\n{tail}")
+
+
+def proc_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process from /proc (Linux); 0 if unknown."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def self_cpu_seconds() -> float:
+    """User + system CPU seconds of this load generator (resource.getrusage)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def redis_info(admin: redis.Redis, section: str) -> dict[str, Any]:
+    """One section of INFO (the sync client is typed as maybe-awaitable)."""
+    return cast(dict[str, Any], admin.info(section))
+
+
+def redis_cpu_seconds(admin: redis.Redis) -> float:
+    """User + system CPU seconds of the Redis server (INFO cpu, whole server)."""
+    info = redis_info(admin, "cpu")
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all CPUs spent busy (not idle or iowait) since boot, from /proc/stat."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            ticks = [int(x) for x in stat.readline().split()[1:]]
+    except (OSError, ValueError):
+        return 0.0
+    return (sum(ticks[:8]) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+
+
+Cpu = dict[str, float]
+"""CPU seconds by who used them: generator, redis, each server, and the whole machine (busy)."""
+
+
+@dataclass
+class CpuMeter:
+    """Who used the CPU during a phase: this generator, the servers, Redis, everything else."""
+
+    admin: redis.Redis
+    pids: dict[str, int]
+
+    def now(self) -> Cpu:
+        """CPU seconds used so far by each part, and by the whole machine."""
+        now = {name: proc_cpu_seconds(pid) for name, pid in self.pids.items()}
+        now["redis"] = redis_cpu_seconds(self.admin)
+        now["generator"] = self_cpu_seconds()
+        now["busy"] = machine_busy_seconds()
+        return now
+
+
+def add_cpu(total: Cpu, before: Cpu, after: Cpu) -> None:
+    """Add the CPU used between two readings to a running total."""
+    for name, value in after.items():
+        total[name] = total.get(name, 0.0) + value - before[name]
+
+
+def cpu_line(used: Cpu, wall: float, requests: int, server: str) -> str:
+    """``CPU, % of one core: hotline 88% (3.52 ms per request), ...``; the rest is "others"."""
+    ours = sum(v for k, v in used.items() if k != "busy")
+    parts = []
+    for name, value in used.items():
+        if name == "busy" or (value < 0.005 * wall and name not in (server, "generator")):
+            continue
+        share = f"{name} {value / wall:.0%}"
+        if name in (server, "generator", "redis") and requests:
+            share += f" ({value / requests * 1e3:.2f} ms per request)"
+        parts.append(share)
+    parts.append(f"other processes and kernel {max(0.0, used['busy'] - ours) / wall:.0%}")
+    return "CPU, % of one core: " + ", ".join(parts)
+
+
+@dataclass
+class Recorder:
+    """Every timed request: hop slot, latency from send, lag of the send behind its schedule."""
+
+    slot: bytearray = field(default_factory=bytearray)
+    latency: array[int] = field(default_factory=lambda: array("q"))
+    lag: array[int] = field(default_factory=lambda: array("q"))
+    errors: Counter[str] = field(default_factory=Counter)
+    first_send: float = math.inf
+    last_done: float = 0.0
+    sessions_done: int = 0
+
+    def add(self, slot: int, sent: float, done: float, lag: float) -> None:
+        """Keep one answered request (times from loop.time(), seconds)."""
+        self.slot.append(slot)
+        self.latency.append(round((done - sent) * 1e9))
+        self.lag.append(round(max(0.0, lag) * 1e9))
+        self.first_send = min(self.first_send, sent)
+        self.last_done = max(self.last_done, done)
+
+    def of_slot(self, slot: int) -> list[int]:
+        """Sorted latencies (ns) of one hop slot."""
+        return sorted(t for t, s in zip(self.latency, self.slot, strict=True) if s == slot)
+
+
+@dataclass
+class Session:
+    """One simulated person: an Africa's Talking session id, a fake number, a scripted path."""
+
+    sid: str
+    phone: str
+    path: tuple[str, ...]
+    times: list[float] = field(default_factory=list)  # offsets of hops, then of the end call
+
+    @property
+    def requests(self) -> int:
+        """Hops plus the session-end callback."""
+        return len(self.path) + 1
+
+
+class Sessions:
+    """Makes sessions from a seeded RNG: ids and +243000… numbers never repeat within a run."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.count = 0
+
+    def new(self, tag: str, path: tuple[str, ...] | None = None) -> Session:
+        """A fresh session; the path is drawn from PATHS unless given."""
+        self.count += 1
+        n = self.count
+        sid = f"ATUid_{tag}{n:06d}{self.rng.getrandbits(32):08x}"
+        phone = f"+243000{n % 1_000_000:06d}"  # +243 000… is unassigned: never a real person
+        return Session(sid, phone, path or self.rng.choice(PATHS))
+
+
+def hop_form(session: Session, text: str) -> dict[str, str]:
+    """The form Africa's Talking posts for one USSD request."""
+    return {
+        "sessionId": session.sid,
+        "serviceCode": SERVICE_CODE,
+        "phoneNumber": session.phone,
+        "networkCode": NETWORK_CODE,
+        "text": text,
+    }
+
+
+def end_form(session: Session, last_input: str, last_response: str, millis: int) -> dict[str, str]:
+    """The form of Africa's Talking's session-end notification (status Success)."""
+    return {
+        "sessionId": session.sid,
+        "serviceCode": SERVICE_CODE,
+        "phoneNumber": session.phone,
+        "networkCode": NETWORK_CODE,
+        "status": "Success",
+        "cost": "USD 0.0000",
+        "durationInMillis": str(millis),
+        "hopsCount": str(len(session.path)),
+        "input": last_input,
+        "lastAppResponse": last_response,
+        "errorMessage": "",
+    }
+
+
+class Connection(Protocol):
+    """One keep-alive HTTP/1.1 connection to a server."""
+
+    async def post(self, path: str, form: dict[str, str]) -> tuple[int, str]:
+        """POST a urlencoded form; (status, body)."""
+        ...
+
+    async def close(self) -> None:
+        """Close the connection."""
+        ...
+
+
+class RawConnection:
+    """A minimal HTTP/1.1 client on asyncio streams: ~20x less CPU per request than httpx here."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+        self.used = 0.0
+
+    async def post(self, path: str, form: dict[str, str]) -> tuple[int, str]:
+        """POST a urlencoded form; (status, body). Reads Content-Length or chunked bodies."""
+        now = time.monotonic()
+        if self.reader is not None and (self.reader.at_eof() or now - self.used > KEEP_ALIVE):
+            await self.close()  # the server closes idle connections after 5 s (uvicorn)
+        if self.reader is None or self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        self.used = now
+        reader, writer = self.reader, self.writer
+        body = urlencode(form).encode()
+        writer.write(
+            f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+            "Content-Type: application/x-www-form-urlencoded\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+        lines = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ", 2)[1])
+        headers = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip().lower()
+        if "content-length" in headers:
+            data = await reader.readexactly(int(headers["content-length"]))
+        elif headers.get("transfer-encoding") == "chunked":
+            data = b""
+            while size := int((await reader.readuntil(b"\r\n")).strip(), 16):
+                data += (await reader.readexactly(size + 2))[:-2]
+            await reader.readuntil(b"\r\n")
+        else:
+            data = await reader.read()
+            headers["connection"] = "close"
+        if headers.get("connection") == "close":
+            await self.close()
+        return status, data.decode()
+
+    async def close(self) -> None:
+        """Close the socket (reopened by the next post)."""
+        writer, self.reader, self.writer = self.writer, None, None
+        if writer is not None:
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+
+
+class HttpxConnection:
+    """The same through httpx (one connection per client: its pool is O(n) per request)."""
+
+    def __init__(self, base: str) -> None:
+        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+        self.client = httpx.AsyncClient(base_url=base, limits=limits, timeout=30.0, trust_env=False)
+
+    async def post(self, path: str, form: dict[str, str]) -> tuple[int, str]:
+        """POST a urlencoded form; (status, body)."""
+        response = await self.client.post(path, data=form)
+        return response.status_code, response.text
+
+    async def close(self) -> None:
+        """Close the client."""
+        await self.client.aclose()
+
+
+class Pool:
+    """Up to ``size`` connections to one server, opened on demand and reused (keep-alive)."""
+
+    def __init__(self, target: Target, size: int, kind: str) -> None:
+        self.target, self.kind = target, kind
+        self.slots = asyncio.Semaphore(size)
+        self.idle: list[Connection] = []
+        self.all: list[Connection] = []
+
+    def _new(self) -> Connection:
+        conn: Connection
+        if self.kind == "httpx":
+            conn = HttpxConnection(f"http://{HOST}:{self.target.port}")
+        else:
+            conn = RawConnection(HOST, self.target.port)
+        self.all.append(conn)
+        return conn
+
+    async def post(self, path: str, form: dict[str, str]) -> tuple[int, str]:
+        """POST on an idle connection; a connection that failed is closed, not reused."""
+        async with self.slots:
+            conn = self.idle.pop() if self.idle else self._new()
+            try:
+                answer = await conn.post(path, form)
+            except BaseException:
+                await conn.close()  # dropped; a new one is opened when needed
+                raise
+            self.idle.append(conn)
+            return answer
+
+    async def __aenter__(self) -> Pool:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        for conn in self.all:
+            await conn.close()
+
+
+CLIENT_ERRORS = (OSError, ValueError, asyncio.IncompleteReadError, httpx.HTTPError)
+
+
+async def post(
+    client: Pool,
+    target: Target,
+    session: Session,
+    hop: int,
+    rec: Recorder | None,
+    due: float,
+    body: dict[str, str],
+) -> str | None:
+    """Post one request of a session; record it; return the body, or None on any error."""
+    loop = asyncio.get_running_loop()
+    is_end = hop == len(session.path)
+    url = target.end_path if is_end else target.hop_path
+    assert url is not None
+    sent = loop.time()
+    try:
+        status, text = await client.post(url, body)
+    except CLIENT_ERRORS as exc:
+        if rec is not None:
+            rec.errors[type(exc).__name__] += 1
+        return None
+    done = loop.time()
+    problem = None
+    if status != 200:
+        problem = f"HTTP {status}"
+    elif is_end:
+        problem = None if '"ok"' in text else "end callback body"
+    elif not text.startswith(("CON ", "END ")):
+        problem = "body not CON/END"
+    elif target.checks_flow and text.startswith("END ") != (hop == len(session.path) - 1):
+        problem = "END on a middle hop" if text.startswith("END ") else "CON on the last hop"
+    if rec is not None:
+        if problem:
+            rec.errors[problem] += 1
+        rec.add(END_SLOT if is_end else hop, sent, done, sent - due)
+    return None if problem else text
+
+
+async def run_session(
+    client: Pool,
+    target: Target,
+    session: Session,
+    rec: Recorder | None,
+    t0: float | None = None,
+    with_end: bool = True,
+) -> bool:
+    """Post a session's hops in order (each waits for its schedule, if any, and the previous
+    answer), then the end callback; True when it ran to the end without an error."""
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    body = ""
+    steps = texts(session.path)
+    limit = len(session.times) if t0 is not None else session.requests
+    for hop in range(min(limit, session.requests)):
+        due = loop.time()
+        if t0 is not None:
+            due = t0 + session.times[hop]
+            delay = due - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+        if hop < len(session.path):
+            form = hop_form(session, steps[hop])
+        elif with_end and target.end_path is not None:
+            millis = round((loop.time() - began) * 1000)
+            form = end_form(session, session.path[-1], body[4:], millis)
+        else:
+            break
+        answer = await post(client, target, session, hop, rec, due, form)
+        if answer is None:
+            return False
+        body = answer
+    done = limit >= session.requests
+    if done and rec is not None:
+        rec.sessions_done += 1
+    return done
+
+
+def plan(sessions: Sessions, tag: str, rate: float, duration: float, lanes: int) -> list[Session]:
+    """Open-loop schedule: request i at i/rate, dealt round-robin to ``lanes`` interleaved
+    sessions, so a session's hops are lanes/rate apart and a finished one is replaced."""
+    current: list[Session | None] = [None] * lanes
+    out: list[Session] = []
+    for i in range(int(rate * duration)):
+        lane = i % lanes
+        session = current[lane]
+        if session is None or len(session.times) == session.requests:
+            session = current[lane] = sessions.new(tag)
+            out.append(session)
+        session.times.append(i / rate)
+    return out
+
+
+CLIENT_KIND = ["raw"]  # set from --client
+CLIENT_NAMES = {
+    "raw": "a minimal asyncio HTTP/1.1 keep-alive client",
+    "httpx": f"httpx {package_version('httpx')}, one client per connection",
+}
+
+
+def client_for(target: Target, connections: int) -> Pool:
+    """Keep-alive connections to a target, enough for the phase."""
+    return Pool(target, connections, CLIENT_KIND[0])
+
+
+async def open_loop(
+    target: Target, plan_: list[Session], connections: int, rec: Recorder | None
+) -> float:
+    """Run a schedule; return the wall seconds from the first due time to the last answer."""
+    async with client_for(target, connections) as client:
+        loop = asyncio.get_running_loop()
+        t0 = loop.time() + 0.2
+        await asyncio.gather(*(run_session(client, target, s, rec, t0) for s in plan_))
+        return loop.time() - t0
+
+
+async def closed_loop(
+    target: Target, sessions: Sessions, tag: str, workers: int, seconds: float, rec: Recorder
+) -> float:
+    """``workers`` sessions at a time, back to back, hops only (no end call), for ``seconds``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+
+    async def worker(client: Pool) -> None:
+        while loop.time() < deadline:
+            await run_session(client, target, sessions.new(tag), rec, with_end=False)
+
+    async with client_for(target, workers) as client:
+        start = loop.time()
+        await asyncio.gather(*(worker(client) for _ in range(workers)))
+        return loop.time() - start
+
+
+async def verify_paths(target: Target, sessions: Sessions) -> list[str]:
+    """Walk every scripted path once; return problems (a CON/END in the wrong place)."""
+    problems = []
+    async with client_for(target, 4) as client:
+        for path in PATHS:
+            rec = Recorder()
+            ok = await run_session(client, target, sessions.new("v", path), rec)
+            if not ok or rec.errors:
+                problems.append(f"{'*'.join(path[1:])}: {dict(rec.errors) or 'failed'}")
+    return problems
+
+
+@dataclass
+class Report:
+    """The plain-text report, printed as the phases finish."""
+
+    lines: list[str] = field(default_factory=list)
+
+    def __call__(self, text: str = "") -> None:
+        """Print one line now and keep it."""
+        print(text, flush=True)
+        self.lines.append(text)
+
+
+def load_line() -> str:
+    """The 1, 5 and 15 minute load averages."""
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def header(say: Report, args: argparse.Namespace, admin: redis.Redis) -> None:
+    """The machine, the servers and the workload."""
+    server = redis_info(admin, "server")
+    loop_impl = "uvloop" if find_spec("uvloop") else "asyncio"
+    http_impl = "httptools" if find_spec("httptools") else "h11"
+    say("USSD load benchmark: Africa's Talking sessions over loopback, hotline vs bare baseline")
+    say(
+        f"machine:  {platform.python_implementation()} {platform.python_version()}, "
+        f"{platform.platform()}, {os.cpu_count()} CPUs, load average {load_line()} at start"
+    )
+    versions = ", ".join(
+        f"{p} {package_version(p)}"
+        for p in ("fastapi", "starlette", "uvicorn", "httpx", "redis", "hiredis")
+        if find_spec(p)
+    )
+    say(
+        f"servers:  hotline {args.hotline_app} and baseline bench.baseline_app:create_app, one "
+        f"uvicorn worker each ({loop_impl} loop, {http_impl}), no access log; Redis "
+        f"{server['redis_version']} db {DB} on {HOST}:6379; {versions}"
+    )
+    say(
+        f"note:     the load generator (one process, {CLIENT_NAMES[args.client]}), both servers "
+        f"and Redis share these {os.cpu_count()} cores, so each phase prints who used the CPU"
+    )
+    mean_hops = sum(len(p) for p in PATHS) / len(PATHS)
+    say(
+        f"sessions: {len(PATHS)} scripted paths of {min(map(len, PATHS))}-"
+        f"{max(map(len, PATHS))} hops (mean {mean_hops:.2f}) mixing language choice, change "
+        f"language (6), invalid (7) and back (00), all ending on END, then the end callback; "
+        f"picked with seed {args.seed}; numbers +243000…"
+    )
+    say()
+
+
+def latency_block(say: Report, rec: Recorder, wall: float, offered: float | None) -> float:
+    """Per-hop and overall latency; returns the overall p99 (ms)."""
+    say(f"  {'hop':>5} {'count':>7} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
+    for slot, label in enumerate(HOP_LABELS):
+        own = rec.of_slot(slot)
+        if own:
+            say(
+                f"  {label:>5} {len(own):7,} {percentile(own, 50):8.1f} "
+                f"{percentile(own, 99):8.1f} {own[-1] / 1e6:8.1f}"
+            )
+    ordered = sorted(rec.latency)
+    achieved = len(ordered) / wall if wall > 0 else 0.0
+    rate = f"offered {offered:,.1f} req/s, " if offered is not None else ""
+    say(
+        f"  {'all':>5} {len(ordered):7,} {percentile(ordered, 50):8.1f} "
+        f"{percentile(ordered, 99):8.1f} {ordered[-1] / 1e6 if ordered else math.nan:8.1f}"
+        f"   p90 {percentile(ordered, 90):.1f} ms; {rate}achieved {achieved:,.1f} req/s"
+    )
+    return percentile(ordered, 99)
+
+
+def errors_line(rec: Recorder) -> str:
+    """Error counts by kind, or 0."""
+    total = sum(rec.errors.values())
+    kinds = ", ".join(f"{k} {n:,}" for k, n in rec.errors.most_common())
+    return f"{total}" + (f" ({kinds})" if kinds else "") + " (must be 0)"
+
+
+@dataclass(frozen=True)
+class Memory:
+    """Redis memory for K active sessions (bytes per session unless named otherwise)."""
+
+    per_session: float  # MEMORY USAGE + this db's hash table overhead: what the aim is judged on
+    mean_key: float  # MEMORY USAGE: key, value and entry, jemalloc size classes
+    tables: float  # db 13's main and expires hash tables (MEMORY STATS), per session
+    used_memory: float  # INFO used_memory delta, whole server
+    value_bytes: int  # the JSON of a sample session
+    keys: int  # session keys found
+    others: int  # other keys in db 13 (e.g. locks left behind: must be 0)
+
+
+def table_overhead(admin: redis.Redis) -> int:
+    """Bytes of db 13's main and expires hash tables (MEMORY STATS)."""
+    stats = cast(dict[str, Any], admin.memory_stats())
+    db = stats.get(f"db.{DB}") or {}
+    return int(db.get("overhead.hashtable.main", 0)) + int(db.get("overhead.hashtable.expires", 0))
+
+
+def used_memory(admin: redis.Redis) -> int:
+    """INFO memory used_memory of the whole server."""
+    return int(redis_info(admin, "memory")["used_memory"])
+
+
+async def memory_phase(
+    target: Target, sessions: Sessions, count: int, admin: redis.Redis
+) -> Memory:
+    """Start ``count`` sessions to their second screen, without ending them, and weigh Redis."""
+    admin.flushdb()
+    rng = random.Random(count)
+    made = [sessions.new("m", ("", rng.choice("1234"), "4")) for _ in range(count)]
+    queue = iter(made)
+
+    async def worker(client: Pool) -> None:
+        for session in queue:
+            for hop, text in enumerate(texts(session.path)[:2]):  # the first two hops only
+                if not await post(client, target, session, hop, None, 0.0, hop_form(session, text)):
+                    raise SystemExit(f"memory phase: hop {hop + 1} of {session.sid} failed")
+
+    async with client_for(target, 32) as client:
+        await client.post(target.hop_path, hop_form(sessions.new("m"), ""))  # a connection up
+        admin.flushdb()
+        before, tables_before = used_memory(admin), table_overhead(admin)
+        await asyncio.gather(*(worker(client) for _ in range(32)))
+        after, tables_after = used_memory(admin), table_overhead(admin)
+    keys = list(admin.scan_iter(match="hotline:session:*", count=1000))
+    sizes = [int(cast(int | None, admin.memory_usage(k, samples=0)) or 0) for k in keys]
+    value = cast(bytes | None, admin.get(keys[0])) if keys else None
+    mean_key = sum(sizes) / len(sizes) if sizes else 0.0
+    tables = (tables_after - tables_before) / count
+    return Memory(
+        per_session=mean_key + tables,
+        mean_key=mean_key,
+        tables=tables,
+        used_memory=(after - before) / count,
+        value_bytes=len(value or b""),
+        keys=len(keys),
+        others=int(cast(int, admin.dbsize())) - len(keys),
+    )
+
+
+@dataclass
+class Results:
+    """What the summary needs."""
+
+    p99: float = math.nan
+    offered: float = 0.0
+    achieved: float = 0.0
+    errors: int = 0
+    hotline_rps: float = 0.0
+    baseline_rps: float = 0.0
+    memory: Memory | None = None
+    unsaturated: list[str] = field(default_factory=list)
+
+
+async def run_all(
+    say: Report, args: argparse.Namespace, hotline: Target, baseline: Target, admin: redis.Redis
+) -> Results:
+    """The phases in order: verify, warm up, offered rate, saturation, memory."""
+    results = Results()
+    sessions = Sessions(args.seed)
+    cpu = CpuMeter(admin, {"hotline": hotline.pid, "baseline": baseline.pid})
+    problems = await verify_paths(hotline, sessions) + await verify_paths(baseline, sessions)
+    if problems:
+        raise SystemExit("scripted paths do not behave as expected:\n" + "\n".join(problems))
+    lanes = max(1, round(args.rate * args.think))
+    if args.warmup > 0:
+        await open_loop(hotline, plan(sessions, "w", args.rate, args.warmup, lanes), lanes, None)
+    admin.flushdb()
+
+    schedule = plan(sessions, "o", args.rate, args.duration, lanes)
+    offered = sum(len(s.times) for s in schedule) / args.duration
+    say(
+        f"Offered rate: {offered:,.1f} req/s for {args.duration:g} s after {args.warmup:g} s "
+        f"warm-up, open loop: request i is due at i/rate, dealt to {lanes} interleaved sessions "
+        f"(a session's hops are {args.think:g} s apart and wait for the previous answer)"
+    )
+    rec = Recorder()
+    before = cpu.now()
+    wall = await open_loop(hotline, schedule, lanes + 16, rec)
+    used: Cpu = {}
+    add_cpu(used, before, cpu.now())
+    results.p99 = latency_block(say, rec, wall, offered)
+    results.offered, results.achieved = offered, len(rec.latency) / wall
+    lag = sorted(rec.lag)
+    behind = sorted(a + b for a, b in zip(rec.latency, rec.lag, strict=True))
+    say(
+        f"  sent behind schedule: p50 {percentile(lag, 50):.1f} ms, p99 {percentile(lag, 99):.1f}"
+        f" ms, max {lag[-1] / 1e6 if lag else math.nan:.1f} ms; latency from the due time "
+        f"(no coordinated omission): p99 {percentile(behind, 99):.1f} ms"
+    )
+    say(
+        f"  sessions: {len(schedule):,} started, {rec.sessions_done:,} through the end callback "
+        "(the rest were cut by the end of the run)"
+    )
+    say(f"  errors: {errors_line(rec)}")
+    say(f"  {cpu_line(used, wall, len(rec.latency), 'hotline')}")
+    results.errors += sum(rec.errors.values())
+    say()
+
+    rounds = max(1, args.rounds)
+    slice_s = args.saturate_seconds / rounds
+    say(
+        f"Saturation: closed loop, {args.workers} sessions at a time back to back (hops only, "
+        f"no think time, no end callback; same paths for both), {args.saturate_seconds:g} s per "
+        f"server in {rounds} alternating rounds of {slice_s:g} s, after 1 s warm-up each"
+    )
+    recs = {t.name: Recorder() for t in (hotline, baseline)}
+    walls = dict.fromkeys(recs, 0.0)
+    cpus: dict[str, Cpu] = {name: {} for name in recs}
+    for target in (hotline, baseline):
+        await closed_loop(target, sessions, "s", args.workers, 1.0, Recorder())
+    for _ in range(rounds):
+        for target in (hotline, baseline):
+            before = cpu.now()
+            walls[target.name] += await closed_loop(
+                target, sessions, "s", args.workers, slice_s, recs[target.name]
+            )
+            add_cpu(cpus[target.name], before, cpu.now())
+    per_request = {}
+    for target in (hotline, baseline):
+        rec, wall = recs[target.name], walls[target.name]
+        rps = len(rec.latency) / wall
+        ordered = sorted(rec.latency)
+        say(
+            f"  {target.name:<8} {rps:8,.1f} req/s   p50 {percentile(ordered, 50):6.1f} ms   "
+            f"p99 {percentile(ordered, 99):6.1f} ms   errors {errors_line(rec)}"
+        )
+        say(f"  {'':<8} {cpu_line(cpus[target.name], wall, len(ordered), target.name)}")
+        per_request[target.name] = cpus[target.name][target.name] / max(1, len(ordered))
+        busy = cpus[target.name][target.name] / wall
+        if busy < SATURATED:
+            results.unsaturated.append(target.name)
+            say(
+                f"  {'':<8} NOT SATURATED: the server used only {busy:.0%} of a core, so this "
+                "measures the generator or the other load, not the server"
+            )
+        results.errors += sum(rec.errors.values())
+        if target is hotline:
+            results.hotline_rps = rps
+        else:
+            results.baseline_rps = rps
+    ratio = results.hotline_rps / results.baseline_rps if results.baseline_rps else 0.0
+    cpu_ratio = per_request["baseline"] / per_request["hotline"] if per_request["hotline"] else 0
+    say(
+        f"  ratio    {ratio:.1%} of the baseline's throughput; by server CPU per request "
+        f"{cpu_ratio:.1%} (less sensitive to other load on the machine)"
+    )
+    say()
+
+    if args.memory_sessions > 0:
+        memory = await memory_phase(hotline, sessions, args.memory_sessions, admin)
+        results.memory = memory
+        say(
+            f"Redis memory: {args.memory_sessions:,} sessions started to their second screen "
+            "(language chosen, main menu shown) and not ended"
+        )
+        say(
+            f"  MEMORY USAGE {memory.mean_key:,.0f} B per session key (key, JSON value of "
+            f"{memory.value_bytes:,} B for a sample, entry; mean over {memory.keys:,} keys) + "
+            f"{memory.tables:,.0f} B of db {DB}'s hash tables (MEMORY STATS) = "
+            f"{memory.per_session:,.0f} B per active session"
+        )
+        say(
+            f"  INFO used_memory grew {memory.used_memory:,.0f} B per session (whole server: also "
+            "moves with client buffers and anything else using this Redis)"
+        )
+        say(f"  other keys left in db {DB} (locks): {memory.others} (must be 0)")
+        say()
+    return results
+
+
+def summary(say: Report, args: argparse.Namespace, results: Results, began: float) -> None:
+    """Aims next to the numbers."""
+    say("Summary")
+    ok_rate = results.offered >= AIM_RATE and results.achieved >= 0.95 * results.offered
+    say(
+        f"  p99 at {results.offered:,.0f} req/s offered ({results.achieved:,.1f} achieved)  "
+        f"{results.p99:7.1f} ms   aim ≤ {AIM_P99_MS:.0f} ms at {AIM_RATE:.0f} req/s: "
+        f"{verdict(results.p99 <= AIM_P99_MS and ok_rate)}"
+    )
+    ratio = results.hotline_rps / results.baseline_rps if results.baseline_rps else 0.0
+    say(
+        f"  saturated throughput  {results.hotline_rps:,.1f} / {results.baseline_rps:,.1f} "
+        f"req/s = {ratio:.1%} of the baseline   aim ≥ {AIM_RATIO:.0%}: "
+        f"{verdict(ratio >= AIM_RATIO)}"
+        + (f" (not saturated: {', '.join(results.unsaturated)})" if results.unsaturated else "")
+    )
+    if results.memory is not None:
+        per = results.memory.per_session
+        say(
+            f"  Redis per active session  {per:,.0f} B (MEMORY USAGE + hash tables; used_memory "
+            f"delta {results.memory.used_memory:,.0f} B)   aim ≤ {AIM_SESSION_BYTES:,} B (1 KiB): "
+            f"{verdict(per <= AIM_SESSION_BYTES)}"
+        )
+    say(f"  errors {results.errors} (must be 0): {verdict(results.errors == 0)}")
+    say(
+        f"  generator CPU {self_cpu_seconds():.1f} s in all; run time "
+        f"{time.perf_counter() - began:.1f} s; load average {load_line()} at the end"
+    )
+
+
+def environment(tmp: Path) -> dict[str, str]:
+    """The hotline's environment: Redis db 13, a fresh SQLite file, fresh secrets."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+    env.update(
+        {
+            "HOTLINE_REDIS_URL": REDIS_URL,
+            "HOTLINE_DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}",
+            "HOTLINE_CALLBACK_TOKEN": new_key(),
+            "HOTLINE_PSEUDONYM_KEY": new_key(),
+            "HOTLINE_ENCRYPTION_KEYS": new_key(),
+            "HOTLINE_SECRETS_FILE": str(tmp / "s.json"),
+            "HOTLINE_LOG_LEVEL": "WARNING",
+            "PYTHONPATH": os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH")))),
+        }
+    )
+    return env
+
+
+@contextlib.contextmanager
+def servers(tmp: Path, env: dict[str, str], app: str) -> Iterator[tuple[Server, Server]]:
+    """Both servers, healthy; stopped on the way out whatever happens."""
+    started: list[Server] = []
+    try:
+        started.append(start_server("hotline", app, env, tmp))
+        started.append(start_server("baseline", "bench.baseline_app:create_app", env, tmp))
+        for server in started:
+            wait_healthy(server)
+        yield started[0], started[1]
+    finally:
+        for server in started:
+            server.stop()
+
+
+def stop_on_signal(signum: int, frame: object) -> None:
+    """SIGTERM (and an ignored SIGINT) unwinds like Ctrl-C, so the servers are stopped."""
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run every phase and print the report; exit 0 whether or not the aims are met."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.ussd_load", description=(__doc__ or "").splitlines()[0]
+    )
+    parser.add_argument("--rate", type=float, default=AIM_RATE, help="offered req/s (200)")
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds at the rate (20)")
+    parser.add_argument("--warmup", type=float, default=2.0, help="untimed seconds first (2)")
+    parser.add_argument(
+        "--think", type=float, default=0.5, help="seconds between a session's hops (0.5)"
+    )
+    parser.add_argument(
+        "--saturate-seconds", type=float, default=10.0, help="closed-loop seconds per server (10)"
+    )
+    parser.add_argument("--workers", type=int, default=64, help="closed-loop sessions (64)")
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="alternating saturation rounds per server (2)"
+    )
+    parser.add_argument(
+        "--memory-sessions",
+        type=int,
+        default=1000,
+        help="sessions weighed in Redis (1000; 0 skips)",
+    )
+    parser.add_argument("--seed", type=int, default=1, help="random seed (1)")
+    parser.add_argument(
+        "--hotline-app",
+        default="bot.app:create_app",
+        metavar="MODULE:FACTORY",
+        help="the hotline's app factory (bot.app:create_app); another one measures a candidate",
+    )
+    parser.add_argument(
+        "--client",
+        choices=("raw", "httpx"),
+        default="raw",
+        help="raw: a minimal asyncio HTTP/1.1 client (default); httpx: much more CPU per request",
+    )
+    args = parser.parse_args(argv)
+    if args.rate <= 0 or args.duration <= 0 or args.think <= 0 or args.workers < 1:
+        parser.error("--rate, --duration, --think and --workers must be positive")
+    CLIENT_KIND[0] = args.client
+    signal.signal(signal.SIGTERM, stop_on_signal)
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:  # started with & by a script
+        signal.signal(signal.SIGINT, stop_on_signal)
+    began = time.perf_counter()
+    say = Report()
+    admin = redis.Redis.from_url(REDIS_URL)
+    try:
+        admin.ping()
+    except redis.RedisError as exc:
+        raise SystemExit(f"Redis is not answering on {REDIS_URL}: {exc}") from None
+    header(say, args, admin)
+    tmp = Path(tempfile.mkdtemp(prefix="ussd-bench-"))
+    try:
+        admin.flushdb()  # db 13 belongs to this benchmark
+        env = environment(tmp)
+        token = env["HOTLINE_CALLBACK_TOKEN"]
+        with servers(tmp, env, args.hotline_app) as (hotline_server, baseline_server):
+            hotline = Target(
+                "hotline",
+                hotline_server.port,
+                f"/ussd/africastalking/{token}",
+                f"/ussd/africastalking/{token}/end",
+                hotline_server.process.pid,
+                True,
+            )
+            baseline = Target(
+                "baseline",
+                baseline_server.port,
+                "/ussd/bench",
+                None,
+                baseline_server.process.pid,
+                False,
+            )
+            results = asyncio.run(run_all(say, args, hotline, baseline, admin))
+        summary(say, args, results, began)
+    finally:
+        with contextlib.suppress(redis.RedisError):
+            admin.flushdb()
+        admin.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

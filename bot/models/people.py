@@ -1,0 +1,41 @@
+"""The hotline team and the on-call rota."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from bot.models._time import utcnow
+
+
+class Operator(SQLModel, table=True):
+    """A member of the hotline team: operator, supervisor or admin."""
+
+    __tablename__ = "operators"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True)
+    display_name: str = Field(max_length=120)
+    role: str = Field(max_length=16)  # operator, supervisor, admin
+    password_hash: str | None = Field(default=None, max_length=256)  # argon2id
+    phone: str | None = Field(default=None, max_length=512)  # encrypted, for on-call alerts
+    telegram_contact: str | None = Field(default=None, max_length=40)  # pseudonym, once linked
+    lang: str = Field(default="en", max_length=8)
+    active: bool = True
+    demo: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Shift(SQLModel, table=True):
+    """Who is on call between two times: a primary, a backup and a supervisor."""
+
+    __tablename__ = "shifts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    starts_at: datetime = Field(index=True)
+    ends_at: datetime = Field(index=True)
+    primary_id: int = Field(foreign_key="operators.id")
+    backup_id: int | None = Field(default=None, foreign_key="operators.id")
+    supervisor_id: int | None = Field(default=None, foreign_key="operators.id")
+    demo: bool = False

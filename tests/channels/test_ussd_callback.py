@@ -1,0 +1,787 @@
+"""USSD over the endpoint Africa's Talking calls: what a person on a basic phone gets back.
+
+Every request goes through the real app (``create_app``) on both databases and, for the paths
+where sessions matter, on both session stores (in-process and real Redis). Africa's Talking
+sends ``text`` as every input of the session joined by ``*``; these tests send it that way.
+
+The shipped flow is the language menu and the main menu only. The real tip flow ("Report
+something") lands in a later issue; until then option 1 is a polite END placeholder, which is
+covered below. When the tip flow lands, extend the report test to walk that flow here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+import httpx2
+import pytest
+import redis
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+
+from bot.app import create_app
+from bot.channels.ussd import MAX_TEXT, REQUIRED, new_inputs, session_key
+from bot.content import Content
+from bot.engine.registry import FlowRegistry
+from bot.engine.runner import advance
+from bot.engine.state import SessionState, Step
+from bot.i18n import ui
+from bot.i18n.gsm7 import fits_ussd, fold, is_gsm7
+from bot.privacy import new_key
+from bot.sessions import SessionStore
+from bot.settings import Settings
+from tests.conftest import (
+    REDIS_URL,
+    TEST_PHONES,
+    assert_no_phone_numbers,
+    database_text,
+    service_missing,
+)
+
+TOKEN = "t0k3n-for-tests"
+URL = f"/ussd/africastalking/{TOKEN}"
+END_URL = f"{URL}/end"
+SERVICE_CODE = "*384*12#"
+PHONE = TEST_PHONES[0]
+HOTLINE = "0800 000 000"
+SCREEN_MAX = 4 + 182  # "CON " / "END " and one screen of GSM-7 characters
+
+LANG_KEYS = {"en": "1", "fr": "2", "ln": "3", "st": "4"}
+LANGUAGE_MENU = "CON Choose your language:\n1 English\n2 Francais\n3 Lingala\n4 Sesotho\n0 Exit"
+MENU_WORD = {"en": "Report something", "fr": "Signaler", "ln": "Koyebisa", "st": "Tlaleha"}
+EXIT_LINE = {"en": "0 Exit", "fr": "0 Quitter", "ln": "0 Kobima", "st": "0 Tsoa"}
+HELP_WORD = {"en": "Call the hotline", "fr": "Appelez", "ln": "Benga", "st": "Letsetsa"}
+SOON_WORD = {
+    "en": "This service is not open yet.",
+    "fr": "Ce service n'est pas encore ouvert.",
+    "ln": "Mosala oyo ebandi naino te.",
+    "st": "Ts'ebeletso ena ha e so qale.",
+}
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No HOTLINE_* setting leaks in from the shell (e.g. service codes, language, number)."""
+    for name in Settings.model_fields:
+        monkeypatch.delenv(f"HOTLINE_{name.upper()}", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def quiet_test_client(caplog: pytest.LogCaptureFixture) -> None:
+    """Capture every app log line; the test client's own request lines (URLs) are left out."""
+    caplog.set_level(logging.WARNING, logger="httpx2")
+    caplog.set_level(logging.WARNING, logger="httpx")
+    caplog.set_level(logging.DEBUG)  # last: it also sets the capture handler's level
+
+
+def make_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Settings:
+    """Settings for one test: its own database, secrets file and keys."""
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "redis_url": None,
+        "callback_token": TOKEN,
+        "pseudonym_key": "pseudonym-key-for-tests",
+        "encryption_keys": new_key(),
+        "secrets_file": tmp_path / "s.json",
+        "public_number": HOTLINE,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+def reachable_redis() -> str:
+    """The test Redis, or fail (CI) / skip when it does not answer."""
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2.0)
+    try:
+        client.ping()
+    except (redis.RedisError, OSError) as exc:
+        service_missing("Redis", f"{REDIS_URL}: {exc}")
+    finally:
+        client.close()
+    return REDIS_URL
+
+
+def new_session() -> str:
+    """A session id shaped like Africa's Talking's; unique so shared Redis never mixes tests."""
+    return f"ATUid_{uuid.uuid4().hex}"
+
+
+def check_screen(body: str) -> None:
+    """What any basic phone can show: CON/END, one screen, GSM-7 only."""
+    assert body.startswith(("CON ", "END ")), body
+    assert len(body) <= SCREEN_MAX, (len(body), body)
+    screen = body[4:]
+    assert is_gsm7(screen), body
+    assert fits_ussd(screen), body
+
+
+def form(session_id: str, text: str, **fields: str) -> dict[str, str]:
+    """A callback form as Africa's Talking posts it."""
+    data = {
+        "sessionId": session_id,
+        "serviceCode": SERVICE_CODE,
+        "phoneNumber": PHONE,
+        "networkCode": "63001",
+        "text": text,
+    }
+    data.update(fields)
+    return data
+
+
+@dataclass
+class Line:
+    """The running app, talked to the way Africa's Talking does."""
+
+    client: TestClient
+    app: FastAPI
+    redis_url: str | None = None
+    sessions: list[str] = field(default_factory=list)
+
+    @property
+    def store(self) -> SessionStore:
+        store: SessionStore = self.app.state.store
+        return store
+
+    def post(self, session_id: str, text: str, **fields: str) -> httpx2.Response:
+        """One USSD request, whatever the answer."""
+        self.sessions.append(session_id)
+        return self.client.post(URL, data=form(session_id, text, **fields))
+
+    def screen(self, session_id: str, text: str, **fields: str) -> str:
+        """One USSD request that must be answered with a screen a phone can show."""
+        response = self.post(session_id, text, **fields)
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"].startswith("text/plain")
+        check_screen(response.text)
+        return response.text
+
+    def end(self, session_id: str, token: str = TOKEN) -> httpx2.Response:
+        """Africa's Talking's end-of-session notification."""
+        data = {"sessionId": session_id, "status": "Success", "durationInMillis": "4200"}
+        return self.client.post(f"/ussd/africastalking/{token}/end", data=data)
+
+    def stored(self, session_id: str) -> dict[str, Any] | None:
+        """What the session store keeps for a USSD session."""
+        portal = self.client.portal
+        assert portal is not None
+        value: dict[str, Any] | None = portal.call(self.store.get, session_key(session_id))
+        return value
+
+    def forget(self, session_id: str) -> None:
+        """Drop a session as an expired TTL would."""
+        portal = self.client.portal
+        assert portal is not None
+        portal.call(self.store.delete, session_key(session_id))
+
+
+@contextmanager
+def running(settings: Settings) -> Iterator[Line]:
+    """Start the app like uvicorn would; afterwards drop this test's keys from a shared Redis."""
+    app = create_app(settings)
+    line = Line(TestClient(app), app, settings.redis_url)
+    try:
+        with line.client:
+            yield line
+    finally:
+        if settings.redis_url:
+            _drop_keys(settings.redis_url, line.sessions)
+
+
+def _drop_keys(url: str, sessions: list[str]) -> None:
+    """Delete the keys of these USSD sessions from a shared Redis (never FLUSHDB)."""
+    client = redis.Redis.from_url(url)
+    try:
+        for session_id in set(sessions):
+            key = session_key(session_id)
+            client.delete(f"hotline:session:{key}", f"hotline:lock:{key}")
+    finally:
+        client.close()
+
+
+@pytest.fixture(params=["memory", "redis"])
+def store_url(request: pytest.FixtureRequest) -> str | None:
+    """Sessions in process (None) or in the test Redis."""
+    return reachable_redis() if request.param == "redis" else None
+
+
+@pytest.fixture
+def line(tmp_path: Path, database_url: str, store_url: str | None) -> Iterator[Line]:
+    """The app on each database x each session store."""
+    with running(make_settings(tmp_path, database_url, redis_url=store_url)) as started:
+        yield started
+
+
+@pytest.fixture
+def advances(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every input the engine is asked to apply, in order."""
+    applied: list[str] = []
+
+    def counting_advance(registry: FlowRegistry, saved: SessionState, raw: str, tr: Any) -> Step:
+        applied.append(raw)
+        return advance(registry, saved, raw, tr)
+
+    monkeypatch.setattr("bot.conversation.advance", counting_advance)
+    return applied
+
+
+@pytest.fixture
+def memory_line(tmp_path: Path, database_url: str) -> Iterator[Line]:
+    """The app on each database, sessions in process."""
+    with running(make_settings(tmp_path, database_url)) as started:
+        yield started
+
+
+@pytest.fixture
+def light_line(tmp_path: Path) -> Iterator[Line]:
+    """The embedded default (SQLite, sessions in process): for refusals and odd inputs."""
+    with running(make_settings(tmp_path, f"sqlite:///{tmp_path / 'hotline.db'}")) as started:
+        yield started
+
+
+def main_menu_lines(body: str) -> list[str]:
+    """The option and navigation lines of a menu screen (its first line is text or a hint)."""
+    return body.split("\n")[1:]
+
+
+def hint(line: Line, lang: str) -> str:
+    """The 'reply with a number' hint as a phone shows it in a language."""
+    content: Content = line.app.state.content
+    return fold(content.tr(lang, ui.HINT_CHOICE), lang)
+
+
+# --- the shipped flow, end to end -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", list(LANG_KEYS))
+def test_full_path_to_help_in_each_language(line: Line, lang: str) -> None:
+    sid = new_session()
+    key = LANG_KEYS[lang]
+
+    assert line.screen(sid, "") == LANGUAGE_MENU
+
+    menu = line.screen(sid, key)
+    assert menu.startswith("CON ")
+    assert MENU_WORD[lang] in menu
+    rows = main_menu_lines(menu)
+    assert [row.split(" ", 1)[0] for row in rows] == ["1", "2", "3", "4", "5", "6", "00", "0"]
+    assert rows[-1] == EXIT_LINE[lang]
+
+    help_end = line.screen(sid, f"{key}*4")
+    assert help_end.startswith("END ")
+    assert HELP_WORD[lang] in help_end
+    assert HOTLINE in help_end
+
+
+@pytest.mark.parametrize("lang", list(LANG_KEYS))
+def test_report_something_is_a_polite_placeholder_until_the_tip_flow_lands(
+    memory_line: Line, lang: str
+) -> None:
+    # Placeholder END until the real tip flow lands (later issue): it must say so and point
+    # to help now, never leave the person on a dead or English-only screen.
+    sid = new_session()
+    key = LANG_KEYS[lang]
+    line = memory_line
+    line.screen(sid, "")
+    line.screen(sid, key)
+    body = line.screen(sid, f"{key}*1")
+    assert body.startswith("END ")
+    assert SOON_WORD[lang] in body
+    assert HOTLINE in body
+
+
+def test_zero_on_the_main_menu_says_goodbye_in_the_person_s_language(light_line: Line) -> None:
+    sid = new_session()
+    light_line.screen(sid, "")
+    light_line.screen(sid, "2")
+    body = light_line.screen(sid, "2*0")
+    assert body == "END Merci. Prenez soin de vous. Vous pouvez revenir à tout moment."
+
+
+# --- inputs dialled with the code (*384*12*3# -> text "3") -----------------------------------
+
+
+def test_a_dialled_language_lands_on_the_lingala_main_menu(memory_line: Line) -> None:
+    sid = new_session()
+    body = memory_line.screen(sid, "3")
+    assert body.startswith("CON ")
+    assert MENU_WORD["ln"] in body
+    assert main_menu_lines(body)[-1] == EXIT_LINE["ln"]
+    # ... and the session goes on from there.
+    follow = memory_line.screen(sid, "3*4")
+    assert follow.startswith("END ") and HELP_WORD["ln"] in follow and HOTLINE in follow
+
+
+def test_dialled_language_and_choice_land_on_lingala_help(memory_line: Line) -> None:
+    body = memory_line.screen(new_session(), "3*4")
+    assert body.startswith("END ")
+    assert HELP_WORD["ln"] in body
+    assert HOTLINE in body
+    # Inputs dialled past the end have nothing to apply to.
+    assert memory_line.screen(new_session(), "3*4*1*9") == body
+
+
+# --- replays: the same (sessionId, text) again never advances ----------------------------------
+
+
+def test_a_repeated_request_gets_the_same_screen_and_does_not_advance(line: Line) -> None:
+    sid = new_session()
+    line.screen(sid, "")
+    first = line.screen(sid, "2")
+    again = line.screen(sid, "2")
+    # Applied twice, "2" on the main menu would be "Check my situation" (an END).
+    assert again == first
+    assert MENU_WORD["fr"] in again
+    stored = line.stored(sid)
+    assert stored is not None
+    assert stored["state"] == "menu" and stored["lang"] == "fr"
+    assert stored["inputs"] == ["2"]
+    # The next input still does what the person expects.
+    assert line.screen(sid, "2*7").startswith("CON " + hint(line, "fr"))
+    assert line.screen(sid, "2*7") == line.screen(sid, "2*7")
+    final = line.screen(sid, "2*7*4")
+    assert final.startswith("END ") and HELP_WORD["fr"] in final
+
+
+def test_a_repeated_final_request_gets_the_same_end_again(line: Line, advances: list[str]) -> None:
+    sid = new_session()
+    line.screen(sid, "")
+    line.screen(sid, "4")
+    final = line.screen(sid, "4*4")
+    assert final.startswith("END ") and HELP_WORD["st"] in final
+    assert advances == ["4", "4"]
+    assert line.screen(sid, "4*4") == final
+    assert line.screen(sid, "4*4") == final
+    # Answered from the kept last screen: nothing is run (or submitted) a second time.
+    assert advances == ["4", "4"]
+    stored = line.stored(sid)
+    assert stored is not None and "flow" not in stored, "an ended session keeps its last screen"
+
+
+def test_a_repeated_first_request_shows_the_language_menu_again(line: Line) -> None:
+    sid = new_session()
+    assert line.screen(sid, "") == LANGUAGE_MENU
+    assert line.screen(sid, "") == LANGUAGE_MENU
+    menu = line.screen(sid, "1")
+    assert MENU_WORD["en"] in menu
+
+
+# --- inputs a screen does not accept -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", list(LANG_KEYS))
+def test_a_number_not_on_the_menu_shows_the_menu_again_with_a_hint(
+    memory_line: Line, lang: str
+) -> None:
+    sid = new_session()
+    key = LANG_KEYS[lang]
+    memory_line.screen(sid, "")
+    menu = memory_line.screen(sid, key)
+    hinted = memory_line.screen(sid, f"{key}*7")
+    assert hinted.startswith("CON " + hint(memory_line, lang) + "\n")
+    if lang != "en":
+        assert hint(memory_line, lang) != hint(memory_line, "en"), "hint not translated"
+    assert main_menu_lines(hinted) == main_menu_lines(menu)
+    # The person can still go on from the same menu.
+    final = memory_line.screen(sid, f"{key}*7*4")
+    assert final.startswith("END ") and HELP_WORD[lang] in final
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["", "#", "4#", "😀", "4😀", "*", "٤", "\u200b", "<script>", "' OR 1=1 --", "%00"],
+    ids=[
+        "empty",
+        "hash",
+        "digit-hash",
+        "emoji",
+        "digit-emoji",
+        "star",
+        "arabic-four",
+        "zero-width-space",
+        "markup",
+        "sql",
+        "percent",
+    ],
+)
+def test_odd_input_on_the_main_menu_gets_the_hint_never_an_error(
+    light_line: Line, typed: str
+) -> None:
+    sid = new_session()
+    light_line.screen(sid, "")
+    menu = light_line.screen(sid, "2")
+    body = light_line.screen(sid, f"2*{typed}")
+    assert body.startswith("CON " + hint(light_line, "fr") + "\n")
+    assert main_menu_lines(body) == main_menu_lines(menu)
+    assert light_line.screen(sid, f"2*{typed}*4").startswith("END " + HELP_WORD["fr"])
+
+
+def test_a_star_typed_on_the_language_menu_is_one_answer_not_two(light_line: Line) -> None:
+    # After an empty first request, AT's next text is exactly what the person typed: "4*4"
+    # is one (invalid) answer. Dialled with the code it would be two (Sesotho, then help).
+    sid = new_session()
+    light_line.screen(sid, "")
+    body = light_line.screen(sid, "4*4")
+    assert body == "CON " + hint(light_line, "en") + "\n" + LANGUAGE_MENU[4:]
+    assert light_line.screen(new_session(), "4*4").startswith("END " + HELP_WORD["st"])
+
+
+def test_an_input_with_a_star_inside_is_one_answer_on_the_main_menu(light_line: Line) -> None:
+    sid = new_session()
+    light_line.screen(sid, "")
+    light_line.screen(sid, "1")
+    assert light_line.screen(sid, "1*4*4").startswith("CON " + hint(light_line, "en"))
+    stored = light_line.stored(sid)
+    assert stored is not None and stored["state"] == "menu" and stored["inputs"] == ["1"]
+
+
+# --- new_inputs: what each request adds -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "previous", "expected"),
+    [
+        # A new session: whatever was dialled with the code.
+        ("", None, []),
+        ("3", None, ["3"]),
+        ("3*1", None, ["3", "1"]),
+        ("3**1", None, ["3", "", "1"]),
+        # After an empty first request the whole text is the one new input.
+        ("1", "", ["1"]),
+        ("4*4", "", ["4*4"]),
+        ("*", "", ["*"]),
+        # Extending the previous request by one input.
+        ("1*2", "1", ["2"]),
+        ("1*2*3", "1*2", ["3"]),
+        ("1*7*00*1*4", "1*7*00*1", ["4"]),
+        ("1*", "1", [""]),
+        ("1**", "1", ["*"]),
+        ("1*a*b", "1", ["a*b"]),
+        ("1*2*", "1*2", [""]),
+    ],
+)
+def test_new_inputs(text: str, previous: str | None, expected: list[str]) -> None:
+    assert new_inputs(text, previous) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "previous", "expected"),
+    [
+        ("2*5", "1*4", ["5"]),
+        ("9", "1*4", ["9"]),
+        ("12", "1", ["12"]),  # "12" is not "1" followed by "2"
+    ],
+)
+def test_new_inputs_takes_the_last_segment_of_a_text_that_does_not_extend(
+    text: str, previous: str, expected: list[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    assert new_inputs(text, previous) == expected
+    messages = " ".join(record.getMessage() for record in caplog.records)
+    assert "does not extend" in messages
+    assert text not in messages, "what a person typed is not logged"
+
+
+def test_session_key_is_stable_and_does_not_carry_the_provider_id() -> None:
+    sid = "ATUid_0123456789abcdef"
+    assert session_key(sid) == session_key(sid)
+    assert session_key(sid) != session_key(sid + "0")
+    assert session_key(sid).startswith("ussd:")
+    assert sid not in session_key(sid)
+
+
+# --- very long text ----------------------------------------------------------------------------
+
+
+def test_three_thousand_characters_get_a_screen_with_the_hint(light_line: Line) -> None:
+    body = light_line.screen(new_session(), "1" * 3000)
+    assert body == "CON " + hint(light_line, "en") + "\n" + LANGUAGE_MENU[4:]
+
+
+def test_a_long_input_mid_session_gets_the_hint(light_line: Line) -> None:
+    sid = new_session()
+    light_line.screen(sid, "")
+    light_line.screen(sid, "1")
+    body = light_line.screen(sid, "1*" + "1" * (MAX_TEXT - 2))
+    assert body.startswith("CON " + hint(light_line, "en"))
+
+
+def test_text_over_the_cap_is_refused_and_changes_nothing(light_line: Line) -> None:
+    sid = new_session()
+    light_line.screen(sid, "")
+    light_line.screen(sid, "1")
+    refused = light_line.post(sid, "1*" + "1" * (MAX_TEXT - 1))
+    assert refused.status_code == 400
+    stored = light_line.stored(sid)
+    assert stored is not None and stored["inputs"] == ["1"]
+    assert light_line.screen(sid, "1*4").startswith("END " + HELP_WORD["en"])
+
+
+# --- session expiry and the end notification ---------------------------------------------------
+
+
+def test_an_expired_session_continues_from_africas_talking_s_text(line: Line) -> None:
+    sid = new_session()
+    line.screen(sid, "")
+    menu = line.screen(sid, "2")
+    line.forget(sid)  # what a TTL would do between two screens
+    assert line.stored(sid) is None
+    hinted = line.screen(sid, "2*7")
+    assert hinted.startswith("CON " + hint(line, "fr"))
+    assert main_menu_lines(hinted) == main_menu_lines(menu)
+    line.forget(sid)
+    final = line.screen(sid, "2*7*4")
+    assert final.startswith("END ") and HELP_WORD["fr"] in final and HOTLINE in final
+
+
+def test_a_session_past_its_ttl_continues(
+    tmp_path: Path, store_url: str | None, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = make_settings(
+        tmp_path, f"sqlite:///{tmp_path / 'hotline.db'}", redis_url=store_url, session_ttl=1
+    )
+    with running(settings) as line:
+        sid = new_session()
+        line.screen(sid, "")
+        line.screen(sid, "2")
+        time.sleep(1.2)
+        assert line.stored(sid) is None
+        final = line.screen(sid, "2*4")
+        assert final.startswith("END ") and HELP_WORD["fr"] in final
+        assert "failed" not in caplog.text
+
+
+def test_a_session_expired_on_its_first_screen_continues(line: Line) -> None:
+    sid = new_session()
+    line.screen(sid, "")
+    line.forget(sid)
+    body = line.screen(sid, "3")
+    assert MENU_WORD["ln"] in body
+
+
+def test_the_end_notification_drops_the_session(line: Line) -> None:
+    sid = new_session()
+    line.screen(sid, "")
+    line.screen(sid, "3")
+    assert line.stored(sid) is not None
+    response = line.end(sid)
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+    assert line.stored(sid) is None
+    assert line.screen(sid, "") == LANGUAGE_MENU
+
+
+def test_the_end_notification_for_an_unknown_session_is_fine(light_line: Line) -> None:
+    assert light_line.end(new_session()).status_code == 200
+
+
+def test_the_end_notification_without_a_session_id_is_refused(light_line: Line) -> None:
+    response = light_line.client.post(END_URL, data={"status": "Success"})
+    assert response.status_code == 400
+    assert "sessionId" in response.json()["detail"]
+
+
+# --- refusals ----------------------------------------------------------------------------------
+
+
+def test_a_wrong_token_is_refused_and_nothing_is_processed(
+    line: Line, caplog: pytest.LogCaptureFixture
+) -> None:
+    sid = new_session()
+    wrong = "not-the-t0k3n"
+    response = line.client.post(f"/ussd/africastalking/{wrong}", data=form(sid, "1*4"))
+    assert response.status_code == 403
+    assert line.stored(sid) is None
+    # The end notification with a wrong token does not drop a live session either.
+    line.screen(sid, "")
+    assert line.end(sid, token=wrong).status_code == 403
+    assert line.stored(sid) is not None
+    assert "refused" in caplog.text
+    assert TOKEN not in caplog.text and wrong not in caplog.text
+    assert_no_phone_numbers(caplog.text)
+
+
+@pytest.mark.parametrize("missing", REQUIRED)
+def test_a_missing_field_is_refused_and_named(
+    light_line: Line, missing: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    sid = new_session()
+    data = form(sid, "")
+    del data[missing]
+    response = light_line.client.post(URL, data=data)
+    assert response.status_code == 400
+    assert missing in response.json()["detail"]
+    assert light_line.stored(sid) is None
+    assert f"refused: missing {missing}" in caplog.text
+    assert TOKEN not in caplog.text
+    assert_no_phone_numbers(caplog.text)
+
+
+@pytest.mark.parametrize("number", ["abc", "", "+", "tel:"])
+def test_a_malformed_phone_number_is_refused(
+    light_line: Line, number: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    sid = new_session()
+    response = light_line.post(sid, "", phoneNumber=number)
+    assert response.status_code == 400
+    assert "phoneNumber" in response.json()["detail"]
+    assert light_line.stored(sid) is None
+    assert "refused" in caplog.text
+    assert TOKEN not in caplog.text
+
+
+def test_an_empty_session_id_is_refused(light_line: Line) -> None:
+    assert light_line.client.post(URL, data=form("", "")).status_code == 400
+
+
+# --- service codes -----------------------------------------------------------------------------
+
+
+def test_an_unknown_service_code_gets_a_polite_end(
+    tmp_path: Path, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = make_settings(tmp_path, database_url, ussd_service_codes="*384*12#, *384*13#")
+    with running(settings) as line:
+        sid = new_session()
+        body = line.screen(sid, "", serviceCode="*999#")
+        assert body == (
+            "END This code does not offer this service. Please check the number you dialled."
+        )
+        assert line.stored(sid) is None
+        assert "does not serve" in caplog.text
+        assert_no_phone_numbers(caplog.text)
+        assert line.screen(new_session(), "", serviceCode="*384*12#") == LANGUAGE_MENU
+        assert line.screen(new_session(), "3", serviceCode="*384*13#").startswith(
+            "CON " + "Mombongo"
+        )
+
+
+def test_a_deployment_in_french_says_so_in_french(tmp_path: Path) -> None:
+    settings = make_settings(
+        tmp_path,
+        f"sqlite:///{tmp_path / 'hotline.db'}",
+        ussd_service_codes=SERVICE_CODE,
+        default_language="fr",
+    )
+    with running(settings) as line:
+        body = line.screen(new_session(), "", serviceCode="*999#")
+        assert body == "END Ce code n'offre pas ce service. Vérifiez le numéro composé."
+
+
+# --- privacy -----------------------------------------------------------------------------------
+
+
+def redis_text(url: str) -> tuple[str, list[int]]:
+    """Every key and value the session store keeps in Redis, and the TTLs of its sessions."""
+    client = redis.Redis.from_url(url)
+    chunks: list[str] = []
+    ttls: list[int] = []
+    try:
+        for raw_key in client.scan_iter(match="hotline:*", count=500):
+            key = raw_key.decode()
+            chunks.append(key)
+            kind = cast(bytes, client.type(raw_key)).decode()
+            if kind == "string":
+                chunks.append(repr(client.get(raw_key)))
+            elif kind == "hash":
+                chunks.append(repr(client.hgetall(raw_key)))
+            elif kind == "list":
+                chunks.append(repr(client.lrange(raw_key, 0, -1)))
+            elif kind == "set":
+                chunks.append(repr(client.smembers(raw_key)))
+            elif kind == "zset":
+                chunks.append(repr(client.zrange(raw_key, 0, -1)))
+            if key.startswith("hotline:session:ussd:"):
+                ttls.append(cast(int, client.ttl(raw_key)))
+    finally:
+        client.close()
+    return "\n".join(chunks), ttls
+
+
+def test_no_phone_number_is_stored_or_logged(
+    line: Line, engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    sessions = []
+    for number, lang in zip(TEST_PHONES, ("fr", "ln", "st"), strict=True):
+        sid = new_session()
+        sessions.append(sid)
+        key = LANG_KEYS[lang]
+        line.screen(sid, "", phoneNumber=number)
+        line.screen(sid, key, phoneNumber=number)
+        line.screen(sid, f"{key}*7", phoneNumber=number)
+        line.screen(sid, f"{key}*7*4", phoneNumber=number)
+    # Refused requests log too: a wrong token, a missing field.
+    line.client.post("/ussd/africastalking/wrong", data=form(new_session(), "", phoneNumber=PHONE))
+    incomplete = form(new_session(), "", phoneNumber=TEST_PHONES[1])
+    del incomplete["text"]
+    assert line.client.post(URL, data=incomplete).status_code == 400
+
+    assert_no_phone_numbers(database_text(engine), caplog.text)
+    for sid in sessions:
+        stored = line.stored(sid)
+        assert stored is not None
+        assert_no_phone_numbers(repr(stored))
+        assert sid not in repr(stored)
+    if line.redis_url:
+        dump, ttls = redis_text(line.redis_url)
+        assert_no_phone_numbers(dump)
+        assert all(sid not in dump for sid in sessions)
+        # Kept longer than an AT session (~180 s), no longer than the configured 300 s.
+        assert ttls and all(180 < ttl <= 300 for ttl in ttls), ttls
+
+
+# --- two identical requests at the same moment -------------------------------------------------
+
+
+@pytest.mark.parametrize("store", ["memory", "redis"])
+async def test_two_identical_requests_at_once_advance_once(
+    tmp_path: Path,
+    database_url: str,
+    store: str,
+    monkeypatch: pytest.MonkeyPatch,
+    advances: list[str],
+) -> None:
+    url = reachable_redis() if store == "redis" else None
+    app = create_app(make_settings(tmp_path, database_url, redis_url=url))
+    sessions: SessionStore = app.state.store
+
+    real_get = sessions.get
+
+    async def slow_get(key: str) -> dict[str, Any] | None:
+        # Hold the session a moment, so the twin request arrives while this one is inside.
+        value = await real_get(key)
+        await asyncio.sleep(0.05)
+        return value
+
+    monkeypatch.setattr(sessions, "get", slow_get)
+
+    sid = new_session()
+    transport = httpx2.ASGITransport(app=app)
+    try:
+        async with (
+            app.router.lifespan_context(app),
+            httpx2.AsyncClient(transport=transport, base_url="http://testserver") as http,
+        ):
+            first = await http.post(URL, data=form(sid, ""))
+            assert first.text == LANGUAGE_MENU
+            one, two = await asyncio.gather(
+                http.post(URL, data=form(sid, "2")), http.post(URL, data=form(sid, "2"))
+            )
+            assert one.status_code == two.status_code == 200
+            assert one.text == two.text
+            assert one.text.startswith("CON ") and MENU_WORD["fr"] in one.text
+            assert advances == ["2"], "the same request was applied more than once"
+            stored = await real_get(session_key(sid))
+            assert stored is not None and stored["inputs"] == ["2"]
+            final = await http.post(URL, data=form(sid, "2*4"))
+            assert final.text.startswith("END ") and HELP_WORD["fr"] in final.text
+    finally:
+        if url:
+            _drop_keys(url, [sid])
