@@ -21,7 +21,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed-run
 
 run: $(VENV)/.installed-run
-	$(BIN)/hotline serve --host $(HOST) --port $(PORT)
+	HOTLINE_DEMO=1 $(BIN)/hotline serve --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.installed-test lint checks pytest
 

@@ -6,6 +6,7 @@ Run by ``bench.ussd_load`` as ``uvicorn bench.baseline_app:create_app --factory`
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,9 +25,17 @@ SCREEN = (
 
 
 def value_for(text: str, stored: bytes | None) -> bytes:
-    """A stored value of realistic size (~300 bytes): the inputs and the last screen."""
-    body = f'{{"inputs":"{text}","seen":{0 if stored is None else 1},"screen":"{SCREEN}"}}'
-    return body.encode()
+    """A stored value of realistic size (~300 bytes), shaped like a session: state and memo."""
+    value = {
+        "flow": "main",
+        "version": "3f9a1c2e7b4d",
+        "state": "menu",
+        "lang": "en",
+        "seen": stored is not None,
+        "inputs": text.split("*") if text else [],
+        "memo": {"request": text, "screen": SCREEN, "end": False, "page": 0, "pages": 1},
+    }
+    return json.dumps(value, separators=(",", ":")).encode()
 
 
 def create_app(redis_url: str | None = None) -> FastAPI:

@@ -61,8 +61,7 @@ PATHS: tuple[tuple[str, ...], ...] = (
     ("", "1", "00", "2", "7", "5"),  # English, back, French, invalid, follow a report
     ("", "3", "6", "1", "7", "6", "2", "3"),  # two language changes, invalid, learn the signs
 )
-"""Scripted sessions: every input in order (the first request's ``text`` is empty); the last
-input ends the session (an END screen). Each session picks one with the seeded RNG."""
+"""Scripted sessions, every input in order; the first is empty and the last ends on END."""
 
 HOP_LABELS = (*(str(n) for n in range(1, MAX_HOPS + 1)), "end")
 END_SLOT = MAX_HOPS  # index of the session-end callback in per-hop tables
@@ -422,6 +421,7 @@ class Pool:
         self.all: list[Connection] = []
 
     def _new(self) -> Connection:
+        """Open (lazily) one more connection of the configured kind."""
         conn: Connection
         if self.kind == "httpx":
             conn = HttpxConnection(f"http://{HOST}:{self.target.port}")
@@ -499,8 +499,7 @@ async def run_session(
     t0: float | None = None,
     with_end: bool = True,
 ) -> bool:
-    """Post a session's hops in order (each waits for its schedule, if any, and the previous
-    answer), then the end callback; True when it ran to the end without an error."""
+    """Post a session's hops in order, each when due, then its end callback; True if no error."""
     loop = asyncio.get_running_loop()
     began = loop.time()
     body = ""
@@ -531,8 +530,7 @@ async def run_session(
 
 
 def plan(sessions: Sessions, tag: str, rate: float, duration: float, lanes: int) -> list[Session]:
-    """Open-loop schedule: request i at i/rate, dealt round-robin to ``lanes`` interleaved
-    sessions, so a session's hops are lanes/rate apart and a finished one is replaced."""
+    """Open-loop schedule: request i is due at i/rate, dealt round-robin to ``lanes`` sessions."""
     current: list[Session | None] = [None] * lanes
     out: list[Session] = []
     for i in range(int(rate * duration)):
@@ -576,6 +574,7 @@ async def closed_loop(
     deadline = loop.time() + seconds
 
     async def worker(client: Pool) -> None:
+        """One simulated person after another until the deadline."""
         while loop.time() < deadline:
             await run_session(client, target, sessions.new(tag), rec, with_end=False)
 
@@ -711,6 +710,7 @@ async def memory_phase(
     queue = iter(made)
 
     async def worker(client: Pool) -> None:
+        """Take sessions from the shared queue to their second screen."""
         for session in queue:
             for hop, text in enumerate(texts(session.path)[:2]):  # the first two hops only
                 if not await post(client, target, session, hop, None, 0.0, hop_form(session, text)):
@@ -1022,4 +1022,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    try:
+        raise SystemExit(main())
+    except KeyboardInterrupt:
+        print("interrupted: servers stopped, db 13 emptied", file=sys.stderr)
+        raise SystemExit(130) from None

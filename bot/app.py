@@ -7,18 +7,24 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import date
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from bot import outbox
+from bot.api import router as api_router
+from bot.cases import demo
+from bot.cases.intake import CasesSink
+from bot.cases.retention import purge_forever
 from bot.channels.sms import router as sms_router
 from bot.channels.ussd import router as ussd_router
 from bot.content import load_content
-from bot.conversation import Conversations, LoggingSink
+from bot.conversation import Conversations
 from bot.db import make_engine, ping
 from bot.deps import ContentDep, EngineDep, SettingsDep, StoreDep
+from bot.jobs import escalate_forever
 from bot.migrate import upgrade
 from bot.privacy import Cipher
 from bot.sessions import make_store
@@ -38,16 +44,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         upgrade(engine)
     cipher = Cipher.from_list(settings.encryption_key_list)
     worker = OutboxWorker(engine, cipher, make_sender(settings))
+    if settings.demo and settings.demo_password is not None:
+        demo.seed(
+            engine, cipher, password=settings.demo_password.get_secret_value(), today=date.today()
+        )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        task: asyncio.Task[None] | None = None
+        tasks: list[asyncio.Task[None]] = []
         arq: ArqNotifier | None = None
         if settings.redis_url:
             arq = ArqNotifier(settings.redis_url)
-            app.state.notifier = arq  # deliveries run in `hotline worker` processes
+            app.state.notifier = arq  # deliveries, escalations, purge: `hotline worker` (arq)
         else:
-            task = asyncio.create_task(worker.run_forever(), name="outbox-worker")
+            tasks = [
+                asyncio.create_task(worker.run_forever(), name="outbox-worker"),
+                asyncio.create_task(
+                    escalate_forever(engine, cipher, content.tr, lambda: app.state.notifier),
+                    name="escalations",
+                ),
+                asyncio.create_task(purge_forever(engine), name="retention-purge"),
+            ]
         log.info(
             "hotline up: %d flows, sessions in %s, outbox delivered %s",
             len(content.registry.names()),
@@ -57,8 +74,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            if task is not None:
+            for task in tasks:
                 task.cancel()
+            for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             if arq is not None:
@@ -77,7 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.conversations = Conversations(
         content,
         store,
-        LoggingSink(),
+        CasesSink(engine, cipher, content.tr, lambda: app.state.notifier),
         ttl=settings.session_ttl,
         ttls={"sms": settings.sms_session_ttl},
         values={"hotline_number": settings.public_number},
@@ -106,4 +124,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ussd_router)
     app.include_router(sms_router)
     app.include_router(simulator_router)
+    app.include_router(api_router)
     return app

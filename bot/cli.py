@@ -245,3 +245,213 @@ def _resolved() -> Settings:
         return resolve_secrets(_settings())
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+# --- retention and keys (bot.cases.retention, bot.cases.keys) ------------------------------
+
+
+@main.command()
+@click.option("--dry-run", is_flag=True, help="Count what would be cleared; change nothing.")
+def purge(dry_run: bool) -> None:
+    """Apply retention: clear old contact data, anonymise long-closed cases (run it daily)."""
+    from bot.cases.retention import purge as run_purge
+    from bot.db import make_engine
+    from bot.migrate import upgrade
+    from bot.models._time import utcnow
+
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade(engine)
+        report = run_purge(
+            engine,
+            now=utcnow(),
+            contact_days=settings.retention_contact_days,
+            closed_days=settings.retention_closed_days,
+            dry_run=dry_run,
+        )
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        engine.dispose()
+    click.echo(
+        f"{'dry run, nothing changed' if dry_run else 'purged'} (contact data "
+        f"{settings.retention_contact_days} days, closed cases "
+        f"{settings.retention_closed_days} days):"
+    )
+    for name, count in report.counts().items():
+        click.echo(f"  {name}: {count}")
+
+
+@main.group()
+def keys() -> None:
+    """Encryption keys (HOTLINE_ENCRYPTION_KEYS, newest first)."""
+
+
+@keys.command("new")
+def keys_new() -> None:
+    """Print a fresh key to put first in HOTLINE_ENCRYPTION_KEYS (then run `keys rotate`)."""
+    from bot.privacy import new_key
+
+    click.echo(new_key())
+    click.echo(
+        "put it first in HOTLINE_ENCRYPTION_KEYS (NEW,OLD), restart, run `hotline keys rotate`; "
+        "drop OLD only once rotation reports 0 unreadable",
+        err=True,
+    )
+
+
+@keys.command("rotate")
+@click.option("--batch", default=500, show_default=True, type=click.IntRange(min=1))
+def keys_rotate(batch: int) -> None:
+    """Re-encrypt every stored secret under the first key of HOTLINE_ENCRYPTION_KEYS."""
+    from bot.cases.keys import rotate
+    from bot.db import make_engine
+    from bot.migrate import upgrade
+    from bot.privacy import Cipher
+
+    settings = _resolved()
+    try:
+        cipher = Cipher.from_list(settings.encryption_key_list)
+    except ValueError as exc:
+        raise click.ClickException(f"HOTLINE_ENCRYPTION_KEYS: {exc}") from None
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade(engine)
+        report = rotate(engine, cipher, batch=batch)
+    finally:
+        engine.dispose()
+    click.echo(f"rotated {report.total} value(s) to key {report.key}:")
+    for name, count in report.rotated.items():
+        click.echo(f"  {name}: {count}")
+    if report.unreadable:
+        for where in report.unreadable:
+            click.echo(f"no configured key opens {where}", err=True)
+        raise click.ClickException(
+            f"{len(report.unreadable)} value(s) no configured key opens; "
+            "keep the old keys until they are resolved"
+        )
+
+
+@main.group()
+def directory() -> None:
+    """The service directory (CSV: name, organisation, service_type, areas, phones, ...)."""
+
+
+@directory.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def directory_import(file: Path) -> None:
+    """Add or update services from FILE.csv; a single bad row and nothing is imported."""
+    from bot.cases.directory import import_csv
+    from bot.db import make_engine
+    from bot.migrate import upgrade
+
+    engine = make_engine(_settings().database_url)
+    try:
+        upgrade(engine)
+        result = import_csv(engine, file)
+    finally:
+        engine.dispose()
+    for error in result.errors:
+        click.echo(error, err=True)
+    if not result.ok:
+        raise click.ClickException(f"{len(result.errors)} problem(s); nothing imported")
+    line = f"imported: {result.added} added, {result.updated} updated"
+    click.echo(line + (f" ({result.unchanged} unchanged)" if result.unchanged else ""))
+
+
+@directory.command("export")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+def directory_export(file: Path | None) -> None:
+    """Write the whole directory as CSV to FILE, or to standard output."""
+    from bot.cases.directory import export_csv
+    from bot.db import make_engine
+    from bot.migrate import upgrade
+
+    engine = make_engine(_settings().database_url)
+    try:
+        upgrade(engine)
+        text = export_csv(engine)
+    finally:
+        engine.dispose()
+    if file is None:
+        click.echo(text, nl=False)
+        return
+    file.write_text(text, encoding="utf-8")
+    click.echo(f"directory written to {file}", err=True)
+
+
+# --- the team (bot.api.team) ----------------------------------------------------------------
+
+
+@main.group()
+def users() -> None:
+    """The hotline team: operators, supervisors and admins who sign in to the API."""
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["operator", "supervisor", "admin"]), required=True)
+@click.option("--name", required=True, help="The name the team sees.")
+@click.option("--lang", type=LANG_CHOICE, default="en", show_default=True)
+@click.option(
+    "--phone-stdin",
+    is_flag=True,
+    help="Also read an on-call phone number (for SMS alerts) from stdin, after the password.",
+)
+def users_add(username: str, role: str, name: str, lang: str, phone_stdin: bool) -> None:
+    """Add a member of the team; the password comes from stdin, never the command line.
+
+    At a terminal it is asked twice, hidden. Piped, the first line is the password and, with
+    --phone-stdin, the second the phone number (stored encrypted).
+    """
+    from sqlmodel import Session
+
+    from bot.api.team import add_operator
+    from bot.db import make_engine
+    from bot.migrate import upgrade
+    from bot.privacy import Cipher
+
+    stdin = sys.stdin
+    phone: str | None = None
+    if stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        if phone_stdin:
+            phone = click.prompt("On-call phone number", hide_input=True)
+    else:
+        password = stdin.readline().rstrip("\r\n")
+        if phone_stdin:
+            phone = stdin.readline().strip()
+            if not phone:
+                raise click.ClickException(
+                    "--phone-stdin: no number on the line after the password"
+                )
+    if not password:
+        raise click.ClickException("no password on standard input")
+    settings = _resolved()
+    try:
+        cipher = Cipher.from_list(settings.encryption_key_list)
+    except ValueError as exc:
+        raise click.ClickException(f"HOTLINE_ENCRYPTION_KEYS: {exc}") from None
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade(engine)
+        with Session(engine) as session:
+            try:
+                operator = add_operator(
+                    session,
+                    cipher,
+                    username=username,
+                    role=role,
+                    display_name=name,
+                    password=password,
+                    lang=lang,
+                    phone=phone,
+                    actor="cli",
+                )
+            except ValueError as exc:  # a bad field, or the username is taken
+                raise click.ClickException(str(exc)) from None
+            session.commit()
+            click.echo(f"added {operator.username} as {role}")
+    finally:
+        engine.dispose()

@@ -7,6 +7,7 @@ shown, so nothing a person reported is acknowledged before it is committed.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from collections.abc import Callable, Sequence
@@ -33,9 +34,17 @@ class EventSink(Protocol):
     """Where events go; returns values the last screen shows, e.g. ``{"reference": "K7QM-42"}``."""
 
     async def handle(
-        self, events: Sequence[Event], *, channel: str, contact: str
+        self,
+        events: Sequence[Event],
+        *,
+        channel: str,
+        contact: str,
+        address: str | None = None,
     ) -> dict[str, str]:
-        """Commit what the events ask for, or raise so the person is not told it was."""
+        """Commit what the events ask for, or raise so the person is not told it was.
+
+        ``address`` is the person's number on the channel: keep it (encrypted) only with consent.
+        """
         ...
 
 
@@ -43,7 +52,12 @@ class LoggingSink:
     """Stand-in until the cases service lands: logs event names only, never their contents."""
 
     async def handle(
-        self, events: Sequence[Event], *, channel: str, contact: str
+        self,
+        events: Sequence[Event],
+        *,
+        channel: str,
+        contact: str,
+        address: str | None = None,
     ) -> dict[str, str]:
         """Log each event's name and flow."""
         for event in events:
@@ -80,16 +94,30 @@ class Conversations:
         flow: str = START_FLOW,
         at: str | None = None,
         contact: str | None = None,
+        address: str | None = None,
     ) -> Screen:
         """Begin a new conversation for a session key (at screen ``at``), replacing any earlier."""
         async with self.store.lock(key):
             step = begin(self.content.registry, flow, lang, self.content.tr, at=at, sid=_sid())
             return await self._commit(
-                key, renderer, step.state, step.turn, list(step.events), contact=contact
+                key,
+                renderer,
+                step.state,
+                step.turn,
+                list(step.events),
+                contact=contact,
+                address=address,
             )
 
     async def reply(
-        self, key: str, text: str, renderer: Renderer, lang: str, *, contact: str | None = None
+        self,
+        key: str,
+        text: str,
+        renderer: Renderer,
+        lang: str,
+        *,
+        contact: str | None = None,
+        address: str | None = None,
     ) -> Screen:
         """Apply one input; an expired session starts again politely instead of failing."""
         async with self.store.lock(key):
@@ -104,10 +132,18 @@ class Conversations:
                     sid=_sid(),
                 )
                 return await self._commit(
-                    key, renderer, step.state, step.turn, list(step.events), contact=contact
+                    key,
+                    renderer,
+                    step.state,
+                    step.turn,
+                    list(step.events),
+                    contact=contact,
+                    address=address,
                 )
             state, turn, events = self._apply(SessionState.from_dict(data), text, renderer)
-            return await self._commit(key, renderer, state, turn, events, contact=contact)
+            return await self._commit(
+                key, renderer, state, turn, events, contact=contact, address=address
+            )
 
     async def exchange(
         self,
@@ -118,6 +154,7 @@ class Conversations:
         request: str,
         inputs: Callable[[str | None], list[str]],
         contact: str | None = None,
+        address: str | None = None,
     ) -> Screen:
         """Apply a provider request exactly once; the same request again gets the same screen.
 
@@ -133,7 +170,10 @@ class Conversations:
                 )
             saved = SessionState.from_dict(data) if "flow" in data else None
             if saved is None:
-                step = begin(self.content.registry, START_FLOW, lang, self.content.tr, sid=_sid())
+                # The provider's session key names this conversation for good: replaying its
+                # inputs after a lost state yields the same event ids, so no case twice.
+                sid = hashlib.sha256(key.encode()).hexdigest()[:32]
+                step = begin(self.content.registry, START_FLOW, lang, self.content.tr, sid=sid)
                 state, turn, events = step.state, step.turn, list(step.events)
                 pending = inputs(None)
             else:
@@ -145,7 +185,14 @@ class Conversations:
                 state, turn, more = self._apply(state, raw, renderer)
                 events.extend(more)
             return await self._commit(
-                key, renderer, state, turn, events, request=request, contact=contact
+                key,
+                renderer,
+                state,
+                turn,
+                events,
+                request=request,
+                contact=contact,
+                address=address,
             )
 
     async def end(self, key: str) -> None:
@@ -192,12 +239,15 @@ class Conversations:
         *,
         request: str | None = None,
         contact: str | None = None,
+        address: str | None = None,
     ) -> Screen:
         """Hand events over, then save, then show: nothing is acknowledged before it is kept."""
         values = dict(self.values)
         if events:
             values.update(
-                await self.sink.handle(events, channel=renderer.name, contact=contact or key)
+                await self.sink.handle(
+                    events, channel=renderer.name, contact=contact or key, address=address
+                )
             )
         screen = renderer.render(turn.format(values), state.page if state is not None else 0)
         memo = {

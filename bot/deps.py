@@ -19,27 +19,27 @@ from bot.worker import Notifier
 log = logging.getLogger(__name__)
 
 
-def get_settings(request: Request) -> Settings:
-    """The running app's settings."""
+async def get_settings(request: Request) -> Settings:
+    """The running app's settings (async: FastAPI runs plain functions in a thread)."""
     return cast(Settings, request.app.state.settings)
 
 
-def get_content(request: Request) -> Content:
+async def get_content(request: Request) -> Content:
     """The loaded flows and catalogs."""
     return cast(Content, request.app.state.content)
 
 
-def get_store(request: Request) -> SessionStore:
+async def get_store(request: Request) -> SessionStore:
     """The session store."""
     return cast(SessionStore, request.app.state.store)
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
     """The SQL engine."""
     return cast(Engine, request.app.state.engine)
 
 
-def get_conversations(request: Request) -> Conversations:
+async def get_conversations(request: Request) -> Conversations:
     """The conversation service every channel uses."""
     return cast(Conversations, request.app.state.conversations)
 
@@ -51,17 +51,17 @@ EngineDep = Annotated[Engine, Depends(get_engine)]
 ConversationsDep = Annotated[Conversations, Depends(get_conversations)]
 
 
-def get_cipher(request: Request) -> Cipher:
+async def get_cipher(request: Request) -> Cipher:
     """Encryption under HOTLINE_ENCRYPTION_KEYS."""
     return cast(Cipher, request.app.state.cipher)
 
 
-def get_notifier(request: Request) -> Notifier:
+async def get_notifier(request: Request) -> Notifier:
     """Tells the outbox workers that messages were committed."""
     return cast(Notifier, request.app.state.notifier)
 
 
-def verify_callback_token(token: str, settings: SettingsDep) -> None:
+async def verify_callback_token(token: str, settings: SettingsDep) -> None:
     """Refuse a provider callback whose secret path token is wrong (constant-time compare)."""
     expected = settings.callback_token.get_secret_value() if settings.callback_token else ""
     if not expected or not hmac.compare_digest(token.encode(), expected.encode()):

@@ -22,7 +22,13 @@ log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
 
-GENERATED = ("callback_token", "pseudonym_key", "encryption_keys", "telegram_webhook_secret")
+GENERATED = (
+    "callback_token",
+    "pseudonym_key",
+    "encryption_keys",
+    "telegram_webhook_secret",
+    "demo_password",
+)
 """Secrets the embedded default may generate: random, meaningless outside this install."""
 
 
@@ -50,10 +56,15 @@ class Settings(BaseSettings):
     telegram_api_base: str | None = None
     default_language: Literal["en", "fr", "ln", "st"] = "en"
     public_number: str = "0800 000 000 (demo)"
+    demo: bool = False
+    demo_password: SecretStr | None = None
     session_ttl: int = 300
     sms_session_ttl: int = 1800
     sms_hourly_limit: int = 20
     sms_keywords: str = ""
+    retention_closed_days: int = 730
+    retention_contact_days: int = 30
+    api_token_hours: int = 12
     auto_migrate: bool = True
     flows_dir: Path = ROOT / "flows"
     locales_dir: Path = ROOT / "locales"
@@ -100,7 +111,9 @@ def resolve_secrets(settings: Settings) -> Settings:
     """Fill missing secrets: from the local file in development; refuse in production."""
     missing = [name for name in GENERATED if _missing(settings, name)]
     if settings.env == "production":
-        required = [*missing]
+        required = [name for name in missing if name != "demo_password"]
+        if settings.demo:
+            raise ConfigError("HOTLINE_DEMO adds demo operators and rota: never in production")
         if _missing(settings, "at_api_key"):
             required.append("at_api_key")
         if settings.at_username == "sandbox":

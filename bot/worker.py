@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any, ParamSpec, Protocol, TypeVar
 
 from arq import ArqRedis, create_pool, cron
 from arq.connections import RedisSettings
@@ -28,6 +28,25 @@ from bot.settings import Settings, resolve_secrets
 log = logging.getLogger(__name__)
 
 SWEEP_SECONDS = 5
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+async def finish_in_thread(func: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run blocking work in a thread; if the caller is cancelled, let the work finish first.
+
+    A thread cannot be stopped: cancelling the awaiting task would leave it running with a
+    connection checked out while shutdown disposes the engine (the connection is then
+    garbage-collected unclosed), or with a message sent but its outcome not yet recorded.
+    """
+    work = asyncio.ensure_future(asyncio.to_thread(func, *args, **kwargs))
+    try:
+        return await asyncio.shield(work)
+    except asyncio.CancelledError:
+        await asyncio.wait({work})  # bounded: a claim, or one send with the SDK's timeouts
+        with contextlib.suppress(asyncio.CancelledError):
+            work.exception()  # retrieved here: the cancelled caller no longer wants it
+        raise
 
 
 def make_sender(settings: Settings) -> Sender:
@@ -63,13 +82,13 @@ class OutboxWorker:
 
     async def deliver(self, message_id: int) -> str:
         """Send one message this worker has claimed."""
-        return await asyncio.to_thread(
+        return await finish_in_thread(
             outbox.deliver, self.engine, self.cipher, self.sender, message_id, policy=self.policy
         )
 
     async def run_due(self, *, only: int | None = None) -> int:
         """Claim what is due (or just ``only``) and deliver it; returns how many were tried."""
-        ids = await asyncio.to_thread(outbox.claim, self.engine, policy=self.policy, only=only)
+        ids = await finish_in_thread(outbox.claim, self.engine, policy=self.policy, only=only)
         for message_id in ids:
             await self.deliver(message_id)
         return len(ids)
@@ -81,6 +100,7 @@ class OutboxWorker:
     async def run_forever(self) -> None:
         """The in-process loop (embedded default): deliver, then wait for a wake-up or the poll."""
         while True:
+            self._wake.clear()  # before the round: a wake-up during it starts another at once
             try:
                 while await self.run_due():
                     pass
@@ -88,7 +108,6 @@ class OutboxWorker:
                 log.exception("outbox worker round failed; retrying")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll)
-            self._wake.clear()
 
 
 class Notifier(Protocol):

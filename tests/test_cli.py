@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-
 import shutil
 from pathlib import Path
 from typing import Any
@@ -380,12 +379,17 @@ def test_invalid_setting_is_reported_without_a_traceback(monkeypatch: pytest.Mon
     assert "Traceback" not in result.output
 
 
-def test_worker_says_what_it_will_run() -> None:
-    """Until the outbox lands the worker explains itself and exits cleanly."""
-    result = run("worker")
+def test_worker_burst_says_what_it_runs_and_stops(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without Redis, ``worker --burst`` delivers what is due from the database and exits."""
+    monkeypatch.setenv("HOTLINE_DATABASE_URL", f"sqlite:///{tmp_path / 'w.db'}")
+    monkeypatch.setenv("HOTLINE_SECRETS_FILE", str(tmp_path / "s.json"))
+    assert run("db", "upgrade").exit_code == 0
+    result = run("worker", "--burst")
     assert result.exit_code == 0, result.output
-    assert "nothing to run yet" in result.stdout
-    assert "outbox" in result.stdout
+    assert "delivering from the database" in result.stdout
+    assert "delivered or retried 0 message(s)" in result.stdout
 
 
 def test_help_lists_every_command() -> None:

@@ -86,7 +86,7 @@ class RecordingSink:
     calls: list[Call] = field(default_factory=list)
 
     async def handle(
-        self, events: Sequence[Event], *, channel: str, contact: str
+        self, events: Sequence[Event], *, channel: str, contact: str, address: str | None = None
     ) -> dict[str, str]:
         self.calls.append(Call(list(events), channel, contact, await self.store.get(contact)))
         if self.failures:
@@ -474,3 +474,22 @@ async def test_concurrent_sessions_do_not_wait_for_each_other(
         conversations.reply("a", "1", ussd, "en"), conversations.reply("b", "2", ussd, "en")
     )
     assert lines(a)[0] == "Main menu" and lines(b)[0] == "FR Main menu"
+
+
+async def test_a_replayed_provider_session_emits_the_same_event_ids(
+    conversations: Conversations, store: MemorySessionStore, sink: RecordingSink, ussd: UssdRenderer
+) -> None:
+    """A USSD session rebuilt from the provider's record after its state was lost must not
+    look like a new report: its events keep their ids, so the cases service dedupes them."""
+    text = "1*1*1*1*1*1*1*they took our papers"
+
+    def cumulative(previous: str | None) -> list[str]:
+        return text.split("*") if previous is None else []
+
+    first = await conversations.exchange(KEY, ussd, "en", request=text, inputs=cumulative)
+    assert first.end
+    await store.delete(KEY)  # the state is lost (a store restart), the provider retries
+    again = await conversations.exchange(KEY, ussd, "en", request=text, inputs=cumulative)
+    assert again.text == first.text
+    ids = [call.events[0].payload["event_id"] for call in sink.calls]
+    assert len(ids) == 2 and ids[0] == ids[1]

@@ -68,7 +68,9 @@ class FakeSender:
 
     def send(self, to: str, message: str) -> SendResult:
         self.sent.append((to, message))
-        result = self.results.pop(0) if self.results else SendResult(ok=True, provider_message_id="x")
+        result = (
+            self.results.pop(0) if self.results else SendResult(ok=True, provider_message_id="x")
+        )
         if isinstance(result, Exception):
             raise result
         return result

@@ -59,6 +59,8 @@ class SmsRenderer:
 
     def __init__(self, tr: Translate) -> None:
         self._tr = tr
+        self.lang: str | None = None
+        """The language of the last turn rendered: the reply's, whatever the session started in."""
 
     def pages(self, turn: Turn, *, cut: bool = True) -> list[str]:
         """Every page of a turn, folded and fitted."""
@@ -68,6 +70,7 @@ class SmsRenderer:
     def render(self, turn: Turn, page: int = 0) -> Screen:
         """One page of a turn."""
         pages = self.pages(turn)
+        self.lang = turn.lang
         page = max(0, min(page, len(pages) - 1))
         return Screen(text=pages[page], page=page, pages=len(pages), end=turn.end)
 
@@ -140,14 +143,19 @@ async def sms_inbound(
     lang = keyword_language(text, settings.sms_keyword_map)
     if lang is not None:
         screen = await conversations.start(
-            key, renderer, lang, flow=MENU[0], at=MENU[1], contact=contact
+            key, renderer, lang, flow=MENU[0], at=MENU[1], contact=contact, address=fields["from"]
         )
     elif await store.get(key) is None:
         lang = settings.default_language
-        screen = await conversations.start(key, renderer, lang, contact=contact)
+        screen = await conversations.start(
+            key, renderer, lang, contact=contact, address=fields["from"]
+        )
     else:
         lang = settings.default_language
-        screen = await conversations.reply(key, text, renderer, lang, contact=contact)
+        screen = await conversations.reply(
+            key, text, renderer, lang, contact=contact, address=fields["from"]
+        )
+    lang = renderer.lang or lang
     message_id = await run_in_threadpool(
         _queue_reply, engine, cipher, fields["id"], contact, fields["from"], screen.text, lang
     )
@@ -194,7 +202,7 @@ async def sms_delivery_report(request: Request, engine: EngineDep) -> dict[str, 
         engine,
         provider_message_id=fields["id"][:128],
         status=fields["status"],
-        failure_reason=(fields.get("failureReason") or None),
+        failure_reason=(fields.get("failureReason") or "")[:128] or None,  # the column's size
     )
     if not known:
         log.info("delivery report for a message this hotline did not send (kept)")

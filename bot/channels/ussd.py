@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from functools import partial
+from functools import lru_cache, partial
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import PlainTextResponse
@@ -32,7 +32,7 @@ from bot.engine.runner import Translate
 from bot.engine.state import Turn
 from bot.i18n import ui
 from bot.i18n.gsm7 import fits_ussd, fold, ussd_length, ussd_limit
-from bot.privacy import pseudonym
+from bot.privacy import normalise_phone, pseudonym
 from bot.sessions import SessionBusy
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ class UssdRenderer:
     def pages(self, turn: Turn, *, cut: bool = True) -> list[str]:
         """Every page of a turn, folded and fitted."""
         more, previous = page_labels(self._tr, turn.lang)
-        return paginate(fold_turn(turn), fits_ussd, more=more, previous=previous, cut=cut)
+        return list(_pages(turn, more, previous, cut))
 
     def render(self, turn: Turn, page: int = 0) -> Screen:
         """One page of a turn."""
@@ -69,6 +69,12 @@ class UssdRenderer:
                     "characters after folding"
                 )
         return None
+
+
+@lru_cache(maxsize=4096)
+def _pages(turn: Turn, more: str, previous: str, cut: bool) -> tuple[str, ...]:
+    """Pages of a turn; cached, since most requests show one of a few hundred screens."""
+    return tuple(paginate(fold_turn(turn), fits_ussd, more=more, previous=previous, cut=cut))
 
 
 def response(screen: Screen) -> str:
@@ -141,6 +147,7 @@ async def ussd_callback(
             request=text,
             inputs=partial(new_inputs, text),
             contact=contact,
+            address=normalise_phone(fields["phoneNumber"]),
         )
     except SessionBusy:
         log.warning("ussd session %s busy", key[5:13])
@@ -160,7 +167,10 @@ async def ussd_session_end(request: Request, conversations: ConversationsDep) ->
     if not isinstance(session_id, str) or not session_id:
         log.warning("ussd end notification refused: missing sessionId")
         raise HTTPException(status_code=400, detail="missing field(s): sessionId")
-    await conversations.end(session_key(session_id))
+    try:
+        await conversations.end(session_key(session_id))
+    except SessionBusy:  # a request is still running; the session expires on its own
+        log.info("ussd end notification while the session is busy; left to expire")
     return {"status": "ok"}
 
 

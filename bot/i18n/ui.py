@@ -22,3 +22,9 @@ RESTARTED = N_("Your last session had ended, so we started again.")
 WRONG_CODE = N_("This code does not offer this service. Please check the number you dialled.")
 BUSY = N_("Sorry, the service is busy. Please try again in a moment.")
 NOT_SAVED = N_("Sorry, we could not save your answers. Please try again, or call {hotline_number}.")
+ALERT_NEW = N_(
+    "Hotline: new case {reference}, priority {priority}, area {area}. Please acknowledge."
+)
+ALERT_ESCALATED = N_(
+    "Hotline: case {reference} ({priority}, area {area}) is not acknowledged. You are next on call."
+)

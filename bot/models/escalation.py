@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, UniqueConstraint
 
 from bot.models._time import utcnow
 
@@ -13,6 +13,7 @@ class Escalation(SQLModel, table=True):
     """One alert of a case to one person at one level; unacknowledged by ``due_at``: the next."""
 
     __tablename__ = "escalations"
+    __table_args__ = (UniqueConstraint("case_id", "level", name="uq_escalation_level"),)
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="cases.id", index=True)

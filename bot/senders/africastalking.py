@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -63,10 +64,8 @@ def _result(answer: Any) -> SendResult:
     if isinstance(answer, str | bytes):
         # The SDK returns the raw text unless Content-Type is exactly "application/json" (a
         # "; charset=utf-8" suffix is enough): parse it, or an accepted SMS would be retried.
-        try:
+        with contextlib.suppress(ValueError):
             answer = json.loads(answer)
-        except ValueError:
-            pass
     try:
         recipient = answer["SMSMessageData"]["Recipients"][0]
         code = int(recipient["statusCode"])

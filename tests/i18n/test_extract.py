@@ -152,8 +152,9 @@ def test_update_adds_new_strings_empty_and_english_filled(locales: Path, flows: 
     """A changed text arrives empty to translate (never fuzzy), and as itself in English."""
     template = shipped_template(flows)
     lines = update(locales, template)
+    n = len(template)
     assert lines == [
-        f"{po_path(locales, lang)}: {len(template)} strings, {0 if lang == 'en' else 1} to translate"
+        f"{po_path(locales, lang)}: {n} strings, {0 if lang == 'en' else 1} to translate"
         for lang in LANGUAGES
     ]
     for lang in ("fr", "ln", "st"):

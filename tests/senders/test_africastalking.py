@@ -23,7 +23,9 @@ TO = TEST_PHONES[0]
 TEXT = "Appelez gratuitement la ligne d'aide : 0800 000 000."
 
 
-def answer(code: int = 101, status: str = "Success", message_id: str = "ATXid_c1") -> dict[str, Any]:
+def answer(
+    code: int = 101, status: str = "Success", message_id: str = "ATXid_c1"
+) -> dict[str, Any]:
     """The provider's JSON for one recipient."""
     return {
         "SMSMessageData": {
@@ -83,7 +85,9 @@ def test_a_live_account_uses_the_live_host_and_its_sender_id(
 
 
 @pytest.mark.parametrize("code", sorted(ACCEPTED))
-def test_processed_sent_and_queued_are_accepted(provider: responses.RequestsMock, code: int) -> None:
+def test_processed_sent_and_queued_are_accepted(
+    provider: responses.RequestsMock, code: int
+) -> None:
     provider.add(responses.POST, SANDBOX, json=answer(code, "Queued"), status=201)
     assert AfricasTalkingSender("sandbox", "k").send(TO, TEXT).ok
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0002_cases
 Revises: 0001_outbox
-Create Date: 2026-11-22 07:58:51.288527
+Create Date: 2026-11-22 08:06:14.008259
 """
 
 from __future__ import annotations
@@ -205,6 +205,7 @@ def upgrade() -> None:
             ["operators.id"],
         ),
         sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("case_id", "level", name="uq_escalation_level"),
     )
     with op.batch_alter_table("escalations", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_escalations_case_id"), ["case_id"], unique=False)

@@ -1,0 +1,28 @@
+"""Per-request plumbing for the API: one database session and one clock reading per request."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends
+from sqlmodel import Session
+
+from bot.deps import EngineDep
+from bot.models._time import utcnow
+
+
+def get_db(engine: EngineDep) -> Iterator[Session]:
+    """A session shared by the request's dependencies and its handler (which commits)."""
+    with Session(engine) as session:
+        yield session
+
+
+def get_now() -> datetime:
+    """Now (UTC); tests override it to run the queue's deadlines on a fixed clock."""
+    return utcnow()
+
+
+DbSession = Annotated[Session, Depends(get_db)]
+Now = Annotated[datetime, Depends(get_now)]

@@ -1,0 +1,328 @@
+"""Turn a flow's event into a case, with its on-call alert, in one transaction.
+
+The conversation service hands events here before the person sees a confirmation, so a
+reference code is only ever shown for a case that is committed. The same event delivered twice
+(its ``event_id``) creates one case. Flows describe a report through answer ids:
+
+=================  ===========================================================
+answer id          case field
+=================  ===========================================================
+area               area (a code from the areas data file, e.g. ``cd-kwilu-kikwit``)
+exploitation       exploitation_type (forced_labour, sexual_exploitation, ...)
+people             people_affected (a number)
+age_band           age_band
+minor, U3, children  minor (``yes``)
+consent_contact    consent_contact (``yes``); the number is kept, encrypted, only then
+consent_refer      consent_refer
+consent_police     consent_police
+safe_time          safe_time (encrypted)
+description        narrative (encrypted)
+=================  ===========================================================
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+from starlette.concurrency import run_in_threadpool
+
+from bot import outbox
+from bot.cases.oncall import on_call
+from bot.cases.reference import new_reference
+from bot.engine.runner import Translate
+from bot.engine.state import Event
+from bot.i18n import ui
+from bot.i18n.gsm7 import fold, sms_parts
+from bot.models import Case, CaseEvent, Escalation, Operator
+from bot.models._time import utcnow
+from bot.privacy import Cipher, DecryptError
+from bot.worker import Notifier
+
+log = logging.getLogger(__name__)
+
+KINDS = {
+    "tip_submitted": "tip",
+    "screening_completed": "screening",
+    "callback_requested": "callback_request",
+    "ambassador_report": "ambassador_report",
+}
+EXPLOITATION = {
+    "forced_labour",
+    "sexual_exploitation",
+    "child_labour",
+    "forced_marriage",
+    "domestic_servitude",
+    "forced_begging",
+    "organ_removal",
+    "other",
+}
+TRIAGE = {
+    "P1": timedelta(minutes=10),
+    "P2": timedelta(hours=24),
+    "P3": timedelta(hours=72),
+    "P4": timedelta(days=7),
+}
+"""Time to acknowledge (P1) or triage (P2-P4) before the case is escalated."""
+ACK_WINDOW = timedelta(minutes=10)
+
+
+def _yes(answers: dict[str, str], *names: str) -> bool:
+    return any(answers.get(name) == "yes" for name in names)
+
+
+def _number(value: str | None) -> int | None:
+    return int(value) if value is not None and value.isdigit() else None
+
+
+@dataclass(frozen=True)
+class Intake:
+    """A case's fields read from an event (pure)."""
+
+    kind: str
+    priority: str
+    rule: str | None
+    area: str | None
+    exploitation_type: str | None
+    people_affected: int | None
+    age_band: str | None
+    minor: bool | None
+    consent_contact: bool
+    consent_refer: bool
+    consent_police: bool
+    safe_time: str | None
+    narrative: str | None
+    answers: dict[str, str]
+
+
+def read_event(event: Event) -> Intake:
+    """What a case needs from an event's answers, by the conventions above."""
+    answers = {str(k): str(v) for k, v in dict(event.payload.get("answers") or {}).items()}
+    exploitation = answers.get("exploitation")
+    minor_known = any(name in answers for name in ("minor", "U3", "children"))
+    return Intake(
+        kind=KINDS.get(event.name, event.name)[:24],
+        priority=str(event.payload.get("priority") or "P4"),
+        rule=(str(event.payload["rule"])[:200] if event.payload.get("rule") else None),
+        area=answers.get("area"),
+        exploitation_type=exploitation if exploitation in EXPLOITATION else None,
+        people_affected=_number(answers.get("people")),
+        age_band=answers.get("age_band"),
+        minor=_yes(answers, "minor", "U3", "children") if minor_known else None,
+        consent_contact=_yes(answers, "consent_contact"),
+        consent_refer=_yes(answers, "consent_refer"),
+        consent_police=_yes(answers, "consent_police"),
+        safe_time=answers.get("safe_time") or None,
+        narrative=answers.get("description") or None,
+        answers={k: v for k, v in answers.items() if k not in ("description", "safe_time")},
+    )
+
+
+def alert_operator(
+    session: Session,
+    cipher: Cipher,
+    tr: Translate,
+    *,
+    case: Case,
+    operator: Operator | None,
+    level: int,
+    reason: str,
+    now: datetime,
+) -> int | None:
+    """Record an escalation level and queue its SMS alert (reference, priority, area only)."""
+    assert case.id is not None
+    escalation = Escalation(
+        case_id=case.id,
+        level=level,
+        operator_id=operator.id if operator else None,
+        reason=reason,
+        notified_at=now,
+        due_at=now + ACK_WINDOW,
+    )
+    session.add(escalation)
+    session.flush()
+    who = operator.username if operator else "nobody on call"
+    session.add(
+        CaseEvent(
+            case_id=case.id,
+            at=now,
+            actor="system",
+            kind="alert",
+            detail=f"level {level} ({reason}) to {who}",
+        )
+    )
+    if operator is None or operator.phone is None:
+        log.warning("case %s: no one to alert at level %d (%s)", case.reference, level, reason)
+        return None
+    try:
+        phone = cipher.decrypt(operator.phone, "operator.phone")
+    except DecryptError:
+        log.error("operator %s phone cannot be decrypted; alert not queued", operator.username)
+        return None
+    message = ui.ALERT_NEW if level == 0 and reason == "new_p1" else ui.ALERT_ESCALATED
+    text = fold(
+        tr(operator.lang, message).format(
+            reference=case.reference, priority=case.priority, area=case.area or "-"
+        ),
+        operator.lang,
+    )
+    queued = outbox.enqueue(
+        session,
+        cipher,
+        key=f"alert:{case.id}:{level}",
+        channel="sms",
+        purpose="alert",
+        contact=f"op_{operator.id}",
+        recipient=phone,
+        body=text,
+        lang=operator.lang,
+        parts=sms_parts(text),
+    )
+    return queued.id
+
+
+class CasesSink:
+    """The conversation service's event sink: cases, alerts and the reference to show."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        cipher: Cipher,
+        tr: Translate,
+        notifier: Callable[[], Notifier],
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.engine = engine
+        self.cipher = cipher
+        self.tr = tr
+        self.notifier = notifier
+        self.clock = clock
+
+    async def handle(
+        self,
+        events: Sequence[Event],
+        *,
+        channel: str,
+        contact: str,
+        address: str | None = None,
+    ) -> dict[str, str]:
+        """Commit a case per event (and its alerts); returns the reference to show."""
+        values: dict[str, str] = {}
+        alerts: list[int] = []
+        for event in events:
+            if event.name not in KINDS:
+                log.info("event %s is not a case; ignored", event.name)
+                continue
+            reference, queued = await run_in_threadpool(
+                self.commit, event, channel=channel, contact=contact, address=address
+            )
+            values["reference"] = reference
+            alerts.extend(queued)
+        if alerts:
+            await self.notifier().notify(alerts)
+        return values
+
+    def commit(
+        self, event: Event, *, channel: str, contact: str, address: str | None
+    ) -> tuple[str, list[int]]:
+        """Write one case and its alerts in one transaction (blocking); idempotent by event id."""
+        key = f"{channel}:{event.payload.get('event_id') or event.name}"[:160]
+        for _ in range(5):
+            with Session(self.engine) as session:
+                existing = session.exec(select(Case).where(Case.event_key == key)).first()
+                if existing is not None:
+                    log.info("case %s: event delivered again; nothing created", existing.reference)
+                    return existing.reference, []
+                try:
+                    case, alerts = self._create(session, event, key, channel, contact, address)
+                    session.commit()
+                except IntegrityError:  # a reference or event key taken meanwhile: look again
+                    session.rollback()
+                    continue
+                log.info(
+                    "case %s created: %s %s from %s",
+                    case.reference,
+                    case.kind,
+                    case.priority,
+                    channel,
+                )
+                return case.reference, alerts
+        raise RuntimeError("could not store the case after 5 attempts")
+
+    def _create(
+        self,
+        session: Session,
+        event: Event,
+        key: str,
+        channel: str,
+        contact: str,
+        address: str | None,
+    ) -> tuple[Case, list[int]]:
+        now = self.clock()
+        intake = read_event(event)
+        encrypt = self.cipher.encrypt
+        case = Case(
+            reference=new_reference(),
+            event_key=key,
+            kind=intake.kind,
+            channel=channel,
+            lang=str(event.payload.get("lang") or "en"),
+            area=intake.area,
+            exploitation_type=intake.exploitation_type,
+            people_affected=intake.people_affected,
+            age_band=intake.age_band,
+            minor=intake.minor,
+            answers=encrypt(json.dumps(intake.answers, sort_keys=True), "case.answers"),
+            rule=intake.rule,
+            priority=intake.priority if intake.priority in TRIAGE else "P4",
+            consent_contact=intake.consent_contact,
+            consent_refer=intake.consent_refer,
+            consent_police=intake.consent_police,
+            safe_time=encrypt(intake.safe_time, "case.safe_time") if intake.safe_time else None,
+            contact=contact,
+            contact_phone=(
+                encrypt(address, "case.contact_phone")
+                if address and intake.consent_contact
+                else None
+            ),
+            narrative=encrypt(intake.narrative, "case.narrative") if intake.narrative else None,
+            due_at=now + TRIAGE.get(intake.priority, TRIAGE["P4"]),
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(case)
+        session.flush()
+        assert case.id is not None
+        session.add(
+            CaseEvent(
+                case_id=case.id,
+                at=now,
+                actor="system",
+                kind="created",
+                to_status=case.status,
+                detail=f"{case.kind} via {channel}",
+            )
+        )
+        alerts: list[int] = []
+        if case.priority == "P1":
+            team = on_call(session, now)
+            queued = alert_operator(
+                session,
+                self.cipher,
+                self.tr,
+                case=case,
+                operator=team.primary,
+                level=0,
+                reason="new_p1",
+                now=now,
+            )
+            if queued is not None:
+                alerts.append(queued)
+        return case, alerts

@@ -1,0 +1,1 @@
+"""Tests for the case work: the service directory and referrals."""
