@@ -208,11 +208,20 @@ async def sweep(ctx: dict[str, Any]) -> int:
 
 
 def arq_worker(redis_url: str, *, burst: bool = False, ctx: dict[str, Any] | None = None) -> Worker:
-    """An arq worker running ``deliver`` and the ``sweep`` every few seconds."""
+    """An arq worker: ``deliver`` jobs, the outbox ``sweep`` every few seconds, the escalation
+    ladder every 30 seconds and the retention purge nightly (several workers may run: every
+    step is claimed in the database, so nothing happens twice)."""
+    from bot.cases.retention import purge_job
+    from bot.jobs import escalate_job
+
     custom = ctx is not None
     return Worker(
         functions=[deliver],
-        cron_jobs=[cron(sweep, second=set(range(0, 60, SWEEP_SECONDS)), run_at_startup=True)],
+        cron_jobs=[
+            cron(sweep, second=set(range(0, 60, SWEEP_SECONDS)), run_at_startup=True),
+            cron(escalate_job, second={0, 30}),
+            cron(purge_job, hour={2}, minute={30}, second={0}),
+        ],
         redis_settings=RedisSettings.from_dsn(redis_url),
         on_startup=None if custom else _startup,
         on_shutdown=None if custom else _shutdown,

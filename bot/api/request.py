@@ -14,12 +14,16 @@ from bot.models._time import utcnow
 
 
 def get_db(engine: EngineDep) -> Iterator[Session]:
-    """A session shared by the request's dependencies and its handler (which commits)."""
+    """A session shared by the request's dependencies and its handler (which commits).
+
+    Plain (not async): FastAPI runs it in a thread, since closing a session may wait on the
+    database.
+    """
     with Session(engine) as session:
         yield session
 
 
-def get_now() -> datetime:
+async def get_now() -> datetime:
     """Now (UTC); tests override it to run the queue's deadlines on a fixed clock."""
     return utcnow()
 

@@ -37,7 +37,7 @@ def ui_strings() -> dict[str, int]:
             and node.func.id == "N_"
             and isinstance(node.args[0], ast.Constant)
         ):
-            found[str(node.args[0].value)] = node.lineno
+            found[str(node.args[0].value)] = node.args[0].lineno  # where Babel sees the text
     return found
 
 
