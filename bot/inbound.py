@@ -18,6 +18,19 @@ log = logging.getLogger(__name__)
 Verdict = Literal["new", "duplicate", "flood"]
 
 
+def forget(engine: Engine, *, channel: str, provider_id: str) -> None:
+    """Remove a message's record after its processing failed, so the provider's retry counts."""
+    with Session(engine) as session:
+        for row in session.exec(
+            select(InboundMessage).where(
+                col(InboundMessage.channel) == channel,
+                col(InboundMessage.provider_id) == provider_id,
+            )
+        ).all():
+            session.delete(row)
+        session.commit()
+
+
 def accept(
     engine: Engine,
     *,

@@ -26,8 +26,8 @@ TOKEN_VERSION = "v1"  # noqa: S105 - a format tag, not a secret
 def normalise_phone(number: str) -> str:
     """One spelling per number: ``+`` and digits only (Africa's Talking sends E.164)."""
     digits = _NOT_DIGITS.sub("", number)
-    if not digits:
-        raise ValueError("not a phone number")
+    if not 6 <= len(digits) <= 15 or not re.fullmatch(r"[+\d\s().-]+", number.strip()):
+        raise ValueError("not a phone number")  # E.164 has at most 15 digits
     return "+" + digits
 
 

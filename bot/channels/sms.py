@@ -137,28 +137,46 @@ async def sms_inbound(
     )
     if verdict != "new":
         return {"status": verdict}
-    renderer = SmsRenderer(content.tr)
-    key = f"sms:{contact}"
-    text = fields["text"]
-    lang = keyword_language(text, settings.sms_keyword_map)
-    if lang is not None:
-        screen = await conversations.start(
-            key, renderer, lang, flow=MENU[0], at=MENU[1], contact=contact, address=fields["from"]
+
+    async def converse() -> int:
+        renderer = SmsRenderer(content.tr)
+        key = f"sms:{contact}"
+        text = fields["text"]
+        lang = keyword_language(text, settings.sms_keyword_map)
+        if lang is not None:
+            screen = await conversations.start(
+                key,
+                renderer,
+                lang,
+                flow=MENU[0],
+                at=MENU[1],
+                contact=contact,
+                address=fields["from"],
+            )
+        elif await store.get(key) is None:
+            lang = settings.default_language
+            screen = await conversations.start(
+                key, renderer, lang, contact=contact, address=fields["from"]
+            )
+        else:
+            lang = settings.default_language
+            screen = await conversations.reply(
+                key, text, renderer, lang, contact=contact, address=fields["from"]
+            )
+        lang = renderer.lang or lang
+        message_id = await run_in_threadpool(
+            _queue_reply, engine, cipher, fields["id"], contact, fields["from"], screen.text, lang
         )
-    elif await store.get(key) is None:
-        lang = settings.default_language
-        screen = await conversations.start(
-            key, renderer, lang, contact=contact, address=fields["from"]
-        )
-    else:
-        lang = settings.default_language
-        screen = await conversations.reply(
-            key, text, renderer, lang, contact=contact, address=fields["from"]
-        )
-    lang = renderer.lang or lang
-    message_id = await run_in_threadpool(
-        _queue_reply, engine, cipher, fields["id"], contact, fields["from"], screen.text, lang
-    )
+        return message_id
+
+    try:
+        message_id = await converse()
+    except Exception:
+        # Nothing was answered: forget the message so Africa's Talking's retry is processed.
+        log.exception("sms could not be processed; the provider will retry it")
+        await store.forget(f"sms-in:{fields['id']}")
+        await run_in_threadpool(inbound.forget, engine, channel="sms", provider_id=fields["id"])
+        raise HTTPException(status_code=503, detail="temporarily unavailable") from None
     await notifier.notify([message_id])
     return {"status": "accepted"}
 

@@ -62,6 +62,10 @@ class SessionStore(ABC):
         """True the first time `key` is seen within `ttl` seconds, to drop provider retries."""
 
     @abstractmethod
+    async def forget(self, key: str) -> None:
+        """Undo `add_once`: the work for `key` failed, so its retry must be let through."""
+
+    @abstractmethod
     def lock(
         self, key: str, *, timeout: float = 10.0, wait: float = 5.0
     ) -> AbstractAsyncContextManager[None]:

@@ -86,6 +86,10 @@ class MemorySessionStore(SessionStore):
         self._wrote()
         return True
 
+    async def forget(self, key: str) -> None:
+        """Drop a recorded `key` so the next `add_once` for it is True again."""
+        self._seen.pop(key, None)
+
     def lock(
         self, key: str, *, timeout: float = 10.0, wait: float = 5.0
     ) -> AbstractAsyncContextManager[None]:

@@ -78,6 +78,10 @@ class RedisSessionStore(SessionStore):
         check_ttl(ttl)
         return bool(await self._client.set(self.seen_key(key), b"1", nx=True, ex=ttl))
 
+    async def forget(self, key: str) -> None:
+        """Drop a recorded `key` so the next `add_once` for it is True again."""
+        await self._client.delete(self.seen_key(key))
+
     def lock(
         self, key: str, *, timeout: float = 10.0, wait: float = 5.0
     ) -> AbstractAsyncContextManager[None]:

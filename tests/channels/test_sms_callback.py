@@ -533,3 +533,25 @@ def test_a_malformed_sms_is_refused_and_changes_nothing(
     data.update(change)
     assert hotline.client.post(URL, data=data).status_code == 400
     assert inbound_rows(engine) == [] and hotline.replies() == []
+
+
+def test_a_message_that_failed_is_processed_when_the_provider_retries(
+    hotline: Hotline, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure after the id was recorded must not swallow the retry: 503, then a reply."""
+    conversations = hotline.app.state.conversations
+    real_start = conversations.start
+    calls = {"n": 0}
+
+    async def flaky_start(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise ConnectionError("database unavailable")
+        return await real_start(*args, **kwargs)
+
+    monkeypatch.setattr(conversations, "start", flaky_start)
+    failed = hotline.client.post(URL, data=inbound_form("AIDE", "ATXid_in_f1"))
+    assert failed.status_code == 503
+    assert hotline.replies() == [] and inbound_rows(engine) == []
+    assert hotline.post("AIDE", sms_id="ATXid_in_f1") == {"status": "accepted"}
+    assert len(hotline.replies()) == 1 and len(inbound_rows(engine)) == 1

@@ -191,3 +191,12 @@ async def test_lock_rejects_nonsense_timings(store: SessionStore) -> None:
 async def test_ping(store: SessionStore) -> None:
     """A working backend answers ping."""
     assert await store.ping() is True
+
+
+async def test_forget_lets_a_retry_through(store: SessionStore) -> None:
+    """After failed work, forgetting an id makes the provider's retry count as new."""
+    assert await store.add_once("sms-in:ATXid_1", ttl=60) is True
+    await store.forget("sms-in:ATXid_1")
+    assert await store.add_once("sms-in:ATXid_1", ttl=60) is True
+    assert await store.add_once("sms-in:ATXid_1", ttl=60) is False
+    await store.forget("sms-in:never-seen")
