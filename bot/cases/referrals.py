@@ -18,10 +18,10 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
-from transitions import Machine, MachineError
 
 from bot.cases import status as case_status
 from bot.cases.status import IllegalTransition, Status
+from bot.cases.workflow import Workflow
 from bot.models import AuditEntry, Case, CaseEvent, Operator, Referral, Service
 from bot.models._time import utcnow
 
@@ -79,23 +79,12 @@ class ReferralConflict(ValueError):
     """The case or the referral changed since it was read; reload it and try again."""
 
 
-class _Referral:
-    def __init__(self, status: str) -> None:
-        self.state = status
-
-
-_MACHINE = Machine(
-    model=None,
-    states=[s.value for s in ReferralStatus],
-    transitions=[{"trigger": t, "source": src, "dest": dest} for t, src, dest in TRANSITIONS],
-    initial=ReferralStatus.IN_PROGRESS.value,
-    auto_transitions=False,
-)
+WORKFLOW = Workflow([s.value for s in ReferralStatus], TRANSITIONS)
 
 
 def allowed(status: str) -> list[str]:
     """The statuses a referral may move to from ``status``."""
-    return sorted({dest for _, sources, dest in TRANSITIONS if status in sources})
+    return WORKFLOW.allowed(status)
 
 
 def _text(value: str | None) -> str | None:
@@ -110,15 +99,12 @@ def move(status: str, target: str, *, reason: str | None = None, outcome: str | 
     ``reason`` is needed to reject, and for a not_successful outcome; ``outcome`` only and
     always for done.
     """
-    return _fire(status, _check(status, target, _text(reason), outcome))
+    return WORKFLOW.fire(status, _check(status, target, _text(reason), outcome))
 
 
 def _check(status: str, target: str, reason: str | None, outcome: str | None) -> str:
     """The trigger that moves a referral from ``status`` to ``target``, or IllegalTransition."""
-    trigger = next(
-        (name for name, sources, dest in TRANSITIONS if dest == target and status in sources),
-        None,
-    )
+    trigger = WORKFLOW.trigger(status, target)
     if trigger is None:
         options = ", ".join(allowed(status)) or "nothing"
         raise IllegalTransition(
@@ -137,18 +123,6 @@ def _check(status: str, target: str, reason: str | None, outcome: str | None) ->
     elif outcome is not None:
         raise IllegalTransition("an outcome is recorded only when a referral becomes done")
     return trigger
-
-
-def _fire(status: str, trigger: str) -> str:
-    referral = _Referral(status)
-    _MACHINE.add_model(referral, initial=status)
-    try:
-        _MACHINE.events[trigger].trigger(referral)
-    except MachineError as exc:  # pragma: no cover - guarded by the table above
-        raise IllegalTransition(str(exc)) from None
-    finally:
-        _MACHINE.remove_model(referral)
-    return str(referral.state)
 
 
 def _compare_and_set(

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from transitions import Machine, MachineError
+from bot.cases.workflow import IllegalTransition as IllegalTransition  # re-exported for callers
+from bot.cases.workflow import Workflow
 
 
 class Status(StrEnum):
@@ -43,27 +44,12 @@ TRANSITIONS: list[tuple[str, list[str], str]] = [
 """(trigger, from, to): the only changes a case may go through."""
 
 
-class IllegalTransition(ValueError):
-    """A status change the workflow does not allow."""
-
-
-class _Case:
-    def __init__(self, status: str) -> None:
-        self.state = status
-
-
-_MACHINE = Machine(
-    model=None,
-    states=[s.value for s in Status],
-    transitions=[{"trigger": t, "source": src, "dest": dest} for t, src, dest in TRANSITIONS],
-    initial=Status.NEW.value,
-    auto_transitions=False,
-)
+WORKFLOW = Workflow([s.value for s in Status], TRANSITIONS)
 
 
 def allowed(status: str) -> list[str]:
     """The statuses a case may move to from ``status``."""
-    return sorted({dest for _, sources, dest in TRANSITIONS if status in sources})
+    return WORKFLOW.allowed(status)
 
 
 def move(status: str, target: str, *, reason: str | None = None) -> str:
@@ -72,19 +58,8 @@ def move(status: str, target: str, *, reason: str | None = None) -> str:
         raise IllegalTransition(
             f"closing needs a reason: {', '.join(r.value for r in CloseReason)}"
         )
-    trigger = next(
-        (name for name, sources, dest in TRANSITIONS if dest == target and status in sources),
-        None,
-    )
+    trigger = WORKFLOW.trigger(status, target)
     if trigger is None:
         options = ", ".join(allowed(status)) or "nothing"
         raise IllegalTransition(f"a {status} case cannot become {target} (allowed: {options})")
-    case = _Case(status)
-    _MACHINE.add_model(case, initial=status)
-    try:
-        _MACHINE.events[trigger].trigger(case)
-    except MachineError as exc:  # pragma: no cover - guarded by the table above
-        raise IllegalTransition(str(exc)) from None
-    finally:
-        _MACHINE.remove_model(case)
-    return str(case.state)
+    return WORKFLOW.fire(status, trigger)
