@@ -165,86 +165,6 @@ class ConsentOut(BaseModel):
     recorded: str
 
 
-class NoteViewOut(BaseModel):
-    """A note, decrypted."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    author: str | None
-    created_at: datetime
-    body: str | None
-
-
-class EventOut(BaseModel):
-    """A line of the timeline."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    at: datetime
-    actor: str
-    kind: str
-    from_status: str | None
-    to_status: str | None
-    detail: str | None
-
-
-class ReferralOut(BaseModel):
-    """A referral of the case."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    service_id: int
-    service: str
-    service_type: str
-    status: str
-    outcome: str | None
-    override: bool
-    created_at: datetime
-    updated_at: datetime
-
-
-class CaseOut(BaseModel):
-    """The whole case as the reader may see it."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    reference: str
-    kind: str
-    channel: str
-    lang: str
-    area: str | None
-    exploitation_type: str | None
-    people_affected: int | None
-    age_band: str | None
-    minor: bool | None
-    rule: str | None
-    priority: str
-    status: str
-    close_reason: str | None
-    allowed: list[str]
-    consent_contact: bool
-    consent_refer: bool
-    consent_police: bool
-    assignee: str | None
-    due_at: datetime
-    acknowledged_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
-    closed_at: datetime | None
-    anonymised_at: datetime | None
-    narrative: str | None
-    answers: dict[str, str] | None
-    safe_time: str | None
-    contact_phone: str | None
-    contact_phone_hidden: bool
-    notes: list[NoteViewOut]
-    timeline: list[EventOut]
-    referrals: list[ReferralOut]
-    unreadable: list[str]
-
-
 class AuditOut(BaseModel):
     """One audit entry."""
 
@@ -368,7 +288,7 @@ def view_case(
     db: DbSession,
     cipher: CipherDep,
     now: Now,
-) -> CaseOut:
+) -> handling.CaseView:
     """The whole case, decrypted for me; the view and each decryption go to the audit log."""
     case = load_case(db, ref)
     try:
@@ -376,7 +296,7 @@ def view_case(
     except (NotPermitted, ValueError) as exc:
         raise refused(exc) from None
     db.commit()  # the record of the reading before the reading is shown
-    return CaseOut.model_validate(view)
+    return view
 
 
 @router.get("/audit")
