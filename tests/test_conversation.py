@@ -17,29 +17,14 @@ from bot.content import Content
 from bot.conversation import Conversations, LoggingSink
 from bot.engine.state import Event
 from bot.sessions import MemorySessionStore
+from tests.channels.conftest import LONG_LABELS
 from tests.engine.conftest import CHECK, MAIN, build
 
 KEY = "ussd:ATUid_1"
 NUMBER = "+266 800 12345"
 REFERENCE = "K7QM-42"
 
-SERVICES = [
-    "Shelter and a safe place to sleep tonight",
-    "Medical care for injuries or illness",
-    "Psychosocial support and counselling",
-    "Legal advice about your rights and papers",
-    "Police protection and filing a complaint",
-    "Family tracing and contact with relatives",
-    "Return home and help to start again",
-    "Help for a child who works or is exploited",
-    "Help with a forced or arranged marriage",
-    "Work that was different from the promise",
-    "Someone keeps your passport or ID card",
-    "A debt you cannot repay to your employer",
-    "Someone threatens you or your family",
-    "You cannot leave the place where you work",
-    "Something else not listed on this menu",
-]
+SERVICES = LONG_LABELS
 
 LONG = (
     """
