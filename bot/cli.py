@@ -78,8 +78,9 @@ def simulate(channel: str, lang: str | None, flow: str, input_file: TextIO | Non
     from bot.channels.sms import SmsRenderer
     from bot.channels.telegram import TelegramRenderer
     from bot.channels.ussd import UssdRenderer
+    from bot.cases.dryrun import DryRunSink
     from bot.content import load_content
-    from bot.conversation import Conversations, LoggingSink
+    from bot.conversation import Conversations
     from bot.engine.loader import FlowLoadError
     from bot.sessions import MemorySessionStore
 
@@ -100,7 +101,7 @@ def simulate(channel: str, lang: str | None, flow: str, input_file: TextIO | Non
     conversations = Conversations(
         content,
         MemorySessionStore(),
-        LoggingSink(),
+        DryRunSink(content.tr),
         values={"hotline_number": settings.public_number},
     )
     inputs = None

@@ -9,7 +9,7 @@ answer id          case field
 =================  ===========================================================
 area               area (a code from the areas data file, e.g. ``cd-kwilu-kikwit``)
 exploitation       exploitation_type (forced_labour, sexual_exploitation, ...)
-people             people_affected (a number)
+people             people_affected (a number, or the lower bound of a band: ``2-5`` -> 2)
 age_band           age_band
 minor, U3, children  minor (``yes``)
 consent_contact    consent_contact (``yes``); the number is kept, encrypted, only then
@@ -23,6 +23,7 @@ description        narrative (encrypted)
 from __future__ import annotations
 
 import json
+import re
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 
 from bot import outbox
+from bot.cases.lookup import status_text
 from bot.cases.oncall import on_call
 from bot.cases.reference import new_reference
 from bot.engine.runner import Translate
@@ -78,7 +80,9 @@ def _yes(answers: dict[str, str], *names: str) -> bool:
 
 
 def _number(value: str | None) -> int | None:
-    return int(value) if value is not None and value.isdigit() else None
+    """A count, or the lower bound of a band such as ``2-5`` or ``21+`` (at least that many)."""
+    digits = re.match(r"^\d+", value or "")
+    return int(digits.group()) if digits else None
 
 
 @dataclass(frozen=True)
@@ -217,6 +221,15 @@ class CasesSink:
         values: dict[str, str] = {}
         alerts: list[int] = []
         for event in events:
+            if event.name == "status_requested":
+                values["status"] = await run_in_threadpool(
+                    status_text,
+                    self.engine,
+                    self.tr,
+                    str(dict(event.payload.get("answers") or {}).get("reference", "")),
+                    str(event.payload.get("lang") or "en"),
+                )
+                continue
             if event.name not in KINDS:
                 log.info("event %s is not a case; ignored", event.name)
                 continue

@@ -2,9 +2,10 @@
 
 Page 1 is the notice (a hint: it replaces the text when both do not fit but the options then
 fit one page, else it is dropped), the text, as many options as fit, ``98 More`` and the
-navigation (``00 Back``, ``0 Exit``). Later pages carry the next options, ``98 More`` when
-more follow, ``00 Back`` (to the previous page) and ``0 Exit``. Room for the navigation is
-kept first.
+navigation (``00 Back``, ``0 Exit``). A text too long for one page is split between words over
+several pages first. Later pages carry the rest of the text and the next options, ``98 More``
+when more follow, ``00 Back`` (to the previous page) and ``0 Exit``. Room for the navigation
+is kept first.
 """
 
 from __future__ import annotations
@@ -52,11 +53,28 @@ def paginate(
             # the layout its page turns (shown without the hint) use, so no option is skipped.
             head = [turn.text]
     whole = "\n".join([*head, *options, *nav])
-    if fits(whole) or not options:
+    if fits(whole) or turn.end:
         return [whole if fits(whole) or not cut else _cut(whole, fits)]
     pages: list[str] = []
-    remaining = options
     first = True
+    words = "\n".join(head).split(" ")
+    tail_first = [more_line, *nav]
+    tail_later = [more_line, previous_line, *exit_lines]
+    rest_fits = options[:1] + (nav if not options else [])
+    while words and not fits("\n".join([" ".join(words), *rest_fits, *tail_later])):
+        # The text goes first, over as many pages as it needs, then the options.
+        tail = tail_first if first else tail_later
+        taken = 1
+        while taken < len(words) and fits("\n".join([" ".join(words[: taken + 1]), *tail])):
+            taken += 1
+        pages.append("\n".join([" ".join(words[:taken]), *tail]))
+        words = words[taken:]
+        first = False
+    head = [" ".join(words)] if words else []
+    if not options:
+        page = "\n".join([*head, *(nav if first else [previous_line, *exit_lines])])
+        return [*pages, page if fits(page) or not cut else _cut(page, fits)]
+    remaining = options
     while remaining:
         top = head if first else []
         tail_last = nav if first else [previous_line, *exit_lines]

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.engine.conditions import check_condition, holds
 from bot.engine.state import PRIORITIES, Event, SessionState
 
 LANGUAGES = ("en", "fr", "ln", "st")
@@ -85,17 +86,24 @@ def _apply_score(args: Any, scratch: Scratch) -> None:
 
 
 def _check_priority(args: Any) -> str | None:
-    if not isinstance(args, dict) or set(args) != {"level", "rule"}:
-        return "'set_priority' needs exactly {level: P1..P4, rule: WHY}"
+    if not isinstance(args, dict) or not {"level", "rule"} <= set(args) <= {"level", "rule", "when"}:
+        return "'set_priority' needs {level: P1..P4, rule: WHY} and may have when: CONDITION"
     if args["level"] not in PRIORITIES:
         return f"'set_priority' level must be one of {', '.join(PRIORITIES)}"
     if not isinstance(args["rule"], str) or not args["rule"].strip():
         return "'set_priority' rule must say which rule fired"
+    if "when" in args:
+        return check_condition(args["when"])
     return None
 
 
 def _apply_priority(args: Any, scratch: Scratch) -> None:
-    """Raise the priority (P1 is most urgent); a lower priority never replaces a higher one."""
+    """Raise the priority (P1 is most urgent) when ``when`` holds; never lower it.
+
+    At the same level the rule set first stays: list rules in the order they should win.
+    """
+    if "when" in args and not holds(args["when"], scratch.state):
+        return
     current = scratch.state.priority
     if current is None or PRIORITIES.index(args["level"]) < PRIORITIES.index(current):
         scratch.state.priority = args["level"]

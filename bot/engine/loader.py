@@ -12,7 +12,11 @@ from typing import Any, cast
 import yaml
 from pydantic import ValidationError
 
+from bot.engine.areas import AreaDataError, AreaTree, area_states, expand, load_areas
 from bot.engine.model import FlowDefinition
+
+AREAS_FILE = Path("data") / "areas.yaml"
+"""Where the areas data lives, relative to the flows folder."""
 
 
 @dataclass(frozen=True)
@@ -81,8 +85,11 @@ def flow_files(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-def load_text(text: str, file: str) -> LoadedFlow:
-    """Parse and type-check one flow file's text; raise FlowLoadError with every issue found."""
+def load_text(text: str, file: str, areas: AreaTree | Path | None = None) -> LoadedFlow:
+    """Parse and type-check one flow file's text; raise FlowLoadError with every issue found.
+
+    ``areas`` is the areas data (or its file) that ``type: area`` states are expanded from.
+    """
     try:
         root = yaml.compose(text, Loader=FlowYamlLoader)
     except yaml.YAMLError as exc:
@@ -102,8 +109,29 @@ def load_text(text: str, file: str) -> LoadedFlow:
         definition = FlowDefinition.model_validate(data)
     except ValidationError as exc:
         raise FlowLoadError([_issue_from_error(err, root, file) for err in exc.errors()]) from None
-    version = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
-    return LoadedFlow(definition, file, version, _state_lines(root))
+    lines = _state_lines(root)
+    pending = area_states(definition)
+    if not pending:
+        version = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+        return LoadedFlow(definition, file, version, lines)
+    state = pending[0]
+    if areas is None:
+        raise FlowLoadError(
+            [FlowIssue(file, f"an area state needs {AREAS_FILE}", state, line=lines.get(state))]
+        )
+    try:
+        tree = load_areas(areas) if isinstance(areas, Path) else areas
+        definition = expand(definition, tree)
+    except AreaDataError as exc:
+        source = display_path(areas) if isinstance(areas, Path) else areas.file
+        raise FlowLoadError(
+            [FlowIssue(file, f"{source}: {exc}", state, line=lines.get(state))]
+        ) from None
+    for name in definition.states:
+        if name not in lines:  # a generated menu points at the area state that made it
+            lines[name] = lines.get(name.split("__", 1)[0], 0)
+    version = hashlib.sha256(f"{text}\n{tree.digest}".encode()).hexdigest()[:12]
+    return LoadedFlow(definition, file, version, lines)
 
 
 def display_path(path: Path) -> str:
@@ -121,7 +149,7 @@ def load_file(path: Path) -> LoadedFlow:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise FlowLoadError([FlowIssue(name, f"cannot read file: {exc}")]) from None
-    return load_text(text, name)
+    return load_text(text, name, path.parent / AREAS_FILE)
 
 
 def _duplicate_keys(node: yaml.Node, file: str) -> Iterator[FlowIssue]:

@@ -83,11 +83,14 @@ class MenuState(_State):
 
 
 class QuestionState(_State):
-    """A Yes / No / Skip question; the answer is recorded under ``record`` (default: state name)."""
+    """A Yes / No / Skip question; the answer is recorded under ``record`` (default: state name).
+
+    ``do`` lists actions per answer; actions under ``any`` run after those of whichever answer.
+    """
 
     type: Literal["question"]
     record: str | None = None
-    do: dict[Literal["yes", "no", "skip"], list[Action]] = Field(default_factory=dict)
+    do: dict[Literal["yes", "no", "skip", "any"], list[Action]] = Field(default_factory=dict)
     next: Target | dict[Literal["yes", "no", "skip"], Target]
     back: bool = True
 
@@ -99,6 +102,8 @@ class TextState(_State):
     record: str | None = None
     max_length: Annotated[int, Field(gt=0, le=500)] = 140
     optional: bool = False
+    format: str | None = None
+    """A registered format the answer must have (e.g. ``reference``); it is stored normalised."""
     do: list[Action] = Field(default_factory=list)
     next: Target
     back: bool = True
@@ -110,7 +115,28 @@ class EndState(_State):
     type: Literal["end"]
 
 
-State = Annotated[MenuState | QuestionState | TextState | EndState, Field(discriminator="type")]
+class AreaState(_State):
+    """Where something happens, picked level by level from the areas data file.
+
+    The loader expands it into one menu per level (country, then province or region, then
+    territory or district); ``text`` asks for the country and ``prompts`` holds the question for
+    each lower level kind the data uses. The chosen area's code (e.g. ``cd-kwilu-kikwit``) is
+    recorded under ``record``; ``unknown`` is the label that stops at the level above.
+    """
+
+    type: Literal["area"]
+    record: str = "area"
+    prompts: dict[str, str]
+    unknown: str
+    next: Target
+    back: bool = True
+
+
+State = Annotated[
+    MenuState | QuestionState | TextState | EndState | AreaState, Field(discriminator="type")
+]
+Screen = MenuState | QuestionState | TextState | EndState
+"""A state as the runner sees it, once area states are expanded into menus."""
 
 
 class FlowDefinition(_Strict):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from bot.engine.actions import Scratch, apply_actions
 from bot.engine.compile import QUESTION_KEYS, CompiledFlow, menu_keys
+from bot.engine.formats import FORMATS
 from bot.engine.model import (
     EndState,
     FlowDefinition,
@@ -175,6 +176,7 @@ def _apply_input(registry: FlowRegistry, scratch: Scratch, raw: str) -> _Notice 
         answer = QUESTION_KEYS[choice]
         state.answers[screen.record or state.state] = answer
         apply_actions(screen.do.get(answer, []), scratch)  # type: ignore[call-overload]
+        apply_actions(screen.do.get("any", []), scratch)
         trigger = f"opt_{choice}"
     elif isinstance(screen, TextState):
         value = " ".join(raw.split())
@@ -183,6 +185,12 @@ def _apply_input(registry: FlowRegistry, scratch: Scratch, raw: str) -> _Notice 
         if len(value) > screen.max_length:
             value = value[: screen.max_length]
             notice = _Notice(ui.CUT, (("max_length", str(screen.max_length)),))
+        if screen.format is not None and value:
+            form = FORMATS[screen.format]
+            normal = form.normalise(value)
+            if normal is None:
+                raise _Rejected(_Notice(form.hint))
+            value, notice = normal, None
         state.answers[screen.record or state.state] = value
         apply_actions(screen.do, scratch)
         trigger = "text"

@@ -13,11 +13,13 @@ from dataclasses import dataclass, replace
 from bot.engine.actions import check_action
 from bot.engine.compile import menu_keys
 from bot.engine.conditions import check_condition
+from bot.engine.formats import FORMATS
 from bot.engine.loader import FlowIssue, LoadedFlow
 from bot.engine.model import (
     ANSWERS,
     RESERVED_KEYS,
     Action,
+    AreaState,
     Condition,
     EndState,
     FlowDefinition,
@@ -38,6 +40,7 @@ PLACEHOLDERS = {
     "reference": "WWWW-99",
     "hotline_number": "+243 000 000 000",
     "max_length": "500",
+    "status": "W" * 150,
 }
 """Placeholders a flow text may use, with a worst-case sample used to measure screens."""
 
@@ -96,7 +99,9 @@ def _recorded_ids(definition: FlowDefinition) -> Iterator[str]:
                 yield str(action["record"].get("id"))
 
 
-def _edges(state: MenuState | QuestionState | TextState | EndState) -> list[tuple[str, Target]]:
+def _edges(
+    state: MenuState | QuestionState | TextState | EndState | AreaState,
+) -> list[tuple[str, Target]]:
     """(what leads there, target) for each way out of a screen."""
     if isinstance(state, MenuState):
         return [
@@ -106,7 +111,7 @@ def _edges(state: MenuState | QuestionState | TextState | EndState) -> list[tupl
         if isinstance(state.next, dict):
             return [(f"answer {a}", t) for a, t in state.next.items()]
         return [("answer", state.next)]
-    if isinstance(state, TextState):
+    if isinstance(state, TextState | AreaState):
         return [("answer", state.next)]
     return []
 
@@ -127,6 +132,12 @@ def _check_flow(
             yield issue(name, "dead end: a menu with no options (nothing leads on)")
         if isinstance(state, MenuState):
             yield from (issue(name, r) for r in _key_problems(state))
+        if isinstance(state, TextState) and state.format and state.format not in FORMATS:
+            yield issue(
+                name, f"unknown format '{state.format}' (known: {', '.join(sorted(FORMATS))})"
+            )
+        if isinstance(state, AreaState):
+            yield issue(name, "an area state must be expanded from the areas data by the loader")
         if isinstance(state, QuestionState) and isinstance(state.next, dict):
             missing = [a for a in ANSWERS if a not in state.next]
             if missing:
@@ -174,7 +185,9 @@ def _check_flow(
             yield issue(name, "a loop with no way out: no end screen can be reached from here")
 
 
-def _actions(state: MenuState | QuestionState | TextState | EndState) -> Iterator[Action]:
+def _actions(
+    state: MenuState | QuestionState | TextState | EndState | AreaState,
+) -> Iterator[Action]:
     yield from state.on_enter
     if isinstance(state, MenuState):
         for option in state.options:

@@ -16,6 +16,7 @@ BACK = N_("Back")
 MORE = N_("More")
 HINT_CHOICE = N_("Please reply with one of the numbers shown.")
 HINT_TEXT = N_("Please type a short answer, or 0 to exit.")
+HINT_REFERENCE = N_("That is not a reference. It looks like K7QM-46: 4 letters or digits, then 2.")
 CUT = N_("Your text was cut to {max_length} characters.")
 GOODBYE = N_("Thank you. Stay safe. You can come back at any time.")
 RESTARTED = N_("Your last session had ended, so we started again.")
@@ -27,4 +28,17 @@ ALERT_NEW = N_(
 )
 ALERT_ESCALATED = N_(
     "Hotline: case {reference} ({priority}, area {area}) is not acknowledged. You are next on call."
+)
+STATUS_RECEIVED = N_("Report {reference}: received. Our team will look at it soon.")
+STATUS_LOOKED_AT = N_("Report {reference}: our team is looking at it.")
+STATUS_PARTNER = N_("Report {reference}: passed to a partner who can help.")
+STATUS_CLOSED = N_("Report {reference}: closed. Thank you for reporting.")
+STATUS_UNKNOWN = N_("We found no report {reference}. Please check the reference and try again.")
+# Telegram: buttons show labels without numbers, and the chat can take things SMS cannot.
+TAP_BUTTON = N_("Please tap one of the buttons below.")
+TYPE_OR_TAP = N_("Please type a short answer, or tap Exit.")
+STALE_BUTTON = N_("This menu is no longer current. Please use the latest message.")
+MEDIA_REFUSED = N_(
+    "Sorry, we cannot receive photos, voice notes, videos, files or stickers here, "
+    "and nothing was kept. Please write in words, or tap a button."
 )
