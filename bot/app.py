@@ -19,6 +19,8 @@ from bot.cases import demo
 from bot.cases.intake import CasesSink
 from bot.cases.retention import purge_forever
 from bot.channels.sms import router as sms_router
+from bot.channels.telegram_bot import TelegramBot
+from bot.channels.telegram_webhook import router as telegram_router
 from bot.channels.ussd import router as ussd_router
 from bot.content import load_content
 from bot.conversation import Conversations
@@ -65,6 +67,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 ),
                 asyncio.create_task(purge_forever(engine), name="retention-purge"),
             ]
+        telegram: TelegramBot | None = app.state.telegram
+        if telegram is not None:
+            await telegram.start()
         log.info(
             "hotline up: %d flows, sessions in %s, outbox delivered %s",
             len(content.registry.names()),
@@ -81,6 +86,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     await task
             if arq is not None:
                 await arq.close()
+            if telegram is not None:
+                await telegram.stop()
             await store.close()
             engine.dispose()
 
@@ -97,8 +104,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         store,
         CasesSink(engine, cipher, content.tr, lambda: app.state.notifier),
         ttl=settings.session_ttl,
-        ttls={"sms": settings.sms_session_ttl},
+        ttls={"sms": settings.sms_session_ttl, "telegram": settings.telegram_session_ttl},
         values={"hotline_number": settings.public_number},
+    )
+    app.state.telegram = (
+        TelegramBot(settings, content, app.state.conversations, store)
+        if settings.telegram_token and settings.telegram_token.get_secret_value().strip()
+        else None
     )
 
     @app.get("/healthz")
@@ -123,6 +135,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(ussd_router)
     app.include_router(sms_router)
+    app.include_router(telegram_router)
     app.include_router(simulator_router)
     app.include_router(api_router)
     return app

@@ -73,12 +73,12 @@ def serve(host: str, port: int) -> None:
 )
 def simulate(channel: str, lang: str | None, flow: str, input_file: TextIO | None) -> None:
     """Walk flows in the terminal exactly as a channel shows them, with screen sizes."""
+    from bot.cases.dryrun import DryRunSink
     from bot.channels.base import Renderer
     from bot.channels.console import simulate as run
     from bot.channels.sms import SmsRenderer
     from bot.channels.telegram import TelegramRenderer
     from bot.channels.ussd import UssdRenderer
-    from bot.cases.dryrun import DryRunSink
     from bot.content import load_content
     from bot.conversation import Conversations
     from bot.engine.loader import FlowLoadError
@@ -456,3 +456,49 @@ def users_add(username: str, role: str, name: str, lang: str, phone_stdin: bool)
             click.echo(f"added {operator.username} as {role}")
     finally:
         engine.dispose()
+
+
+# --- the Telegram bot (bot.channels.telegram_bot) ------------------------------------------
+
+
+@main.group()
+def telegram() -> None:
+    """The Telegram bot (HOTLINE_TELEGRAM_TOKEN)."""
+
+
+@telegram.command("set-webhook")
+@click.argument("url")
+@click.option("--drop-pending", is_flag=True, help="Drop updates Telegram holds for the bot.")
+def telegram_set_webhook(url: str, drop_pending: bool) -> None:
+    """Have Telegram post updates to URL (https://HOST/telegram/webhook) with the secret header."""
+    from telegram.error import TelegramError
+
+    from bot.channels.telegram_bot import ALLOWED_UPDATES, make_bot
+    from bot.channels.telegram_logs import mask
+
+    settings = _resolved()
+    if not settings.telegram_token or not settings.telegram_token.get_secret_value().strip():
+        raise click.ClickException("HOTLINE_TELEGRAM_TOKEN is not set")
+    if not url.startswith("https://") and not settings.telegram_api_base:
+        raise click.ClickException("Telegram only posts to https:// URLs")
+    if not url.rstrip("/").endswith("/telegram/webhook"):
+        click.echo("note: this app receives updates at /telegram/webhook", err=True)
+    secret = settings.telegram_webhook_secret
+    assert secret is not None  # resolve_secrets generates it in development, requires it else
+    bot = make_bot(settings)
+
+    async def register() -> None:
+        async with bot:
+            await bot.set_webhook(
+                url,
+                secret_token=secret.get_secret_value(),
+                allowed_updates=ALLOWED_UPDATES,
+                drop_pending_updates=drop_pending,
+            )
+
+    try:
+        asyncio.run(register())
+    except TelegramError as exc:
+        token = settings.telegram_token.get_secret_value()
+        raise click.ClickException(f"Telegram refused: {mask(str(exc), token)}") from None
+    click.echo(f"webhook set: {url} (with the secret of HOTLINE_TELEGRAM_WEBHOOK_SECRET)")

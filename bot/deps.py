@@ -6,9 +6,10 @@ import hmac
 import logging
 from typing import Annotated, cast
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Header, HTTPException, Request
 from sqlalchemy.engine import Engine
 
+from bot.channels.telegram_bot import TelegramBot
 from bot.content import Content
 from bot.conversation import Conversations
 from bot.privacy import Cipher
@@ -72,3 +73,28 @@ async def verify_callback_token(token: str, settings: SettingsDep) -> None:
 CipherDep = Annotated[Cipher, Depends(get_cipher)]
 NotifierDep = Annotated[Notifier, Depends(get_notifier)]
 CallbackToken = Depends(verify_callback_token)
+
+
+async def get_telegram(request: Request) -> TelegramBot:
+    """The Telegram bot; 404 when HOTLINE_TELEGRAM_TOKEN is not set."""
+    bot: TelegramBot | None = getattr(request.app.state, "telegram", None)
+    if bot is None:
+        raise HTTPException(status_code=404, detail="not found")
+    return bot
+
+
+async def verify_telegram_secret(
+    settings: SettingsDep,
+    x_telegram_bot_api_secret_token: Annotated[str | None, Header()] = None,
+) -> None:
+    """Refuse an update without our webhook secret header (constant-time compare)."""
+    secret = settings.telegram_webhook_secret
+    expected = secret.get_secret_value() if secret else ""
+    given = x_telegram_bot_api_secret_token or ""
+    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+        log.warning("telegram webhook refused: wrong secret")
+        raise HTTPException(status_code=403, detail="forbidden")
+
+
+TelegramDep = Annotated[TelegramBot, Depends(get_telegram)]
+TelegramSecret = Depends(verify_telegram_secret)

@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     demo_password: SecretStr | None = None
     session_ttl: int = 300
     sms_session_ttl: int = 1800
+    telegram_session_ttl: int = 1800
     sms_hourly_limit: int = 20
     sms_keywords: str = ""
     retention_closed_days: int = 730

@@ -6,12 +6,19 @@ import pytest
 
 from bot.channels.telegram import (
     CALLBACK_DATA_LIMIT,
+    KEY_LIMIT,
     MESSAGE_LIMIT,
+    SCREENS,
     TelegramRenderer,
+    callback_data,
+    keyboard,
+    language_of,
+    parse_callback,
     split_message,
 )
 from bot.content import Content
 from bot.engine.state import Choice, Turn
+from bot.i18n import ui
 from bot.i18n.gsm7 import LANGUAGES
 from tests.channels.conftest import BACK, EXIT, long_menu
 from tests.channels.test_ussd import english, shipped_turns
@@ -109,13 +116,70 @@ def test_split_never_yields_an_empty_message(text: str) -> None:
 
 def test_check_flags_callback_data_over_64_bytes() -> None:
     renderer = TelegramRenderer(english)
-    fine = Turn(text="Pick", lang="en", options=(Choice("k" * CALLBACK_DATA_LIMIT, "Fine"),))
+    # A button's data is "<screen>:<key>": the key has what the screen number leaves.
+    assert len(f"{SCREENS - 1}:") + KEY_LIMIT == CALLBACK_DATA_LIMIT
+    fine = Turn(text="Pick", lang="en", options=(Choice("k" * KEY_LIMIT, "Fine"),))
     assert renderer.check(fine) is None
-    # 22 'š' are 44 bytes in UTF-8 plus 21 ASCII: 65 bytes though only 43 characters.
-    wide = "š" * 22 + "k" * 21
+    assert len(callback_data(SCREENS - 1, "k" * KEY_LIMIT).encode()) == CALLBACK_DATA_LIMIT
+    # 22 'š' are 44 bytes in UTF-8 plus 14 ASCII: 58 bytes though only 36 characters.
+    wide = "š" * 22 + "k" * 14
     too_long = Turn(text="Pick", lang="st", options=(Choice(wide, "Too long"),))
     problem = renderer.check(too_long)
     assert problem is not None and "64 bytes" in problem
+
+
+def test_callback_data_round_trips_and_foreign_data_is_refused() -> None:
+    assert callback_data(7, "00") == "7:00"
+    assert callback_data(SCREENS + 3, "1") == "3:1", "the screen number wraps"
+    assert parse_callback("7:00") == (7, "00")
+    assert parse_callback("12:a:b") == (12, "a:b")
+    for foreign in (None, "", "1", ":1", "x:1", "7:", "-1:2"):
+        assert parse_callback(foreign) is None, foreign
+
+
+def test_keyboard_has_a_row_per_option_then_back_and_exit_together() -> None:
+    buttons = (Choice("1", "Koyebisa likambo"), Choice("2", "Monɔkɔ mosusu"), BACK, EXIT)
+    markup = keyboard(buttons, 41)
+    assert markup is not None
+    rows = [[(b.text, b.callback_data) for b in row] for row in markup.inline_keyboard]
+    assert rows == [
+        [("Koyebisa likambo", "41:1")],
+        [("Monɔkɔ mosusu", "41:2")],
+        [("Back", "41:00"), ("Exit", "41:0")],
+    ]
+    assert keyboard((), 1) is None
+
+
+@pytest.mark.parametrize(
+    ("code", "lang"),
+    [("en", "en"), ("en-GB", "en"), ("FR", "fr"), ("fr-CD", "fr"), ("ln", "ln"), ("st", "st")],
+)
+def test_language_of_a_telegram_language_code(code: str, lang: str) -> None:
+    assert language_of(code) == lang
+
+
+@pytest.mark.parametrize("code", [None, "", "de", "pt-BR", "sw", "zu"])
+def test_other_language_codes_have_no_language(code: str | None) -> None:
+    assert language_of(code) is None
+
+
+def test_the_live_bot_speaks_of_buttons_in_its_hints() -> None:
+    hint = Turn(text="Main menu", lang="en", notice=ui.HINT_CHOICE, options=(Choice("1", "A"),))
+    typed = Turn(text="Say it", lang="en", notice=ui.HINT_TEXT, expects="text")
+    other = Turn(text="Say it", lang="en", notice="Your text was cut.", expects="text")
+    live = TelegramRenderer(english, taps=True)
+    assert live.render(hint).text == f"{ui.TAP_BUTTON}\n\nMain menu"
+    assert live.render(typed).text == f"{ui.TYPE_OR_TAP}\n\nSay it"
+    assert live.render(other).text == "Your text was cut.\n\nSay it"
+    # The simulator shows the keys with the labels: its hint about numbers stays.
+    assert TelegramRenderer(english).render(hint).text == f"{ui.HINT_CHOICE}\n\nMain menu"
+
+
+def test_the_renderer_notes_the_language_it_showed() -> None:
+    renderer = TelegramRenderer(english)
+    assert renderer.lang is None
+    renderer.render(Turn(text="Pɔna", lang="ln"))
+    assert renderer.lang == "ln"
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
