@@ -208,9 +208,14 @@ class TelegramBot:
         await self.application.shutdown()
 
     async def process(self, data: dict[str, Any]) -> None:
-        """Handle one update from the webhook (handlers run before this returns)."""
+        """Handle one update from the webhook (handlers run before this returns); raise only
+        when the bot cannot start, so that Telegram sends the update again."""
         await self._running()
-        update = Update.de_json(data, self.application.bot)
+        try:
+            update = Update.de_json(data, self.application.bot)
+        except (KeyError, TypeError, ValueError) as exc:  # not something Telegram sends
+            log.warning("telegram update not understood (%s); ignored", _name(exc))
+            return
         await self.application.process_update(update)
 
     async def _running(self) -> None:

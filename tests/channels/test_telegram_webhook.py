@@ -86,6 +86,12 @@ def test_what_is_not_an_update_is_refused(hotline: TelegramHotline, body: bytes)
     assert hotline.api.methods() == []
 
 
+def test_a_malformed_update_is_taken_and_ignored(hotline: TelegramHotline) -> None:
+    update = hotline.update(message={"message_id": "x", "chat": 5})
+    assert hotline.post(update).json() == {"status": "ok"}
+    assert hotline.api.methods() == []
+
+
 def test_an_update_of_a_kind_the_bot_does_not_handle_is_taken(hotline: TelegramHotline) -> None:
     update = hotline.update(edited_message=hotline.message("hello")["message"])
     assert hotline.post(update).json() == {"status": "ok"}
