@@ -75,8 +75,8 @@ def paginate(
         page = "\n".join([*head, *(nav if first else [previous_line, *exit_lines])])
         return [*pages, page if fits(page) or not cut else _cut(page, fits)]
     remaining = options
+    top = head  # what is left of the text goes on the first page of options
     while remaining:
-        top = head if first else []
         tail_last = nav if first else [previous_line, *exit_lines]
         tail_more = [more_line, *tail_last]
         taken = 0
@@ -93,6 +93,7 @@ def paginate(
         pages.append(page if fits(page) or not cut else _cut(page, fits))
         remaining = rest
         first = False
+        top = []
     return pages
 
 

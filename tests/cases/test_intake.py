@@ -188,3 +188,14 @@ async def test_other_events_make_no_case(engine: Engine) -> None:
     assert values == {}
     with Session(engine) as session:
         assert session.exec(select(Case)).all() == []
+
+
+@pytest.mark.parametrize(
+    ("people", "expected"), [("1", 1), ("2-5", 2), ("6-20", 6), ("21+", 21), ("unknown", None)]
+)
+def test_a_band_of_people_is_kept_as_at_least_its_lower_bound(
+    people: str, expected: int | None
+) -> None:
+    intake = read_event(event("tip_submitted", answers={"people": people}))
+    assert intake.people_affected == expected
+    assert intake.answers["people"] == people, "the band itself stays with the answers"

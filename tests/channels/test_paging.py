@@ -166,3 +166,54 @@ def test_cut_result_fits_and_ends_with_an_ellipsis(limit: int) -> None:
     assert result.endswith("...")
     assert text.startswith(result[:-3])
     assert len(result) >= limit - 4, "cuts no more than it must (plus trailing space)"
+
+
+LONG_TEXT = (
+    "Trafficking in persons is when someone recruits, moves or holds a person by force, lies "
+    "or threats, to exploit them: forced work, sex, marriage or begging. For a child under 18, "
+    "no force or lies are needed: exploiting a child is always trafficking."
+)
+
+
+def test_a_long_text_is_split_between_words_then_the_options_follow() -> None:
+    turn = Turn(
+        text=LONG_TEXT,
+        lang="en",
+        options=(Choice("1", "Other topics"),),
+        navigation=(BACK, EXIT),
+    )
+    pages = pages_of(turn, cut=False)
+    assert len(pages) == 2
+    assert all(fits_ussd(page) for page in pages)
+    assert pages[0].endswith("\n98 More\n00 Back\n0 Exit")
+    assert pages[1].endswith("1 Other topics\n00 Back\n0 Exit")
+    words = " ".join(p.split("\n98 More")[0].split("\n1 Other")[0] for p in pages).split()
+    assert words == LONG_TEXT.split(), "every word is shown once, in order"
+
+
+def test_a_long_text_without_options_pages_too() -> None:
+    turn = Turn(text=LONG_TEXT + " " + LONG_TEXT, lang="en", navigation=(BACK, EXIT))
+    pages = pages_of(turn, cut=False)
+    assert len(pages) >= 2 and all(fits_ussd(page) for page in pages)
+    assert pages[-1].endswith("00 Back\n0 Exit") and "98 More" not in pages[-1]
+
+
+def test_a_text_that_fits_alone_goes_first_when_its_options_do_not_fit_beside_it() -> None:
+    text = "W" * 150
+    turn = Turn(
+        text=text,
+        lang="en",
+        options=(Choice("1", "Ask for a call back"), Choice("2", "Other topics")),
+        navigation=(BACK, EXIT),
+    )
+    pages = pages_of(turn, cut=False)
+    assert pages == [
+        f"{text}\n98 More\n00 Back\n0 Exit",
+        "1 Ask for a call back\n2 Other topics\n00 Back\n0 Exit",
+    ]
+
+
+def test_an_end_screen_is_never_paged() -> None:
+    turn = Turn(text=LONG_TEXT, lang="en", end=True, expects="nothing")
+    (page,) = pages_of(turn)
+    assert fits_ussd(page) and page.endswith("...")

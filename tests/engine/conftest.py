@@ -91,6 +91,7 @@ UI = [
     ui.MORE,
     ui.HINT_CHOICE,
     ui.HINT_TEXT,
+    ui.HINT_REFERENCE,
     ui.CUT,
     ui.GOODBYE,
     ui.RESTARTED,

@@ -39,6 +39,35 @@ def fresh(**changes: Any) -> Scratch:
             "violence",
         ),
         ([{"set_language": "st"}], "lang", "st"),
+        (
+            [
+                {
+                    "set_priority": {
+                        "level": "P2",
+                        "rule": "minor",
+                        "when": {"score": {"name": "indicators", "at_least": 1}},
+                    }
+                },
+                {"set_priority": {"level": "P4", "rule": "default"}},
+            ],
+            "rule",
+            "default",
+        ),
+        (
+            [
+                {"score": "indicators"},
+                {
+                    "set_priority": {
+                        "level": "P3",
+                        "rule": "one indicator",
+                        "when": {"score": {"name": "indicators", "at_least": 1}},
+                    }
+                },
+                {"set_priority": {"level": "P4", "rule": "default"}},
+            ],
+            "rule",
+            "one indicator",
+        ),
     ],
 )
 def test_action_effects(actions: list[dict[str, Any]], field: str, expected: object) -> None:
@@ -87,6 +116,11 @@ def test_emit_carries_everything_the_case_needs() -> None:
         ({"score": {"name": "x", "by": "two"}}, "'score' by must be a whole number"),
         ({"set_priority": {"level": "P9", "rule": "x"}}, "level must be one of P1, P2, P3, P4"),
         ({"set_priority": {"level": "P1", "rule": " "}}, "rule must say which rule fired"),
+        (
+            {"set_priority": {"level": "P1", "rule": "x", "when": {"mood": "bad"}}},
+            "unknown condition 'mood'",
+        ),
+        ({"set_priority": {"level": "P1", "rule": "x", "if": {}}}, "may have when: CONDITION"),
         ({"emit": "case submitted"}, "'emit' needs an event name"),
         ({"set_language": "de"}, "'set_language' must be one of en, fr, ln, st"),
     ],

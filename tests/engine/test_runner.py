@@ -7,6 +7,7 @@ from bot.engine.runner import advance, begin
 from bot.engine.state import SessionState, Step
 from bot.i18n import ui
 from bot.i18n.catalog import Catalogs
+from tests.engine.conftest import build
 
 Flows = tuple[FlowRegistry, Catalogs]
 
@@ -202,3 +203,70 @@ def test_state_survives_a_json_round_trip(flows: Flows) -> None:
         advance(registry, restored, "1", catalogs.gettext).state
         == walk(flows, ["1", "1", "1"]).state
     )
+
+
+REFERENCE_FLOW = """
+flow: follow
+start: ask
+states:
+  ask:
+    type: text
+    text: Type your reference
+    format: reference
+    record: reference
+    max_length: 20
+    next: shown
+  shown:
+    type: end
+    on_enter: [{emit: status_requested}]
+    text: Looking it up.
+"""
+
+ANY_FLOW = """
+flow: gate
+start: q
+states:
+  q:
+    type: question
+    text: Question?
+    do:
+      yes: [{score: seen}]
+      any: [{set_priority: {level: P3, rule: "two seen", when: {score: {name: seen, at_least: 1}}}},
+            {set_priority: {level: P4, rule: "default"}}]
+    next: after
+  after:
+    type: question
+    text: Another?
+    next: done
+  done:
+    type: end
+    text: Done.
+"""
+
+
+def test_a_formatted_answer_is_stored_normalised() -> None:
+    flows = build(REFERENCE_FLOW)
+    step = walk(flows, ["k7qm 46"], flow="follow")
+    assert step.turn.end
+    (event,) = step.events
+    assert event.payload["answers"] == {"reference": "K7QM-46"}
+
+
+def test_an_answer_not_in_its_format_shows_the_screen_again_with_the_formats_hint() -> None:
+    flows = build(REFERENCE_FLOW)
+    step = walk(flows, ["hello"], flow="follow")
+    assert step.state is not None and step.state.state == "ask"
+    assert step.turn.notice == ui.HINT_REFERENCE
+    assert step.state.inputs == [] and step.events == ()
+    step = walk(flows, ["hello"], flow="follow", lang="fr")
+    assert step.turn.notice == f"FR {ui.HINT_REFERENCE}"
+
+
+def test_actions_under_any_run_after_the_answers_own() -> None:
+    flows = build(ANY_FLOW)
+    yes = walk(flows, ["1"], flow="gate")
+    assert yes.state is not None
+    assert (yes.state.priority, yes.state.rule) == ("P3", "two seen")
+    no = walk(flows, ["2"], flow="gate")
+    assert no.state is not None
+    assert (no.state.priority, no.state.rule) == ("P4", "default")

@@ -219,3 +219,10 @@ def test_shipped_flows_are_valid(shipped: object) -> None:
     root = Path(str(shipped))
     _, issues = check_flows([root], Catalogs.load(root.parent / "locales"))
     assert [str(i) for i in issues] == []
+
+
+def test_unknown_answer_format_is_refused() -> None:
+    broken = CHECK.replace("max_length: 20", "max_length: 20\n    format: postcode")
+    (found,) = problems(MAIN, broken)
+    assert found.startswith("flows/1.yaml:36 state 'describe': unknown format 'postcode'")
+    assert "known: reference" in found

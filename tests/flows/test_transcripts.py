@@ -21,7 +21,8 @@ from bot.channels.sms import SmsRenderer
 from bot.channels.telegram import TelegramRenderer
 from bot.channels.ussd import UssdRenderer
 from bot.content import Content, load_content
-from bot.conversation import Conversations, LoggingSink
+from bot.cases.dryrun import DryRunSink
+from bot.conversation import Conversations
 from bot.sessions import MemorySessionStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,10 +30,41 @@ HERE = Path(__file__).resolve().parent / "transcripts"
 LANG_KEYS = {"en": "1", "fr": "2", "ln": "3", "st": "4"}
 DEMO_NUMBER = "0800 000 000"
 
-# (flow, name, inputs after choosing the language): a typical path with a mistake and a step back
+# (flow, name): inputs after choosing the language, a typical path with a mistake and a step back.
+# Every conversation starts at the language menu, as it does on a phone.
 PATHS = {
-    ("main", "help"): ["7", "00", "{lang}", "4"],
-    ("main", "report"): ["1"],
+    ("help", "call-back"): ["7", "00", "{lang}", "4", "1", "3", "1"],
+    ("tip", "typical"): [
+        "1",  # Report something
+        "1",  # Forced work
+        "1",  # DR Congo
+        "13",  # Kwilu
+        "1",  # Kikwit
+        "2",  # 2 to 5 people
+        "00",  # back: the count was wrong
+        "3",  # 6 to 20 people
+        "1",  # children: yes
+        "2",  # danger now: no
+        "1",  # add a description: yes
+        "Men carry heavy bags at night",
+        "2",  # contact me: no
+        "1",  # send
+    ],
+    ("tip", "lesotho-cancelled"): ["1", "4", "3", "5", "5", "3", "3", "2", "2", "2"],
+    ("screening", "high"): [
+        "2",  # Check my situation
+        "1",  # safe to answer: yes
+        *("2", "2", "2"),  # U1-U3: no
+        *("1", "3", "1"),  # Q1 yes, Q2 skip, Q3 yes
+        *("2",) * 7,  # Q4-Q10: no
+        "1",  # contact me: yes
+        "3",  # evening
+        "1",  # phone call
+    ],
+    ("screening", "urgent"): ["2", "1", "1", "2", "2", "2"],
+    ("screening", "not-safe"): ["2", "2"],
+    ("signs", "topics"): ["3", "1", "1", "4", "00", "5", "0"],
+    ("follow", "typical"): ["5", "hello", "k7qm 46"],
 }
 
 
@@ -51,7 +83,10 @@ def renderer(channel: str, content: Content) -> Renderer:
 
 async def transcript(content: Content, flow: str, lang: str, channel: str, path: list[str]) -> str:
     conversations = Conversations(
-        content, MemorySessionStore(), LoggingSink(), values={"hotline_number": DEMO_NUMBER}
+        content,
+        MemorySessionStore(),
+        DryRunSink(content.tr),
+        values={"hotline_number": DEMO_NUMBER},
     )
     inputs = [LANG_KEYS[lang], *(i.replace("{lang}", LANG_KEYS[lang]) for i in path)]
     out = io.StringIO()
@@ -59,7 +94,7 @@ async def transcript(content: Content, flow: str, lang: str, channel: str, path:
         conversations,
         renderer(channel, content),
         lang="en",
-        flow=flow,
+        flow="main",
         inputs=inputs,
         stdin=io.StringIO(),
         out=out,
