@@ -13,9 +13,9 @@ import logging
 import os
 import secrets
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 log = logging.getLogger(__name__)
@@ -55,11 +55,13 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = None
     telegram_api_base: str | None = None
     default_language: Literal["en", "fr", "ln", "st"] = "en"
-    public_number: str = "0800 000 000 (demo)"
+    public_number: Annotated[str, Field(min_length=3, max_length=16)] = "0800 000 000"
+    """At most 16 characters: every screen is checked with a number that long."""
     demo: bool = False
     demo_password: SecretStr | None = None
     session_ttl: int = 300
     sms_session_ttl: int = 1800
+    language_memory_days: int = 90  # days a contact's chosen language is remembered; 0: off
     telegram_session_ttl: int = 1800
     sms_hourly_limit: int = 20
     sms_keywords: str = ""
