@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.models.ambassador import Ambassador, Invite, OperatorLink
 from bot.models.audit import AuditEntry
 from bot.models.case import Case, CaseEvent, CaseNote
 from bot.models.directory import Service
@@ -12,6 +13,7 @@ from bot.models.people import Operator, Shift
 from bot.models.referral import Referral
 
 __all__ = [
+    "Ambassador",
     "AuditEntry",
     "Case",
     "CaseEvent",
@@ -19,7 +21,9 @@ __all__ = [
     "DeliveryReport",
     "Escalation",
     "InboundMessage",
+    "Invite",
     "Operator",
+    "OperatorLink",
     "OutboundMessage",
     "OutboxStatus",
     "Referral",

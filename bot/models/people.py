@@ -21,6 +21,7 @@ class Operator(SQLModel, table=True):
     password_hash: str | None = Field(default=None, max_length=256)  # argon2id
     phone: str | None = Field(default=None, max_length=512)  # encrypted, for on-call alerts
     telegram_contact: str | None = Field(default=None, max_length=40)  # pseudonym, once linked
+    telegram_chat: str | None = Field(default=None, max_length=512)  # encrypted chat id, alerts
     lang: str = Field(default="en", max_length=8)
     active: bool = True
     demo: bool = False
