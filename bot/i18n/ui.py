@@ -42,3 +42,28 @@ MEDIA_REFUSED = N_(
     "Sorry, we cannot receive photos, voice notes, videos, files or stickers here, "
     "and nothing was kept. Please write in words, or tap a button."
 )
+# Operators on Telegram: linking, alert buttons, /queue. Never what was reported.
+OP_ACK_BUTTON = N_("Acknowledge")
+OP_CLAIM_BUTTON = N_("Claim")
+OP_LINKED = N_(
+    "Your Telegram is now linked to the hotline account {username}. "
+    "On-call alerts will come here. Send /queue to see your open cases."
+)
+OP_LINK_REFUSED = N_(
+    "This code does not work: it may be mistyped, already used or expired. "
+    "Please get a new code from your hotline account."
+)
+OP_NOT_LINKED = N_(
+    "This is for members of the hotline team. Get a code from your hotline account, "
+    "then send /link followed by the code here."
+)
+OP_ACKNOWLEDGED = N_("Case {reference}: acknowledged by you.")
+OP_CLAIMED = N_("Case {reference} is now yours.")
+OP_CLAIMED_BY_OTHER = N_("Case {reference} is already claimed by someone else.")
+OP_CASE_CLOSED = N_("Case {reference} is closed or can no longer change.")
+OP_NOT_ALLOWED = N_("Only a linked member of the hotline team can use this button.")
+OP_QUEUE_TITLE = N_("Your open cases:")
+OP_QUEUE_EMPTY = N_("You have no open cases right now.")
+OP_TIME_LEFT = N_("{time} left")
+OP_OVERDUE = N_("overdue {time}")
+OP_ON_TRACK = N_("acknowledged")
