@@ -126,6 +126,8 @@ CommandCallback = Callable[[Chat, list[str]], Awaitable[None]]
 """A ``/command`` handler: the chat and the words after the command."""
 StartPayload = Callable[[Chat, str], Awaitable[bool]]
 """Handles a ``/start CODE`` deep-link payload; True when it took the conversation over."""
+ButtonHook = Callable[[Chat, str], Awaitable[str | None]]
+"""Handles a tapped button whose data starts with its prefix (``op:``); returns a toast."""
 
 
 def api_urls(api_base: str | None) -> tuple[str, str]:
@@ -182,6 +184,8 @@ class TelegramBot:
         self._starting = asyncio.Lock()
         self.start_payloads: list[StartPayload] = []
         """Hooks for ``/start CODE`` (ambassador invites); tried in order before the menu."""
+        self.button_hooks: dict[str, ButtonHook] = {}
+        """Buttons outside the flows, by the prefix of their data (``op`` for ``op:ack:12``)."""
         self.command("start", self._start_command)
         self.command("language", self._language_command)
         self.command("exit", self._exit_command)
@@ -284,8 +288,11 @@ class TelegramBot:
             async with self._chat(update) as chat:
                 if chat is None:
                     return
+                hook = self.button_hooks.get((query.data or "").partition(":")[0])
                 parsed = parse_callback(query.data)
-                if parsed is None or parsed[0] != chat.record.screen:
+                if hook is not None:
+                    toast = await hook(chat, query.data or "")
+                elif parsed is None or parsed[0] != chat.record.screen:
                     toast = self._tr(chat, ui.STALE_BUTTON)
                 elif parsed[1] == EXIT_KEY:
                     await self.quick_exit(chat)
