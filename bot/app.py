@@ -106,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ttl=settings.session_ttl,
         ttls={"sms": settings.sms_session_ttl, "telegram": settings.telegram_session_ttl},
         values={"hotline_number": settings.public_number},
+        language_ttl=max(0, settings.language_memory_days) * 86400,
     )
     app.state.telegram = (
         TelegramBot(settings, content, app.state.conversations, store)

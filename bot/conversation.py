@@ -1,8 +1,12 @@
 """One path for every message: lock the session, run the engine, hand events over, save, render.
 
-Channels call ``start`` for a new conversation and ``reply`` for each input after it. Events
+Channels call ``start`` for a new conversation and ``reply`` for each input after it (or
+``message`` for either, ``exchange`` for a provider request that carries every input). Events
 are handed to the sink (the cases service) before the session is saved and before anything is
 shown, so nothing a person reported is acknowledged before it is committed.
+
+A language a person chose (a ``set_language`` action) is remembered per contact pseudonym for
+``language_ttl`` seconds: their next conversation starts at the main menu in that language.
 """
 
 from __future__ import annotations
@@ -15,14 +19,19 @@ from typing import Protocol
 
 from bot.channels.base import MORE_KEY, PREVIOUS_KEY, Renderer, Screen
 from bot.content import Content
-from bot.engine.runner import advance, begin, render
-from bot.engine.state import Event, SessionState, Turn
+from bot.engine.actions import LANGUAGES
+from bot.engine.compile import menu_keys
+from bot.engine.model import MenuState
+from bot.engine.runner import BACK_KEY, UnknownFlow, advance, begin, render
+from bot.engine.state import Event, SessionState, Step, Turn
 from bot.i18n import ui
-from bot.sessions.base import SessionStore
+from bot.sessions.base import Held, SessionStore
 
 log = logging.getLogger(__name__)
 
 START_FLOW = "main"
+MENU_STATE = "menu"
+"""Where a conversation starts when the contact's language is remembered (``main:menu``)."""
 
 
 def _sid() -> str:
@@ -77,13 +86,16 @@ class Conversations:
         ttl: int = 300,
         ttls: dict[str, int] | None = None,
         values: dict[str, str] | None = None,
+        language_ttl: int = 0,
     ) -> None:
+        """``language_ttl``: seconds a contact's chosen language is remembered (0: not at all)."""
         self.content = content
         self.store = store
         self.sink = sink
         self.ttl = ttl
         self.ttls = dict(ttls or {})
         self.values = dict(values or {})
+        self.language_ttl = language_ttl
 
     async def start(
         self,
@@ -96,17 +108,16 @@ class Conversations:
         contact: str | None = None,
         address: str | None = None,
     ) -> Screen:
-        """Begin a new conversation for a session key (at screen ``at``), replacing any earlier."""
-        async with self.store.lock(key):
-            step = begin(self.content.registry, flow, lang, self.content.tr, at=at, sid=_sid())
+        """Begin a new conversation for a session key (at screen ``at``), replacing any earlier.
+
+        Started at the beginning of the main flow, it opens at the main menu in the contact's
+        remembered language instead, when there is one; an explicit ``at`` wins.
+        """
+        note = self._note(contact) if flow == START_FLOW and at is None else None
+        async with self.store.hold(key, recall=_only(note)) as held:
+            step = self._begin(lang, held, note, flow=flow, at=at)
             return await self._commit(
-                key,
-                renderer,
-                step.state,
-                step.turn,
-                list(step.events),
-                contact=contact,
-                address=address,
+                held, key, renderer, step, contact=contact, address=address, chosen=None
             )
 
     async def reply(
@@ -120,29 +131,49 @@ class Conversations:
         address: str | None = None,
     ) -> Screen:
         """Apply one input; an expired session starts again politely instead of failing."""
-        async with self.store.lock(key):
-            data = await self.store.get(key)
+        return await self._message(key, text, renderer, lang, contact, address, ui.RESTARTED)
+
+    async def message(
+        self,
+        key: str,
+        text: str,
+        renderer: Renderer,
+        lang: str,
+        *,
+        contact: str | None = None,
+        address: str | None = None,
+    ) -> Screen:
+        """Apply one input to the running conversation, or start one if none runs (SMS)."""
+        return await self._message(key, text, renderer, lang, contact, address, None)
+
+    async def _message(
+        self,
+        key: str,
+        text: str,
+        renderer: Renderer,
+        lang: str,
+        contact: str | None,
+        address: str | None,
+        notice: str | None,
+    ) -> Screen:
+        note = self._note(contact)
+        async with self.store.hold(key, recall=_only(note)) as held:
+            data = held.value
             if data is None or "flow" not in data:
-                step = begin(
-                    self.content.registry,
-                    START_FLOW,
-                    lang,
-                    self.content.tr,
-                    notice=ui.RESTARTED,
-                    sid=_sid(),
-                )
+                step = self._begin(lang, held, note, notice=notice)
                 return await self._commit(
-                    key,
-                    renderer,
-                    step.state,
-                    step.turn,
-                    list(step.events),
-                    contact=contact,
-                    address=address,
+                    held, key, renderer, step, contact=contact, address=address, chosen=None
                 )
-            state, turn, events = self._apply(SessionState.from_dict(data), text, renderer)
+            saved = SessionState.from_dict(data)
+            state, turn, events, chosen = self._apply(saved, text, renderer)
             return await self._commit(
-                key, renderer, state, turn, events, contact=contact, address=address
+                held,
+                key,
+                renderer,
+                Step(state, turn, tuple(events)),
+                contact=contact,
+                address=address,
+                chosen=chosen,
             )
 
     async def exchange(
@@ -160,45 +191,99 @@ class Conversations:
 
         ``inputs(previous_request)`` says what this request adds since the previous one (None
         for a new session): Africa's Talking's USSD ``text`` carries every input of the session.
+        A new session with no input opens at the main menu in the contact's remembered language;
+        one that carries inputs (dialled with the code, or replayed after a lost state) starts
+        at the beginning, so they mean what they always mean.
         """
-        async with self.store.lock(key):
-            data = await self.store.get(key) or {}
+        note = self._note(contact) if request == "" else None
+        async with self.store.hold(key, recall=_only(note)) as held:
+            data = held.value or {}
             memo = data.get("memo") or {}
             if memo.get("request") == request and "screen" in memo:
                 return Screen(
                     text=memo["screen"], end=memo["end"], page=memo["page"], pages=memo["pages"]
                 )
             saved = SessionState.from_dict(data) if "flow" in data else None
+            chosen: str | None = None
+            turn: Turn | None
             if saved is None:
                 # The provider's session key names this conversation for good: replaying its
                 # inputs after a lost state yields the same event ids, so no case twice.
                 sid = hashlib.sha256(key.encode()).hexdigest()[:32]
-                step = begin(self.content.registry, START_FLOW, lang, self.content.tr, sid=sid)
-                state, turn, events = step.state, step.turn, list(step.events)
                 pending = inputs(None)
+                step = self._begin(lang, held if not pending else None, note, sid=sid)
+                state, turn, events = step.state, step.turn, list(step.events)
             else:
-                state, turn, events = saved, self._current(saved), []
                 pending = inputs(memo.get("request"))
+                state, events = saved, []
+                # The screen as it stands is shown only when the request adds nothing.
+                turn = self._current(saved) if not pending else None
             for raw in pending:
                 if state is None:
                     break  # the conversation ended; whatever follows has nothing to apply to
-                state, turn, more = self._apply(state, raw, renderer)
+                state, turn, more, picked = self._apply(state, raw, renderer)
                 events.extend(more)
+                chosen = picked or chosen
+            assert turn is not None  # there was at least one input, or the current screen
             return await self._commit(
+                held,
                 key,
                 renderer,
-                state,
-                turn,
-                events,
+                Step(state, turn, tuple(events)),
                 request=request,
                 contact=contact,
                 address=address,
+                chosen=chosen,
             )
 
     async def end(self, key: str) -> None:
         """Forget a session (the provider says it ended, or the person left), after any reply."""
-        async with self.store.lock(key):
-            await self.store.delete(key)
+        async with self.store.hold(key) as held:
+            held.delete()
+
+    def language_note(self, contact: str) -> str:
+        """The store key of a contact's remembered language: derived from the pseudonym."""
+        return "lang:" + hashlib.sha256(f"lang:{contact}".encode()).hexdigest()[:32]
+
+    def _note(self, contact: str | None) -> str | None:
+        """The language note to read for this contact, or None when nothing is remembered."""
+        if contact is None or self.language_ttl <= 0:
+            return None
+        return self.language_note(contact)
+
+    def _begin(
+        self,
+        lang: str,
+        held: Held | None,
+        note: str | None,
+        *,
+        flow: str = START_FLOW,
+        at: str | None = None,
+        notice: str | None = None,
+        sid: str | None = None,
+    ) -> Step:
+        """A new conversation: at the main menu in a remembered language, else as asked."""
+        sid = sid or _sid()
+        remembered = held.notes.get(note) if held is not None and note is not None else None
+        if remembered in LANGUAGES:
+            assert remembered is not None
+            try:
+                return begin(
+                    self.content.registry,
+                    START_FLOW,
+                    remembered,
+                    self.content.tr,
+                    at=MENU_STATE,
+                    notice=notice,
+                    sid=sid,
+                )
+            except UnknownFlow:
+                log.warning(
+                    "no %s:%s screen to open at; starting at the beginning", START_FLOW, MENU_STATE
+                )
+        return begin(
+            self.content.registry, flow, lang, self.content.tr, at=at, notice=notice, sid=sid
+        )
 
     def _ttl(self, key: str) -> int:
         """Seconds to keep a session: per channel (``sms:`` keys 30 minutes), else the default."""
@@ -212,8 +297,9 @@ class Conversations:
 
     def _apply(
         self, saved: SessionState, raw: str, renderer: Renderer
-    ) -> tuple[SessionState | None, Turn, list[Event]]:
-        """One input: a page turn on a long menu (98 / 00), or an engine step."""
+    ) -> tuple[SessionState | None, Turn, list[Event], str | None]:
+        """One input: a page turn on a long menu (98 / 00), or an engine step; and the language
+        it chose, if it chose one."""
         choice = raw.strip()
         if choice in (MORE_KEY, PREVIOUS_KEY):
             compiled = self.content.registry.get(saved.flow, saved.version)
@@ -222,28 +308,49 @@ class Conversations:
                 pages = renderer.render(turn.format(self.values), saved.page).pages
                 if choice == MORE_KEY and saved.page + 1 < pages:
                     saved.page += 1
-                    return saved, turn, []
+                    return saved, turn, [], None
                 if choice == PREVIOUS_KEY and saved.page > 0:
                     saved.page -= 1
-                    return saved, turn, []
+                    return saved, turn, [], None
         step = advance(self.content.registry, saved, raw, self.content.tr)
-        return step.state, step.turn, list(step.events)
+        return step.state, step.turn, list(step.events), self._chosen(saved, choice, step.turn)
+
+    def _chosen(self, saved: SessionState, choice: str, turn: Turn) -> str | None:
+        """The language an accepted input chose: a menu option that sets one (even the language
+        already in use), or any step that changed it; going back (a replay) chooses nothing."""
+        if choice == BACK_KEY:
+            return None
+        compiled = self.content.registry.get(saved.flow, saved.version)
+        screen = compiled.loaded.definition.states.get(saved.state) if compiled else None
+        if isinstance(screen, MenuState):
+            keys = menu_keys(screen)
+            if choice in keys:
+                for action in screen.options[keys.index(choice)].do:
+                    if action.get("set_language") == turn.lang:
+                        return turn.lang
+        return turn.lang if turn.lang != saved.lang else None
 
     async def _commit(
         self,
+        held: Held,
         key: str,
         renderer: Renderer,
-        state: SessionState | None,
-        turn: Turn,
-        events: list[Event],
+        step: Step,
         *,
         request: str | None = None,
         contact: str | None = None,
         address: str | None = None,
+        chosen: str | None,
     ) -> Screen:
-        """Hand events over, then save, then show: nothing is acknowledged before it is kept."""
-        values = dict(self.values)
+        """Hand events over, then save, then show: nothing is acknowledged before it is kept.
+
+        The session (and a chosen language) are written as the session's lock is let go, and
+        only if nothing here raised.
+        """
+        state, turn, events = step.state, step.turn, step.events
+        values = self.values
         if events:
+            values = dict(values)
             values.update(
                 await self.sink.handle(
                     events, channel=renderer.name, contact=contact or key, address=address
@@ -259,11 +366,19 @@ class Conversations:
         }
         if state is None:
             if request is None:
-                await self.store.delete(key)
+                held.delete()
             else:  # keep only the last screen, so a repeated final request gets it again
-                await self.store.set(key, {"memo": memo}, self._ttl(key))
+                held.save({"memo": memo}, self._ttl(key))
         else:
             if request is not None:
                 state.memo = memo
-            await self.store.set(key, state.to_dict(), self._ttl(key))
+            held.save(state.to_dict(), self._ttl(key))
+        note = self._note(contact)
+        if chosen is not None and note is not None:
+            held.remember(note, chosen, self.language_ttl)
         return screen
+
+
+def _only(note: str | None) -> tuple[str, ...]:
+    """The notes to read with a session: this one, or none."""
+    return () if note is None else (note,)

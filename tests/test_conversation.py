@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from redis.asyncio.connection import AbstractConnection
 
 from bot.channels.base import Screen
 from bot.channels.sms import SmsRenderer
@@ -16,9 +17,10 @@ from bot.channels.ussd import UssdRenderer, response
 from bot.content import Content
 from bot.conversation import Conversations, LoggingSink
 from bot.engine.state import Event
-from bot.sessions import MemorySessionStore
+from bot.sessions import MemorySessionStore, SessionStore
 from tests.channels.conftest import LONG_LABELS
 from tests.engine.conftest import CHECK, MAIN, build
+from tests.sessions.conftest import open_redis_store
 
 KEY = "ussd:ATUid_1"
 NUMBER = "+266 800 12345"
@@ -478,3 +480,228 @@ async def test_a_replayed_provider_session_emits_the_same_event_ids(
     assert again.text == first.text
     ids = [call.events[0].payload["event_id"] for call in sink.calls]
     assert len(ids) == 2 and ids[0] == ids[1]
+
+
+# --- the language a contact chose is remembered (DESIGN §6) -------------------------------------
+
+CONTACT = "ph_0123456789abcdef0123456789abcdef"
+DAY = 86400
+
+CHANGE = """
+flow: main
+start: language
+states:
+  language:
+    type: menu
+    text: "Choose your language:"
+    back: false
+    options:
+      - {label: English, translate: false, do: [{set_language: en}], next: menu}
+      - {label: Francais, translate: false, do: [{set_language: fr}], next: menu}
+      - {label: Lingala, translate: false, do: [{set_language: ln}], next: menu}
+  menu:
+    type: menu
+    text: Main menu
+    options:
+      - {label: Get help, next: help}
+      - {label: Change language, next: language}
+  help:
+    type: end
+    text: Call {hotline_number}.
+"""
+
+
+@pytest.fixture(scope="module")
+def changing() -> Content:
+    """A main flow whose menu has 'Change language', as the shipped one."""
+    registry, catalogs = build(CHANGE)
+    return Content(registry, catalogs)
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def any_store(request: pytest.FixtureRequest) -> AsyncIterator[SessionStore]:
+    """The in-process store, or real Redis under a prefix of its own (removed afterwards)."""
+    if request.param == "memory":
+        yield MemorySessionStore()
+        return
+    async with open_redis_store() as redis_store:
+        yield redis_store
+
+
+def remembering(content: Content, store: SessionStore, days: int = 90) -> Conversations:
+    return Conversations(
+        content, store, LoggingSink(), values={"hotline_number": NUMBER}, language_ttl=days * DAY
+    )
+
+
+async def test_a_chosen_language_opens_the_next_conversation_at_the_main_menu(
+    changing: Content, any_store: SessionStore, ussd: UssdRenderer
+) -> None:
+    conversations = remembering(changing, any_store)
+    first = await conversations.start(KEY, ussd, "en", contact=CONTACT)
+    assert lines(first)[0] == "Choose your language:"
+    menu = await conversations.reply(KEY, "2", ussd, "en", contact=CONTACT)
+    assert lines(menu)[0] == "FR Main menu"
+    await conversations.end(KEY)
+    again = await conversations.start("ussd:other", ussd, "en", contact=CONTACT)
+    assert lines(again) == ["FR Main menu", "1 FR Get help", "2 FR Change language", "0 FR Exit"]
+    # "Change language" leads back to the language menu; a new choice replaces the old one.
+    languages = await conversations.reply("ussd:other", "2", ussd, "en", contact=CONTACT)
+    assert lines(languages)[0] == "FR Choose your language:"
+    await conversations.reply("ussd:other", "3", ussd, "en", contact=CONTACT)
+    ln = await conversations.message("sms:x", "hello", ussd, "en", contact=CONTACT)
+    assert lines(ln)[0] == "LN Main menu"
+    assert await any_store.recall(conversations.language_note(CONTACT)) == "ln"
+
+
+async def test_what_counts_as_choosing(
+    changing: Content, any_store: SessionStore, ussd: UssdRenderer
+) -> None:
+    """Choosing the language already shown counts; an invalid answer, exit and back do not."""
+    conversations = remembering(changing, any_store)
+    note = conversations.language_note(CONTACT)
+    await conversations.start(KEY, ussd, "en", contact=CONTACT)
+    await conversations.reply(KEY, "7", ussd, "en", contact=CONTACT)
+    await conversations.reply(KEY, "0", ussd, "en", contact=CONTACT)
+    assert await any_store.recall(note) is None
+    await conversations.start(KEY, ussd, "en", contact=CONTACT)
+    await conversations.reply(KEY, "1", ussd, "en", contact=CONTACT)  # English, as shown
+    assert await any_store.recall(note) == "en"
+    await conversations.reply(KEY, "2", ussd, "en", contact=CONTACT)  # Change language
+    await conversations.reply(KEY, "2", ussd, "en", contact=CONTACT)  # Francais
+    assert await any_store.recall(note) == "fr"
+    back = await conversations.reply(KEY, "00", ussd, "en", contact=CONTACT)
+    assert lines(back)[0] == "Choose your language:", "back replays: English again on screen"
+    assert await any_store.recall(note) == "fr", "going back chose nothing"
+
+
+async def test_nothing_is_remembered_without_a_contact_or_when_switched_off(
+    changing: Content, ussd: UssdRenderer
+) -> None:
+    store = MemorySessionStore()
+    for conversations, contact in (
+        (remembering(changing, store), None),
+        (remembering(changing, store, days=0), CONTACT),
+    ):
+        await conversations.start(KEY, ussd, "en", contact=contact)
+        await conversations.reply(KEY, "2", ussd, "en", contact=contact)
+        again = await conversations.start("ussd:other", ussd, "en", contact=contact)
+        assert lines(again)[0] == "Choose your language:"
+    assert store._notes == {}  # white-box: nothing written at all
+
+
+async def test_an_explicit_start_wins_over_the_remembered_language(
+    changing: Content, ussd: UssdRenderer
+) -> None:
+    """An SMS keyword opens the menu in its own language, and does not replace the memory."""
+    store = MemorySessionStore()
+    conversations = remembering(changing, store)
+    await conversations.start(KEY, ussd, "en", contact=CONTACT)
+    await conversations.reply(KEY, "2", ussd, "en", contact=CONTACT)
+    keyword = await conversations.start(KEY, ussd, "ln", at="menu", contact=CONTACT)
+    assert lines(keyword)[0] == "LN Main menu"
+    assert await store.recall(conversations.language_note(CONTACT)) == "fr"
+
+
+async def test_a_restarted_conversation_uses_the_remembered_language(
+    changing: Content, ussd: UssdRenderer
+) -> None:
+    store = MemorySessionStore()
+    conversations = remembering(changing, store)
+    await store.remember(conversations.language_note(CONTACT), "ln", 60)
+    screen = await conversations.reply(KEY, "1", ussd, "en", contact=CONTACT)
+    assert lines(screen)[:2] == [
+        "LN Your last session had ended, so we started again.",
+        "LN Main menu",
+    ]
+
+
+async def test_exchange_uses_the_memory_only_for_a_session_without_inputs(
+    changing: Content, ussd: UssdRenderer
+) -> None:
+    """A first request with dialled inputs (or a replay after a lost state) starts at the
+    beginning, so its inputs mean what they always mean; a language it picks is remembered."""
+    store = MemorySessionStore()
+    conversations = remembering(changing, store)
+    await store.remember(conversations.language_note(CONTACT), "fr", 60)
+
+    def everything(text: str) -> Callable[[str | None], list[str]]:
+        return lambda previous: text.split("*") if previous is None and text else []
+
+    plain = await conversations.exchange(
+        "ussd:a", ussd, "en", request="", inputs=everything(""), contact=CONTACT
+    )
+    assert lines(plain)[0] == "FR Main menu"
+    dialled = await conversations.exchange(
+        "ussd:b", ussd, "en", request="3", inputs=everything("3"), contact=CONTACT
+    )
+    assert lines(dialled)[0] == "LN Main menu"
+    assert await store.recall(conversations.language_note(CONTACT)) == "ln"
+
+
+async def test_the_memory_key_is_derived_from_the_contact_and_kept_for_days(
+    changing: Content, ussd: UssdRenderer
+) -> None:
+    now = [1000.0]
+    store = MemorySessionStore(clock=lambda: now[0])
+    conversations = remembering(changing, store, days=30)
+    note = conversations.language_note(CONTACT)
+    assert CONTACT not in note and CONTACT[3:] not in note
+    assert note == conversations.language_note(CONTACT) != conversations.language_note("ph_x")
+    await conversations.start(KEY, ussd, "en", contact=CONTACT)
+    await conversations.reply(KEY, "3", ussd, "en", contact=CONTACT)
+    now[0] += 30 * DAY - 1
+    assert await store.recall(note) == "ln"
+    now[0] += 2
+    assert await store.recall(note) is None
+    again = await conversations.start("ussd:other", ussd, "en", contact=CONTACT)
+    assert lines(again)[0] == "Choose your language:"
+
+
+async def test_a_remembered_language_that_is_not_one_of_ours_is_ignored(
+    changing: Content, ussd: UssdRenderer
+) -> None:
+    store = MemorySessionStore()
+    conversations = remembering(changing, store)
+    await store.remember(conversations.language_note(CONTACT), "xx", 60)
+    screen = await conversations.start(KEY, ussd, "en", contact=CONTACT)
+    assert lines(screen)[0] == "Choose your language:"
+
+
+async def test_without_a_main_menu_a_remembered_language_starts_at_the_beginning(
+    content: Content, ussd: UssdRenderer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Flows whose main flow has no 'menu' screen start as before (in the default language)."""
+    home = MAIN.replace("  menu:\n", "  home:\n").replace("next: menu}", "next: home}")
+    registry, catalogs = build(home, CHECK)
+    store = MemorySessionStore()
+    conversations = remembering(Content(registry, catalogs), store)
+    await store.remember(conversations.language_note(CONTACT), "fr", 60)
+    screen = await conversations.start(KEY, ussd, "en", contact=CONTACT)
+    assert lines(screen)[0] == "Choose your language:"
+    assert "starting at the beginning" in caplog.text
+
+
+async def test_a_chosen_language_and_the_session_are_saved_in_two_redis_round_trips(
+    changing: Content, ussd: UssdRenderer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lock and read (the session, and the memory for a new one) in one trip; save, remember
+    and unlock in one more."""
+    async with open_redis_store() as store:
+        conversations = remembering(changing, store)
+        await conversations.start(KEY, ussd, "en", contact=CONTACT)  # scripts, connection
+        sent: list[object] = []
+        real = AbstractConnection.send_packed_command
+
+        async def counting(
+            self: AbstractConnection, command: Any, check_health: bool = True
+        ) -> None:
+            sent.append(command)
+            await real(self, command, check_health)
+
+        monkeypatch.setattr(AbstractConnection, "send_packed_command", counting)
+        await conversations.reply(KEY, "2", ussd, "en", contact=CONTACT)
+        assert len(sent) == 2
+        sent.clear()
+        await conversations.start("ussd:other", ussd, "en", contact=CONTACT)
+        assert len(sent) == 2

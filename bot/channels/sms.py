@@ -153,14 +153,9 @@ async def sms_inbound(
                 contact=contact,
                 address=fields["from"],
             )
-        elif await store.get(key) is None:
+        else:  # the running conversation, else a new one (in a remembered language, if any)
             lang = settings.default_language
-            screen = await conversations.start(
-                key, renderer, lang, contact=contact, address=fields["from"]
-            )
-        else:
-            lang = settings.default_language
-            screen = await conversations.reply(
+            screen = await conversations.message(
                 key, text, renderer, lang, contact=contact, address=fields["from"]
             )
         lang = renderer.lang or lang

@@ -20,25 +20,31 @@ from __future__ import annotations
 import hashlib
 import logging
 from functools import lru_cache, partial
+from typing import cast
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 
 from bot.channels.base import Screen
 from bot.channels.paging import paginate
 from bot.channels.text import fold_turn, page_labels
-from bot.deps import CallbackToken, ContentDep, ConversationsDep, SettingsDep
+from bot.content import Content
+from bot.conversation import Conversations
+from bot.deps import verify_callback_token
 from bot.engine.runner import Translate
 from bot.engine.state import Turn
 from bot.i18n import ui
 from bot.i18n.gsm7 import fits_ussd, fold, ussd_length, ussd_limit
 from bot.privacy import normalise_phone, pseudonym
 from bot.sessions import SessionBusy
+from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["ussd"])
 REQUIRED = ("sessionId", "serviceCode", "phoneNumber", "text")
 MAX_TEXT = 5000
+MAX_FIELDS = 50
 
 
 class UssdRenderer:
@@ -51,7 +57,7 @@ class UssdRenderer:
 
     def pages(self, turn: Turn, *, cut: bool = True) -> list[str]:
         """Every page of a turn, folded and fitted."""
-        more, previous = page_labels(self._tr, turn.lang)
+        more, previous = _labels(self._tr, turn.lang)
         return list(_pages(turn, more, previous, cut))
 
     def render(self, turn: Turn, page: int = 0) -> Screen:
@@ -69,6 +75,12 @@ class UssdRenderer:
                     "characters after folding"
                 )
         return None
+
+
+@lru_cache(maxsize=64)
+def _labels(tr: Translate, lang: str) -> tuple[str, str]:
+    """The folded 'More' and 'Back' labels, per catalog and language (asked on every screen)."""
+    return page_labels(tr, lang)
 
 
 @lru_cache(maxsize=4096)
@@ -104,9 +116,22 @@ def new_inputs(text: str, previous: str | None) -> list[str]:
     return [text.rsplit("*", 1)[-1]]
 
 
+async def _fields(request: Request) -> dict[str, str]:
+    """The posted form. Africa's Talking posts urlencoded fields: parsed here in one call, a
+    fifth of the cost of a general form parser on this path (multipart still goes to it)."""
+    if request.headers.get("content-type", "").startswith("multipart/"):
+        form = await request.form()
+        return {k: v for k, v in form.items() if isinstance(v, str)}
+    body = (await request.body()).decode("utf-8", "replace")
+    try:
+        return dict(parse_qsl(body, keep_blank_values=True, max_num_fields=MAX_FIELDS))
+    except ValueError:
+        log.warning("ussd callback refused: too many fields")
+        raise HTTPException(status_code=400, detail="too many fields") from None
+
+
 async def _form(request: Request) -> dict[str, str]:
-    form = await request.form()
-    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    fields = await _fields(request)
     missing = [name for name in REQUIRED if name not in fields]
     if missing:
         log.warning("ussd callback refused: missing %s", ", ".join(missing))
@@ -121,11 +146,22 @@ def _end(text: str, lang: str) -> PlainTextResponse:
     return PlainTextResponse("END " + fold(text, lang))
 
 
-@router.post("/ussd/africastalking/{token}", dependencies=[CallbackToken])
-async def ussd_callback(
-    request: Request, settings: SettingsDep, content: ContentDep, conversations: ConversationsDep
-) -> PlainTextResponse:
+async def _app_parts(request: Request) -> tuple[Settings, Content, Conversations]:
+    """Settings, content and conversations of the running app, once the path token is checked.
+
+    The USSD callbacks are the hot path (every keypress of every caller): they read the app's
+    state in one step instead of through five FastAPI dependencies, which measured a fifth of
+    the request's CPU. Everything else uses ``bot.deps``.
+    """
+    state = request.app.state
+    settings = cast(Settings, state.settings)
+    await verify_callback_token(str(request.path_params.get("token", "")), settings)
+    return settings, cast(Content, state.content), cast(Conversations, state.conversations)
+
+
+async def ussd_callback(request: Request) -> PlainTextResponse:
     """One USSD request: apply what it adds to the session, answer with the next screen."""
+    settings, content, conversations = await _app_parts(request)
     fields = await _form(request)
     lang = settings.default_language
     codes = settings.service_codes
@@ -159,11 +195,10 @@ async def ussd_callback(
     return PlainTextResponse(response(screen))
 
 
-@router.post("/ussd/africastalking/{token}/end", dependencies=[CallbackToken])
-async def ussd_session_end(request: Request, conversations: ConversationsDep) -> dict[str, str]:
+async def ussd_session_end(request: Request) -> JSONResponse:
     """Africa's Talking says a session ended (``sessionId``, ``status``, ...): forget it."""
-    form = await request.form()
-    session_id = form.get("sessionId")
+    _, _, conversations = await _app_parts(request)
+    session_id = (await _fields(request)).get("sessionId")
     if not isinstance(session_id, str) or not session_id:
         log.warning("ussd end notification refused: missing sessionId")
         raise HTTPException(status_code=400, detail="missing field(s): sessionId")
@@ -171,8 +206,13 @@ async def ussd_session_end(request: Request, conversations: ConversationsDep) ->
         await conversations.end(session_key(session_id))
     except SessionBusy:  # a request is still running; the session expires on its own
         log.info("ussd end notification while the session is busy; left to expire")
-    return {"status": "ok"}
+    return JSONResponse({"status": "ok"})
 
 
-def _pseudonym_key(settings: SettingsDep) -> str:
+def _pseudonym_key(settings: Settings) -> str:
     return settings.pseudonym_key.get_secret_value() if settings.pseudonym_key else ""
+
+
+# Plain Starlette routes: no dependency solving or response validation on the hot path.
+router.add_route("/ussd/africastalking/{token}", ussd_callback, methods=["POST"])
+router.add_route("/ussd/africastalking/{token}/end", ussd_session_end, methods=["POST"])

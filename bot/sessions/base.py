@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -42,6 +44,46 @@ def decode_state(raw: str | bytes) -> dict[str, Any]:
     return value
 
 
+def check_note(value: str) -> None:
+    """Notes are short text (a language code): anything else is a programming error."""
+    if not isinstance(value, str):
+        raise TypeError(f"a note is a str, got {type(value).__name__}")
+
+
+@dataclass
+class Held:
+    """One session held under its lock: what was stored when the lock was taken, and the writes
+    to make when it is let go.
+
+    Writes are staged and happen together with the unlock, and only when the body of ``hold``
+    finished without an exception, so one request costs the backend two round trips.
+    """
+
+    value: dict[str, Any] | None
+    """The session stored under the key when the lock was taken (a copy), or None."""
+    notes: dict[str, str | None] = field(default_factory=dict)
+    """The notes asked for with ``recall=``, by key (None when there is none)."""
+    write: tuple[str | None, int] | None = None
+    """Staged session write: (JSON, ttl), or (None, 0) to delete; None leaves it as it is."""
+    remembered: dict[str, tuple[str, int]] = field(default_factory=dict)
+    """Staged notes: key -> (value, ttl)."""
+
+    def save(self, value: dict[str, Any], ttl: int) -> None:
+        """Store ``value`` for ``ttl`` seconds on release (encoded now: non-JSON raises here)."""
+        check_ttl(ttl)
+        self.write = (encode_state(value), ttl)
+
+    def delete(self) -> None:
+        """Forget the session on release."""
+        self.write = (None, 0)
+
+    def remember(self, key: str, value: str, ttl: int) -> None:
+        """Keep a note (see ``SessionStore.remember``) on release."""
+        check_ttl(ttl)
+        check_note(value)
+        self.remembered[key] = (value, ttl)
+
+
 class SessionStore(ABC):
     """Small async key/value store for conversation state, de-duplication and per-session locks."""
 
@@ -70,6 +112,52 @@ class SessionStore(ABC):
         self, key: str, *, timeout: float = 10.0, wait: float = 5.0
     ) -> AbstractAsyncContextManager[None]:
         """Serialise one session's requests; SessionBusy after `wait`, expiry after `timeout`."""
+
+    @abstractmethod
+    async def recall(self, key: str) -> str | None:
+        """The note kept under ``key`` (e.g. a contact's language), or None if none or expired.
+
+        Notes live apart from sessions and seen-ids, for much longer (days): their keys must
+        be derived from pseudonyms, never from an address in clear.
+        """
+
+    @abstractmethod
+    async def remember(self, key: str, value: str, ttl: int) -> None:
+        """Keep a short text note under ``key`` for ``ttl`` seconds, replacing any earlier."""
+
+    def hold(
+        self,
+        key: str,
+        *,
+        recall: Sequence[str] = (),
+        timeout: float = 10.0,
+        wait: float = 5.0,
+    ) -> AbstractAsyncContextManager[Held]:
+        """Lock a session, read it (and the notes in ``recall``), and write what the body staged
+        on ``Held`` as the lock is let go; nothing is written when the body raises.
+
+        Same lock as ``lock`` (SessionBusy after ``wait``, expiry after ``timeout``); a backend
+        may do the lock and the reads in one round trip, and the writes and the unlock in one.
+        """
+        check_lock_args(timeout, wait)
+        return self._hold(key, tuple(recall), timeout, wait)
+
+    @asynccontextmanager
+    async def _hold(
+        self, key: str, recall: tuple[str, ...], timeout: float, wait: float
+    ) -> AsyncIterator[Held]:
+        """The plain composition of lock, get, recall, set/delete and remember."""
+        async with self.lock(key, timeout=timeout, wait=wait):
+            held = Held(await self.get(key), {note: await self.recall(note) for note in recall})
+            yield held
+            if held.write is not None:
+                raw, ttl = held.write
+                if raw is None:
+                    await self.delete(key)
+                else:
+                    await self.set(key, decode_state(raw), ttl)
+            for note, (value, ttl) in held.remembered.items():
+                await self.remember(note, value, ttl)
 
     @abstractmethod
     async def ping(self) -> bool:

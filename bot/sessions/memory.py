@@ -11,9 +11,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.sessions.base import (
+    Held,
     SessionBusy,
     SessionStore,
     check_lock_args,
+    check_note,
     check_ttl,
     decode_state,
     encode_state,
@@ -51,6 +53,7 @@ class MemorySessionStore(SessionStore):
         self._writes = 0
         self._sessions: dict[str, tuple[float, str]] = {}
         self._seen: dict[str, float] = {}
+        self._notes: dict[str, tuple[float, str]] = {}
         self._locks: dict[str, _KeyLock] = {}
 
     async def get(self, key: str) -> dict[str, Any] | None:
@@ -90,6 +93,24 @@ class MemorySessionStore(SessionStore):
         """Drop a recorded `key` so the next `add_once` for it is True again."""
         self._seen.pop(key, None)
 
+    async def recall(self, key: str) -> str | None:
+        """The live note under `key`, dropping it if expired."""
+        entry = self._notes.get(key)
+        if entry is None:
+            return None
+        expires_at, value = entry
+        if expires_at <= self._clock():
+            del self._notes[key]
+            return None
+        return value
+
+    async def remember(self, key: str, value: str, ttl: int) -> None:
+        """Keep `value` under `key` for `ttl` seconds."""
+        check_ttl(ttl)
+        check_note(value)
+        self._notes[key] = (self._clock() + ttl, value)
+        self._wrote()
+
     def lock(
         self, key: str, *, timeout: float = 10.0, wait: float = 5.0
     ) -> AbstractAsyncContextManager[None]:
@@ -97,17 +118,36 @@ class MemorySessionStore(SessionStore):
         check_lock_args(timeout, wait)
         return self._locked(key, timeout, wait)
 
+    @asynccontextmanager
+    async def _hold(
+        self, key: str, recall: tuple[str, ...], timeout: float, wait: float
+    ) -> AsyncIterator[Held]:
+        """Lock, read, and write the staged JSON as it is (no second encoding) before unlocking."""
+        async with self._locked(key, timeout, wait):
+            held = Held(await self.get(key), {note: await self.recall(note) for note in recall})
+            yield held
+            if held.write is not None:
+                raw, ttl = held.write
+                if raw is None:
+                    self._sessions.pop(key, None)
+                else:
+                    self._sessions[key] = (self._clock() + ttl, raw)
+                    self._wrote()
+            for note, (value, ttl) in held.remembered.items():
+                await self.remember(note, value, ttl)
+
     async def ping(self) -> bool:
         """Always usable: nothing external to reach."""
         return True
 
     async def close(self) -> None:
-        """Drop all stored sessions and seen-ids; the process is going away."""
+        """Drop all stored sessions, seen-ids and notes; the process is going away."""
         self._sessions.clear()
         self._seen.clear()
+        self._notes.clear()
 
     def sweep(self) -> int:
-        """Remove expired sessions and seen-ids so abandoned conversations do not pile up."""
+        """Remove expired sessions, seen-ids and notes so abandoned ones do not pile up."""
         now = self._clock()
         dead_sessions = [k for k, (exp, _) in self._sessions.items() if exp <= now]
         for k in dead_sessions:
@@ -115,7 +155,10 @@ class MemorySessionStore(SessionStore):
         dead_seen = [k for k, exp in self._seen.items() if exp <= now]
         for k in dead_seen:
             del self._seen[k]
-        return len(dead_sessions) + len(dead_seen)
+        dead_notes = [k for k, (exp, _) in self._notes.items() if exp <= now]
+        for k in dead_notes:
+            del self._notes[k]
+        return len(dead_sessions) + len(dead_seen) + len(dead_notes)
 
     def _wrote(self) -> None:
         """Count a write and sweep every `sweep_every` writes to bound memory."""

@@ -1,19 +1,34 @@
-"""Redis-backed session store for production: shared by every worker process."""
+"""Redis-backed session store for production: shared by every worker process.
+
+A request holds its session with ``hold``: one script takes the lock and reads the session (and
+any notes asked for) in one round trip, another writes what the request staged and lets the lock
+go in one more. That is two round trips per request, as few as a plain GET and SET. The lock is
+a ``SET NX PX`` token, released only by its owner (a late release never frees someone else's).
+
+The scripts touch the lock, session and note keys of one request together: on Redis Cluster
+those keys would need a common hash tag. This store talks to one Redis (or Sentinel's primary).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import logging
-from collections.abc import AsyncIterator
+import secrets
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import LockError, LockNotOwnedError, RedisError
+from redis.asyncio.connection import AbstractConnection
+from redis.exceptions import NoScriptError, RedisError, ResponseError
 
 from bot.sessions.base import (
+    Held,
     SessionBusy,
     SessionStore,
     check_lock_args,
+    check_note,
     check_ttl,
     decode_state,
     encode_state,
@@ -23,9 +38,52 @@ logger = logging.getLogger(__name__)
 
 LOCK_POLL_SECONDS = 0.05
 
+ACQUIRE = """
+if not redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return false end
+local found = {}
+for i = 2, #KEYS do found[i - 1] = redis.call('get', KEYS[i]) end
+return found
+"""
+"""KEYS: lock, then keys to read; ARGV: token, expiry (ms). Nil if the lock is taken, else the
+values read (a missing key reads as nil)."""
+
+RELEASE = """
+for i = 2, #KEYS do
+  local ttl = tonumber(ARGV[2 * i - 1])
+  if ttl > 0 then
+    redis.call('set', KEYS[i], ARGV[2 * i - 2], 'EX', ttl)
+  else
+    redis.call('del', KEYS[i])
+  end
+end
+if redis.call('get', KEYS[1]) == ARGV[1] then
+  redis.call('del', KEYS[1])
+  return 1
+end
+return 0
+"""
+"""KEYS: lock, then keys to write; ARGV: token, then a value and a TTL (s) per key to write, TTL 0
+deleting it. Writes, then deletes the lock if the token still owns it: 1 if it did, else 0."""
+
+
+def _sha(script: str) -> str:
+    """The name Redis gives a script (EVALSHA)."""
+    return hashlib.sha1(script.encode(), usedforsecurity=False).hexdigest()
+
+
+def _token() -> str:
+    """A lock owner's random token (uuid1, which redis-py uses, costs a system call)."""
+    return secrets.token_hex(8)
+
+
+def _text(raw: bytes | None) -> str | None:
+    """A note as read from Redis."""
+    return None if raw is None else raw.decode()
+
 
 class RedisSessionStore(SessionStore):
-    """Sessions as JSON strings with EX, seen-ids via SET NX EX, locks via redis-py's Lock."""
+    """Sessions as JSON strings with EX, seen-ids via SET NX EX, notes as strings with EX, and
+    per-session token locks."""
 
     def __init__(self, url: str, *, prefix: str = "hotline:") -> None:
         """Create a lazily-connecting client for `url`; every key is namespaced under `prefix`."""
@@ -59,6 +117,10 @@ class RedisSessionStore(SessionStore):
         """Redis key holding the lock token for session `key`."""
         return f"{self._prefix}lock:{key}"
 
+    def note_key(self, key: str) -> str:
+        """Redis key holding the note `key` (see recall and remember)."""
+        return f"{self._prefix}note:{key}"
+
     async def get(self, key: str) -> dict[str, Any] | None:
         """Return the decoded session under `key`, or None if missing or expired."""
         raw = await self._client.get(self.session_key(key))
@@ -82,6 +144,16 @@ class RedisSessionStore(SessionStore):
         """Drop a recorded `key` so the next `add_once` for it is True again."""
         await self._client.delete(self.seen_key(key))
 
+    async def recall(self, key: str) -> str | None:
+        """The note under `key`, or None."""
+        return _text(await self._client.get(self.note_key(key)))
+
+    async def remember(self, key: str, value: str, ttl: int) -> None:
+        """Keep `value` under `key` with `SET key value EX ttl`."""
+        check_ttl(ttl)
+        check_note(value)
+        await self._client.set(self.note_key(key), value, ex=ttl)
+
     def lock(
         self, key: str, *, timeout: float = 10.0, wait: float = 5.0
     ) -> AbstractAsyncContextManager[None]:
@@ -101,29 +173,116 @@ class RedisSessionStore(SessionStore):
         """Close the client and its connection pool."""
         await self._client.aclose()
 
+    async def _script(
+        self, conn: AbstractConnection | None, script: str, keys: list[str], args: list[Any]
+    ) -> Any:
+        """Run a script by its hash on ``conn`` (or on any pooled connection), loading it first
+        if this Redis does not know it yet (after a restart or SCRIPT FLUSH)."""
+        evalsha = ("EVALSHA", _sha(script), len(keys), *keys, *args)
+        try:
+            return await self._command(conn, *evalsha)
+        except NoScriptError:
+            await self._command(conn, "SCRIPT", "LOAD", script)
+            return await self._command(conn, *evalsha)
+
+    async def _command(self, conn: AbstractConnection | None, *args: Any) -> Any:
+        """One command on ``conn``, or through the client when none is held."""
+        if conn is None:
+            return await self._client.execute_command(*args)  # type: ignore[no-untyped-call]
+        return await _call(conn, *args)
+
+    async def _acquire(
+        self,
+        conn: AbstractConnection | None,
+        key: str,
+        token: str,
+        timeout: float,
+        wait: float,
+        reads: Sequence[str],
+    ) -> list[bytes | None]:
+        """Take the lock (polling until `wait` has passed) and read `reads` in the same trip."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        keys = [self.lock_key(key), *reads]
+        args = [token, max(1, round(timeout * 1000))]
+        while True:
+            found = await self._script(conn, ACQUIRE, keys, args)
+            if found is not None:
+                return list(found)
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise SessionBusy(key)
+            await asyncio.sleep(min(LOCK_POLL_SECONDS, remaining))
+
+    async def _release(
+        self,
+        conn: AbstractConnection | None,
+        key: str,
+        token: str,
+        writes: Sequence[tuple[str, str, int]],
+    ) -> None:
+        """Make `writes` (key, value, ttl; ttl 0 deletes), then free the lock if still ours."""
+        keys = [self.lock_key(key)]
+        args: list[Any] = [token]
+        for name, value, ttl in writes:
+            keys.append(name)
+            args += [value, ttl]
+        if not await self._script(conn, RELEASE, keys, args):
+            # The token check means we never delete another holder's lock; the key is a
+            # pseudonym or a hash, so it is safe to log.
+            logger.warning("session lock %r expired before release", key)
+
     @asynccontextmanager
     async def _locked(self, key: str, timeout: float, wait: float) -> AsyncIterator[None]:
-        """Acquire redis-py's token lock, yield, and release tolerating expiry."""
-        lock = self._client.lock(
-            self.lock_key(key),
-            timeout=timeout,
-            sleep=LOCK_POLL_SECONDS,
-            blocking=True,
-            blocking_timeout=wait,
-            thread_local=False,  # one Lock object per acquisition; tasks share a thread
-        )
-        try:
-            acquired = await lock.acquire()
-        except LockError as exc:
-            raise SessionBusy(key) from exc
-        if not acquired:
-            raise SessionBusy(key)
+        """Take the token lock, yield, and release it tolerating expiry."""
+        token = _token()
+        await self._acquire(None, key, token, timeout, wait, ())
         try:
             yield
         finally:
+            await self._release(None, key, token, ())
+
+    @asynccontextmanager
+    async def _hold(
+        self, key: str, recall: tuple[str, ...], timeout: float, wait: float
+    ) -> AsyncIterator[Held]:
+        """Lock and read in one round trip; write what was staged and unlock in one more.
+
+        Both go over one connection taken from the pool for the request: the pool checks a
+        connection each time it hands one out, which costs as much as a command.
+        """
+        pool = self._client.connection_pool
+        conn: AbstractConnection = await pool.get_connection()
+        try:
+            token = _token()
+            session = self.session_key(key)
+            notes = [self.note_key(n) for n in recall]
+            raw, *values = await self._acquire(conn, key, token, timeout, wait, [session, *notes])
+            held = Held(
+                None if raw is None else decode_state(raw),
+                {n: _text(v) for n, v in zip(recall, values, strict=True)},
+            )
+            writes: list[tuple[str, str, int]] = []
             try:
-                await lock.release()
-            except LockNotOwnedError:
-                # The token check in redis-py's release script means we never delete another
-                # holder's lock; the key is a pseudonym, so it is safe to log.
-                logger.warning("session lock %r expired before release", key)
+                yield held
+                if held.write is not None:
+                    value, ttl = held.write
+                    writes.append((session, value or "", ttl if value is not None else 0))
+                writes += [(self.note_key(n), v, t) for n, (v, t) in held.remembered.items()]
+            finally:
+                await self._release(conn, key, token, writes)
+        finally:
+            await pool.release(conn)
+
+
+async def _call(conn: AbstractConnection, *args: Any) -> Any:
+    """One command on a connection this store holds. A connection that failed between sending
+    and reading is dropped (disconnected), never handed back with an answer still to come."""
+    try:
+        await conn.send_command(*args)
+        return await conn.read_response()
+    except ResponseError:
+        raise  # an error answer: the connection is in step
+    except BaseException:
+        await conn.disconnect()
+        raise

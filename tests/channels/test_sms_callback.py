@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
@@ -25,13 +27,22 @@ from sqlmodel import Session, select
 
 from bot import inbound, outbox
 from bot.app import create_app
+from bot.channels.ussd import session_key
+from bot.conversation import Conversations
 from bot.i18n.gsm7 import fold, is_gsm7, sms_parts
 from bot.models import DeliveryReport, InboundMessage, OutboundMessage, OutboxStatus
 from bot.models._time import utcnow
 from bot.privacy import Cipher, new_key, pseudonym
 from bot.senders.base import SendResult
 from bot.settings import Settings
-from tests.conftest import TEST_PHONES, assert_no_phone_numbers, database_text
+from bot.worker import NullNotifier
+from tests.conftest import (
+    REDIS_URL,
+    TEST_PHONES,
+    assert_no_phone_numbers,
+    database_text,
+    service_missing,
+)
 
 TOKEN = "t0k3n-for-tests"
 URL = f"/sms/africastalking/{TOKEN}"
@@ -98,6 +109,7 @@ class Hotline:
     sender: FakeSender
     engine: Engine
     counter: int = 0
+    prefix: str = "ATXid_in_"
 
     @property
     def cipher(self) -> Cipher:
@@ -108,7 +120,7 @@ class Hotline:
         """One inbound SMS; returns the JSON answer (which must be 200)."""
         if sms_id is None:
             self.counter += 1
-            sms_id = f"ATXid_in_{self.counter}"
+            sms_id = f"{self.prefix}{self.counter}"
         response = self.client.post(URL, data=inbound_form(text, sms_id, phone))
         assert response.status_code == 200, response.text
         return response.json()
@@ -284,9 +296,10 @@ def test_an_unknown_first_message_starts_at_the_language_menu(hotline: Hotline) 
     assert hotline.replies()[-1].row.lang == "fr"
     hotline.post("4")
     assert hotline.last() == FRENCH_HELP
-    # The conversation ended: the next message starts again.
+    # The conversation ended: the next message starts again, in the language chosen.
     hotline.post("merci")
-    assert hotline.last() == LANGUAGE_MENU
+    assert hotline.last().startswith(FRENCH_MENU_START + "\n")
+    assert hotline.replies()[-1].row.lang == "fr"
 
 
 def test_a_configured_extra_keyword_works(start: Callable[..., Hotline]) -> None:
@@ -310,6 +323,127 @@ def test_each_contact_has_its_own_conversation(hotline: Hotline) -> None:
     assert texts[3] == translated(hotline, "st", HELP)
     hotline.wait_sent(4)
     assert [to for to, _ in hotline.sender.sent].count(TEST_PHONES[2]) == 2
+
+
+# --- the language a person chose is remembered (DESIGN §6) -------------------------------------
+
+
+@pytest.fixture(params=["memory", "redis"])
+def any_store(
+    request: pytest.FixtureRequest, start: Callable[..., Hotline]
+) -> Iterator[Callable[..., Hotline]]:
+    """Start the app with sessions in process or in the test Redis (keys removed afterwards;
+    a fresh pseudonym key per test, so a remembered language never reaches another run)."""
+    started: list[tuple[Hotline, str]] = []
+
+    def starter(**overrides: Any) -> Hotline:
+        secret = f"pseudonym-key-{uuid.uuid4().hex}"
+        if request.param == "redis":
+            overrides.setdefault("redis_url", reachable_redis())
+        hotline = start(pseudonym_key=secret, **overrides)
+        hotline.prefix = f"ATXid_{uuid.uuid4().hex[:12]}_"
+        hotline.app.state.notifier = NullNotifier()  # no delivery jobs left in the test Redis
+        started.append((hotline, secret))
+        return hotline
+
+    yield starter
+    if request.param == "redis":
+        for hotline, secret in started:
+            drop_redis_keys(hotline, secret)
+
+
+def reachable_redis() -> str:
+    """The test Redis, or fail (CI) / skip when it does not answer."""
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2.0)
+    try:
+        client.ping()
+    except (redis.RedisError, OSError) as exc:
+        service_missing("Redis", f"{REDIS_URL}: {exc}")
+    finally:
+        client.close()
+    return REDIS_URL
+
+
+def drop_redis_keys(hotline: Hotline, secret: str) -> None:
+    """Remove what one test wrote to the shared test Redis (never FLUSHDB)."""
+    conversations: Conversations = hotline.app.state.conversations
+    contacts = [pseudonym(secret, "phone", phone) for phone in TEST_PHONES]
+    keys = [f"hotline:{kind}:sms:{c}" for c in contacts for kind in ("session", "lock")]
+    keys += [f"hotline:note:{conversations.language_note(c)}" for c in contacts]
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.delete(*keys)
+        seen = list(client.scan_iter(match=f"hotline:seen:sms-in:{hotline.prefix}*"))
+        if seen:
+            client.delete(*seen)
+    finally:
+        client.close()
+
+
+def test_the_next_conversation_opens_in_the_chosen_language(
+    any_store: Callable[..., Hotline],
+) -> None:
+    hotline = any_store()
+    hotline.post("hello")
+    assert hotline.last() == LANGUAGE_MENU
+    hotline.post("3")
+    hotline.post("4")
+    assert hotline.last() == translated(hotline, "ln", HELP)
+    hotline.post("mbote")
+    assert hotline.last().startswith(translated(hotline, "ln", MENU) + "\n")
+    assert "\n00 " not in hotline.last(), "a new conversation: nothing to go back to"
+    # Change language still leads to the language menu, and the new choice is kept.
+    hotline.post("6")
+    assert "\n1 English\n2 Francais\n3 Lingala\n4 Sesotho\n" in hotline.last()
+    hotline.post("4")
+    hotline.post("0")
+    hotline.post("hello")
+    assert hotline.last().startswith(translated(hotline, "st", MENU) + "\n")
+    # Another number has nothing remembered.
+    hotline.post("hello", phone=TEST_PHONES[1])
+    assert hotline.last() == LANGUAGE_MENU
+
+
+def test_a_keyword_wins_over_the_remembered_language_and_does_not_replace_it(
+    any_store: Callable[..., Hotline],
+) -> None:
+    hotline = any_store()
+    hotline.post("hello")
+    hotline.post("2")
+    hotline.post("0")
+    hotline.post("THUSO")
+    assert hotline.last().startswith(translated(hotline, "st", MENU) + "\n")
+    hotline.post("4")
+    assert hotline.last() == translated(hotline, "st", HELP)
+    hotline.post("hello")
+    assert hotline.last().startswith(FRENCH_MENU_START + "\n")
+
+
+def test_a_language_chosen_by_ussd_opens_sms_in_it(any_store: Callable[..., Hotline]) -> None:
+    """USSD and SMS name a caller by the same pseudonym, so the choice carries over."""
+    hotline = any_store()
+    session = f"ATUid_{uuid.uuid4().hex}"
+    ussd = f"/ussd/africastalking/{TOKEN}"
+    for text in ("", "2"):
+        data = {"sessionId": session, "serviceCode": "*384*12#", "phoneNumber": PHONE, "text": text}
+        assert hotline.client.post(ussd, data=data).status_code == 200
+    hotline.post("bonjour")
+    assert hotline.last().startswith(FRENCH_MENU_START + "\n")
+    if hotline.app.state.settings.redis_url:
+        client = redis.Redis.from_url(REDIS_URL)
+        try:
+            client.delete(f"hotline:session:{session_key(session)}")
+        finally:
+            client.close()
+
+
+def test_language_memory_can_be_switched_off_for_sms(any_store: Callable[..., Hotline]) -> None:
+    hotline = any_store(language_memory_days=0)
+    hotline.post("hello")
+    hotline.post("2")
+    hotline.post("0")
+    hotline.post("hello")
+    assert hotline.last() == LANGUAGE_MENU
 
 
 # --- retries from the provider ----------------------------------------------------------------

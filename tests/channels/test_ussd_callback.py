@@ -15,8 +15,8 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -31,13 +31,15 @@ from sqlalchemy.engine import Engine
 from bot.app import create_app
 from bot.channels.ussd import MAX_TEXT, REQUIRED, new_inputs, session_key
 from bot.content import Content
+from bot.conversation import Conversations
 from bot.engine.registry import FlowRegistry
 from bot.engine.runner import advance
 from bot.engine.state import SessionState, Step
 from bot.i18n import ui
 from bot.i18n.gsm7 import fits_ussd, fold, is_gsm7
-from bot.privacy import new_key
+from bot.privacy import new_key, pseudonym
 from bot.sessions import SessionStore
+from bot.sessions.base import Held
 from bot.settings import Settings
 from tests.conftest import (
     REDIS_URL,
@@ -89,7 +91,9 @@ def make_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Settin
         "database_url": database_url,
         "redis_url": None,
         "callback_token": TOKEN,
-        "pseudonym_key": "pseudonym-key-for-tests",
+        # Per test: a remembered language (kept under the contact's pseudonym for days) never
+        # reaches another test, nor another run sharing the test Redis.
+        "pseudonym_key": f"pseudonym-key-{uuid.uuid4().hex}",
         "encryption_keys": new_key(),
         "secrets_file": tmp_path / "s.json",
         "public_number": HOTLINE,
@@ -193,16 +197,24 @@ def running(settings: Settings) -> Iterator[Line]:
             yield line
     finally:
         if settings.redis_url:
-            _drop_keys(settings.redis_url, line.sessions)
+            _drop_keys(settings.redis_url, line.sessions, language_notes(app, settings))
 
 
-def _drop_keys(url: str, sessions: list[str]) -> None:
-    """Delete the keys of these USSD sessions from a shared Redis (never FLUSHDB)."""
+def language_notes(app: FastAPI, settings: Settings) -> list[str]:
+    """The store keys a remembered language of each test phone would live under."""
+    conversations: Conversations = app.state.conversations
+    secret = settings.pseudonym_key.get_secret_value() if settings.pseudonym_key else ""
+    return [conversations.language_note(pseudonym(secret, "phone", p)) for p in TEST_PHONES]
+
+
+def _drop_keys(url: str, sessions: list[str], notes: list[str]) -> None:
+    """Delete the keys of these USSD sessions and notes from a shared Redis (never FLUSHDB)."""
     client = redis.Redis.from_url(url)
     try:
         for session_id in set(sessions):
             key = session_key(session_id)
             client.delete(f"hotline:session:{key}", f"hotline:lock:{key}")
+        client.delete(*(f"hotline:note:{note}" for note in notes))
     finally:
         client.close()
 
@@ -327,6 +339,116 @@ def test_dialled_language_and_choice_land_on_lingala_help(memory_line: Line) -> 
     assert HOTLINE in body
     # Inputs dialled past the end have nothing to apply to.
     assert memory_line.screen(new_session(), "3*4*1*9") == body
+
+
+# --- the language a caller chose is remembered (DESIGN §6) -------------------------------------
+
+
+def is_main_menu(body: str, lang: str) -> bool:
+    """A main menu in a language, opened at the start of a session (no 00 Back)."""
+    return (
+        body.startswith("CON ")
+        and MENU_WORD[lang] in body
+        and main_menu_lines(body)[-1] == EXIT_LINE[lang]
+        and not any(row.startswith("00 ") for row in main_menu_lines(body))
+    )
+
+
+def is_language_menu(body: str) -> bool:
+    """The language menu, whatever language its title is in."""
+    return body.startswith("CON ") and "\n1 English\n2 Francais\n3 Lingala\n4 Sesotho\n" in body
+
+
+def choose(line: Line, lang: str, phone: str = PHONE) -> None:
+    """A whole session: the language menu, a language, then the session ends."""
+    sid = new_session()
+    assert line.screen(sid, "", phoneNumber=phone) == LANGUAGE_MENU
+    assert MENU_WORD[lang] in line.screen(sid, LANG_KEYS[lang], phoneNumber=phone)
+    assert line.end(sid).status_code == 200
+
+
+def test_the_next_session_opens_the_main_menu_in_the_chosen_language(line: Line) -> None:
+    choose(line, "fr")
+    sid = new_session()
+    first = line.screen(sid, "")
+    assert is_main_menu(first, "fr"), first
+    # "Change language" still leads to the language menu; the new choice is remembered.
+    assert is_language_menu(line.screen(sid, "6"))
+    lingala = line.screen(sid, "6*3")
+    assert MENU_WORD["ln"] in lingala and "\n00 " in lingala  # mid-session: back is offered
+    help_screen = line.screen(sid, "6*3*4")
+    assert help_screen.startswith("END ") and HELP_WORD["ln"] in help_screen
+    assert is_main_menu(line.screen(new_session(), ""), "ln")
+
+
+def test_choosing_the_default_language_is_remembered_too(line: Line) -> None:
+    choose(line, "en")
+    assert is_main_menu(line.screen(new_session(), ""), "en")
+
+
+def test_each_number_has_its_own_language(line: Line) -> None:
+    choose(line, "st", phone=TEST_PHONES[0])
+    assert line.screen(new_session(), "", phoneNumber=TEST_PHONES[1]) == LANGUAGE_MENU
+    assert is_main_menu(line.screen(new_session(), "", phoneNumber=TEST_PHONES[0]), "st")
+
+
+def test_going_back_to_the_language_menu_without_choosing_keeps_the_language(line: Line) -> None:
+    choose(line, "fr")
+    sid = new_session()
+    line.screen(sid, "")
+    assert is_language_menu(line.screen(sid, "6"))
+    assert line.screen(sid, "6*0").startswith("END ")
+    assert is_main_menu(line.screen(new_session(), ""), "fr")
+
+
+def test_a_dialled_shortcut_means_what_it_always_means(line: Line) -> None:
+    """Inputs dialled with the code start at the language menu whatever is remembered, so
+    ``*384*12*3#`` is Lingala for everyone; that choice is then remembered."""
+    choose(line, "fr")
+    body = line.screen(new_session(), "3")
+    assert MENU_WORD["ln"] in body
+    assert is_main_menu(line.screen(new_session(), ""), "ln")
+
+
+def test_a_repeated_first_request_of_a_remembered_session_gets_the_same_menu(line: Line) -> None:
+    choose(line, "st")
+    sid = new_session()
+    first = line.screen(sid, "")
+    assert line.screen(sid, "") == first
+    assert HELP_WORD["st"] in line.screen(sid, "4")
+
+
+def test_language_memory_can_be_switched_off(tmp_path: Path, database_url: str) -> None:
+    settings = make_settings(tmp_path, database_url, language_memory_days=0)
+    with running(settings) as line:
+        choose(line, "fr")
+        assert line.screen(new_session(), "") == LANGUAGE_MENU
+
+
+def test_the_language_is_kept_for_days_under_a_pseudonym_not_the_number(
+    tmp_path: Path, database_url: str
+) -> None:
+    settings = make_settings(
+        tmp_path, database_url, redis_url=reachable_redis(), language_memory_days=7
+    )
+    with running(settings) as line:
+        choose(line, "ln")
+        note = language_notes(line.app, settings)[0]
+        client = redis.Redis.from_url(REDIS_URL)
+        try:
+            assert client.get(f"hotline:note:{note}") == b"ln"
+            assert 6 * 86400 < cast(int, client.ttl(f"hotline:note:{note}")) <= 7 * 86400
+        finally:
+            client.close()
+        contact = pseudonym(
+            settings.pseudonym_key.get_secret_value() if settings.pseudonym_key else "",
+            "phone",
+            PHONE,
+        )
+        dump, _ = redis_text(REDIS_URL)
+        assert note in dump
+        assert_no_phone_numbers(dump)
+        assert contact not in dump, "the key is derived from the pseudonym, not the pseudonym"
 
 
 # --- replays: the same (sessionId, text) again never advances ----------------------------------
@@ -575,7 +697,10 @@ def test_the_end_notification_drops_the_session(line: Line) -> None:
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
     assert line.stored(sid) is None
-    assert line.screen(sid, "") == LANGUAGE_MENU
+    # A new conversation: at the main menu in the language chosen before (nothing to go back to).
+    again = line.screen(sid, "")
+    assert again.startswith("CON ") and MENU_WORD["ln"] in again
+    assert "\n00 " not in again
 
 
 def test_the_end_notification_for_an_unknown_session_is_fine(light_line: Line) -> None:
@@ -678,8 +803,9 @@ def test_a_deployment_in_french_says_so_in_french(tmp_path: Path) -> None:
 # --- privacy -----------------------------------------------------------------------------------
 
 
-def redis_text(url: str) -> tuple[str, list[int]]:
-    """Every key and value the session store keeps in Redis, and the TTLs of its sessions."""
+def redis_text(url: str, sessions: Sequence[str] = ()) -> tuple[str, list[int]]:
+    """Every key and value the session store keeps in Redis, and the TTLs of the given USSD
+    sessions (the test Redis is shared: other sessions may be there with other TTLs)."""
     client = redis.Redis.from_url(url)
     chunks: list[str] = []
     ttls: list[int] = []
@@ -698,7 +824,7 @@ def redis_text(url: str) -> tuple[str, list[int]]:
                 chunks.append(repr(client.smembers(raw_key)))
             elif kind == "zset":
                 chunks.append(repr(client.zrange(raw_key, 0, -1)))
-            if key.startswith("hotline:session:ussd:"):
+            if key in {f"hotline:session:{session_key(sid)}" for sid in sessions}:
                 ttls.append(cast(int, client.ttl(raw_key)))
     finally:
         client.close()
@@ -730,7 +856,7 @@ def test_no_phone_number_is_stored_or_logged(
         assert_no_phone_numbers(repr(stored))
         assert sid not in repr(stored)
     if line.redis_url:
-        dump, ttls = redis_text(line.redis_url)
+        dump, ttls = redis_text(line.redis_url, sessions)
         assert_no_phone_numbers(dump)
         assert all(sid not in dump for sid in sessions)
         # Kept longer than an AT session (~180 s), no longer than the configured 300 s.
@@ -749,18 +875,20 @@ async def test_two_identical_requests_at_once_advance_once(
     advances: list[str],
 ) -> None:
     url = reachable_redis() if store == "redis" else None
-    app = create_app(make_settings(tmp_path, database_url, redis_url=url))
+    settings = make_settings(tmp_path, database_url, redis_url=url)
+    app = create_app(settings)
     sessions: SessionStore = app.state.store
-
     real_get = sessions.get
+    real_hold = sessions.hold
 
-    async def slow_get(key: str) -> dict[str, Any] | None:
+    @asynccontextmanager
+    async def slow_hold(key: str, **options: Any) -> AsyncIterator[Held]:
         # Hold the session a moment, so the twin request arrives while this one is inside.
-        value = await real_get(key)
-        await asyncio.sleep(0.05)
-        return value
+        async with real_hold(key, **options) as held:
+            await asyncio.sleep(0.05)
+            yield held
 
-    monkeypatch.setattr(sessions, "get", slow_get)
+    monkeypatch.setattr(sessions, "hold", slow_hold)
 
     sid = new_session()
     transport = httpx2.ASGITransport(app=app)
@@ -784,4 +912,4 @@ async def test_two_identical_requests_at_once_advance_once(
             assert final.text.startswith("END ") and HELP_WORD["fr"] in final.text
     finally:
         if url:
-            _drop_keys(url, [sid])
+            _drop_keys(url, [sid], language_notes(app, settings))

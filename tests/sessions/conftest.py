@@ -63,7 +63,7 @@ async def memory_store(clock: FakeClock) -> AsyncIterator[MemorySessionStore]:
 
 
 @asynccontextmanager
-async def _open_redis_store() -> AsyncIterator[RedisSessionStore]:
+async def open_redis_store() -> AsyncIterator[RedisSessionStore]:
     """Redis store under a unique per-test prefix, whose keys are removed afterwards."""
     await _probe_redis()
     store = RedisSessionStore(REDIS_URL, prefix=f"test:{uuid4().hex}:")
@@ -77,7 +77,7 @@ async def _open_redis_store() -> AsyncIterator[RedisSessionStore]:
 @pytest.fixture
 async def redis_store() -> AsyncIterator[RedisSessionStore]:
     """Redis-only tests (TTL on the server, key layout, real expiry)."""
-    async with _open_redis_store() as store:
+    async with open_redis_store() as store:
         yield store
 
 
@@ -89,5 +89,5 @@ async def store(request: pytest.FixtureRequest) -> AsyncIterator[SessionStore]:
         yield memory
         await memory.close()
         return
-    async with _open_redis_store() as redis_store:
+    async with open_redis_store() as redis_store:
         yield redis_store

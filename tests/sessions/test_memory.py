@@ -104,3 +104,38 @@ async def test_make_store_without_url_is_memory(url: str | None) -> None:
     store = make_store(url)
     assert isinstance(store, MemorySessionStore)
     await store.close()
+
+
+async def test_a_note_expires_after_its_ttl_and_is_swept(clock: FakeClock) -> None:
+    """Notes live for their own TTL (days, for a language) and are swept like the rest."""
+    store = MemorySessionStore(clock=clock, sweep_every=2)
+    await store.remember("lang:a", "fr", ttl=90 * 86400)
+    clock.advance(90 * 86400 - 1)
+    assert await store.recall("lang:a") == "fr"
+    clock.advance(2)
+    assert store._notes, "white-box: still there until read or swept"
+    await store.set("ussd:x", {"n": 1}, ttl=5)  # 2nd write triggers the sweep
+    assert store._notes == {}
+    await store.remember("lang:b", "ln", ttl=10)
+    clock.advance(11)
+    assert await store.recall("lang:b") is None
+
+
+async def test_hold_writes_with_the_session_ttl(
+    memory_store: MemorySessionStore, clock: FakeClock
+) -> None:
+    """What hold saves expires like set() would."""
+    async with memory_store.hold("ussd:abc") as held:
+        held.save({"step": 1}, 30)
+    clock.advance(29)
+    assert await memory_store.get("ussd:abc") == {"step": 1}
+    clock.advance(2)
+    assert await memory_store.get("ussd:abc") is None
+
+
+async def test_close_drops_notes() -> None:
+    """Closing the store forgets notes too."""
+    store = MemorySessionStore()
+    await store.remember("lang:a", "fr", ttl=60)
+    await store.close()
+    assert await store.recall("lang:a") is None

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from typing import Any
+
+import pytest
+from redis.asyncio.connection import AbstractConnection
 
 from bot.sessions import RedisSessionStore, make_store
 from tests.conftest import REDIS_URL
@@ -69,3 +74,88 @@ async def test_make_store_with_url_is_redis() -> None:
     assert isinstance(store, RedisSessionStore)
     assert store.prefix == "hotline:"
     await store.close()
+
+
+async def test_note_key_layout_and_ttl(redis_store: RedisSessionStore) -> None:
+    """Notes live at {prefix}note:{key} as plain text with a server-side TTL."""
+    await redis_store.remember("lang:abc", "fr", ttl=90 * 86400)
+    key = f"{redis_store.prefix}note:lang:abc"
+    assert await redis_store.client.get(key) == b"fr"
+    assert 89 * 86400 < await redis_store.client.ttl(key) <= 90 * 86400
+
+
+async def test_hold_writes_session_and_note_with_their_ttls(
+    redis_store: RedisSessionStore,
+) -> None:
+    """One release writes the session (session TTL), the note (its own TTL) and unlocks."""
+    async with redis_store.hold("ussd:abc", recall=["lang:abc"]) as held:
+        assert await redis_store.client.exists(f"{redis_store.prefix}lock:ussd:abc") == 1
+        held.save({"step": 1}, 30)
+        held.remember("lang:abc", "ln", 86400)
+    client = redis_store.client
+    assert await client.get(f"{redis_store.prefix}session:ussd:abc") == b'{"step":1}'
+    assert 0 < await client.ttl(f"{redis_store.prefix}session:ussd:abc") <= 30
+    assert 86000 < await client.ttl(f"{redis_store.prefix}note:lang:abc") <= 86400
+    assert await client.exists(f"{redis_store.prefix}lock:ussd:abc") == 0
+
+
+async def test_hold_takes_two_round_trips(
+    redis_store: RedisSessionStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lock and read in one command, write and unlock in one more: every command sent to Redis
+    during a held request is counted, and there are two."""
+    await redis_store.set("ussd:abc", {"step": 1}, ttl=30)
+    async with redis_store.hold("ussd:warm-up"):  # scripts loaded, a connection made
+        pass
+    sent: list[str] = []
+    real = AbstractConnection.send_packed_command
+
+    async def counting(self: AbstractConnection, command: Any, check_health: bool = True) -> None:
+        sent.append(repr(command)[:40])
+        await real(self, command, check_health)
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", counting)
+    async with redis_store.hold("ussd:abc", recall=["lang:abc"]) as held:
+        held.save({"step": 2}, 30)
+        held.remember("lang:abc", "fr", 60)
+    assert len(sent) == 2, sent
+    assert await redis_store.get("ussd:abc") == {"step": 2}
+
+
+async def test_hold_survives_a_script_flush(redis_store: RedisSessionStore) -> None:
+    """After a Redis restart (or SCRIPT FLUSH) the scripts are loaded again, not failed on."""
+    async with redis_store.hold("ussd:abc") as held:
+        held.save({"step": 1}, 30)
+    await redis_store.client.script_flush()
+    async with redis_store.hold("ussd:abc") as held:
+        assert held.value == {"step": 1}
+        await redis_store.client.script_flush()  # gone again before the release
+        held.save({"step": 2}, 30)
+    assert await redis_store.get("ussd:abc") == {"step": 2}
+    await redis_store.client.script_flush()
+    async with redis_store.lock("ussd:abc", wait=0):
+        pass
+    assert await redis_store.client.exists(f"{redis_store.prefix}lock:ussd:abc") == 0
+
+
+async def test_a_cancelled_hold_leaves_no_connection_out_of_step(
+    redis_store: RedisSessionStore,
+) -> None:
+    """A request cancelled mid-way (a client gone) does not leave an answer unread on a pooled
+    connection that the next request would then read as its own."""
+    await redis_store.set("ussd:abc", {"step": 1}, ttl=30)
+
+    async def slow() -> None:
+        async with redis_store.hold("ussd:abc", timeout=0.5) as held:
+            await asyncio.sleep(10)
+            held.save({"step": 99}, 30)
+
+    task = asyncio.create_task(slow())
+    await asyncio.sleep(0.1)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    for _ in range(20):
+        async with redis_store.hold("ussd:abc", wait=1.0) as held:
+            assert held.value == {"step": 1}
+        assert await redis_store.get("ussd:abc") == {"step": 1}
