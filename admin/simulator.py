@@ -2,10 +2,13 @@
 
 ``POST /simulator/api`` with ``{"session": "a1b2...", "channel": "ussd", "lang": "fr",
 "input": "2"}`` (``input`` null starts over) answers ``{"text": "CON ...", "end": false, ...}``.
+A walk here saves nothing: a report or call back shows a sample reference, as in
+``hotline simulate``, and never reaches the on-call queue.
 """
 
 from __future__ import annotations
 
+import copy
 import re
 from pathlib import Path
 from typing import Literal
@@ -14,11 +17,14 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
+from bot.cases.dryrun import DryRunSink
 from bot.channels.base import Renderer
 from bot.channels.console import describe
 from bot.channels.sms import SmsRenderer
 from bot.channels.telegram import TelegramRenderer
 from bot.channels.ussd import UssdRenderer
+from bot.content import Content
+from bot.conversation import Conversations
 from bot.deps import ContentDep, ConversationsDep
 
 router = APIRouter(prefix="/simulator", tags=["simulator"])
@@ -45,6 +51,13 @@ class SimulatorScreen(BaseModel):
     buttons: list[str]
 
 
+def dry_run(conversations: Conversations, content: Content) -> Conversations:
+    """The app's conversations (same sessions, timeouts, values); events that save nothing."""
+    simulated = copy.copy(conversations)
+    simulated.sink = DryRunSink(content.tr)
+    return simulated
+
+
 @router.get("", response_class=HTMLResponse)
 async def page() -> HTMLResponse:
     """The simulator page."""
@@ -65,6 +78,7 @@ async def simulate(
     if renderer is None:  # pragma: no cover - Literal already refuses it
         raise HTTPException(422, "unknown channel")
     key = f"sim:{body.channel}:{body.session}"
+    conversations = dry_run(conversations, content)
     if body.input is None:
         screen = await conversations.start(key, renderer, body.lang)
     else:

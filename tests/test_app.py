@@ -16,10 +16,14 @@ from sqlalchemy.engine import Engine
 from bot.app import create_app
 from bot.db import make_engine, ping
 from bot.deps import get_engine, get_settings, get_store
-from bot.engine.loader import FlowLoadError
+from bot.engine.loader import FlowLoadError, flow_files, load_file
 from bot.sessions import MemorySessionStore, SessionStore
 from bot.settings import ROOT, ConfigError, Settings
 from tests.conftest import POSTGRES_URL, REDIS_URL, service_missing
+
+MENU_FLOWS = {"main", "tip", "screening", "signs", "help", "follow"}
+"""The main menu and the flows its options lead to."""
+SHIPPED_FLOWS = sorted(load_file(path).name for path in flow_files([ROOT / "flows"]))
 
 UNREACHABLE_DB = "postgresql+psycopg://postgres@127.0.0.1:1/nothing?connect_timeout=1"
 
@@ -93,9 +97,10 @@ def test_healthz_ok_on_each_database(tmp_path: Path, database: str) -> None:
     with TestClient(create_app(make_settings(tmp_path, database_url=url))) as test_client:
         response = test_client.get("/healthz")
     assert response.status_code == 200
+    assert set(SHIPPED_FLOWS) >= MENU_FLOWS
     assert response.json() == {
         "status": "ok",
-        "flows": ["main"],
+        "flows": SHIPPED_FLOWS,
         "sessions": "memory",
         "sessions_ok": True,
         "database_ok": True,
@@ -199,7 +204,8 @@ def _broken_flows(tmp_path: Path) -> Path:
     shutil.copytree(ROOT / "flows", flows)
     main = flows / "main.yaml"
     main.write_text(
-        main.read_text(encoding="utf-8").replace("next: help}", "next: nowhere}"), encoding="utf-8"
+        main.read_text(encoding="utf-8").replace('next: "help:"}', "next: nowhere}"),
+        encoding="utf-8",
     )
     return flows
 

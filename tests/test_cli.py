@@ -15,17 +15,34 @@ import pytest
 import respx
 from click.testing import CliRunner, Result
 
+from bot.cases.dryrun import SAMPLE_REFERENCE
 from bot.cli import main
+from bot.engine.loader import flow_files, load_file
 from bot.i18n.catalog import Catalogs, po_path, read_catalog, write_catalog
 from bot.i18n.gsm7 import fold
 from bot.settings import ROOT, Settings
 
-NUMBER = "0800 000 000 (test)"
+NUMBER = "0800 000 009"
 MENU = "Anti-trafficking hotline. Free and anonymous. Choose:"
-HELP = "Call the hotline free of charge: {hotline_number}. You do not have to give your name."
+HELP = (
+    "Call the hotline free of charge: {hotline_number}. You do not have to give your name. "
+    "Or we can call you:"
+)
+SENT = (
+    "Thank you. A hotline worker will contact you at the time you chose. "
+    "Your reference: {reference}. Free help: {hotline_number}"
+)
+CALL_BACK = "1\n1\n1\n"
+"""On the help menu: Ask for a call back, Morning, Phone call."""
+MENU_FLOWS = {"main", "tip", "screening", "signs", "help", "follow"}
+"""The main menu and the flows its options lead to."""
+SHIPPED_FLOWS = sorted(load_file(path).name for path in flow_files([ROOT / "flows"]))
 CHOICE = {"en": "1", "fr": "2", "ln": "3", "st": "4"}
 CATALOGS = Catalogs.load(ROOT / "locales")
 SHIPPED = (ROOT / "flows" / "main.yaml").read_text(encoding="utf-8")
+SHIPPED_HELP = (ROOT / "flows" / "help.yaml").read_text(encoding="utf-8")
+TO_HELP = 'next: "help:"}'
+"""The main menu's "Get help now" option, to break."""
 
 
 @pytest.fixture(autouse=True)
@@ -34,7 +51,8 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in Settings.model_fields:
         monkeypatch.delenv(f"HOTLINE_{name.upper()}", raising=False)
     monkeypatch.chdir(tmp_path)
-    shutil.copytree(ROOT / "flows", tmp_path / "flows")
+    shutil.copytree(ROOT / "flows", tmp_path / "flows")  # with flows/data (places)
+    assert (tmp_path / "flows" / "data" / "areas.yaml").is_file()
     shutil.copytree(ROOT / "locales", tmp_path / "locales")
     monkeypatch.setenv("HOTLINE_FLOWS_DIR", str(tmp_path / "flows"))
     monkeypatch.setenv("HOTLINE_LOCALES_DIR", str(tmp_path / "locales"))
@@ -48,8 +66,9 @@ def run(*args: str, input: str | None = None) -> Result:
 
 
 def folded(lang: str, msgid: str) -> str:
-    """A translated text as a basic phone shows it."""
-    return fold(CATALOGS.gettext(lang, msgid).format(hotline_number=NUMBER), lang)
+    """A translated text as a basic phone shows it (a dry run's sample reference)."""
+    text = CATALOGS.gettext(lang, msgid).format(hotline_number=NUMBER, reference=SAMPLE_REFERENCE)
+    return fold(text, lang)
 
 
 def edit_po(locales: Path, lang: str, msgid: str, **changes: Any) -> None:
@@ -69,59 +88,86 @@ def test_flows_check_passes_on_the_shipped_flows() -> None:
     """The flows in the repository are valid, translated and fit every channel."""
     result = run("flows", "check")
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("ok: 1 flow(s), 7 screens, 4 languages")
+    assert set(SHIPPED_FLOWS) >= MENU_FLOWS
+    expected = rf"ok: {len(SHIPPED_FLOWS)} flow\(s\), \d+ screens, 4 languages"
+    assert re.match(expected, result.stdout), result.stdout
     assert result.stderr == ""
 
 
 def test_flows_check_accepts_explicit_paths() -> None:
     """A file or folder given on the command line is what gets checked."""
-    result = run("flows", "check", str(ROOT / "flows" / "main.yaml"))
+    result = run("flows", "check", str(ROOT / "flows" / "help.yaml"))
     assert result.exit_code == 0, result.output
-    assert "ok: 1 flow(s)" in result.stdout
+    assert "ok: 1 flow(s), 4 screens" in result.stdout
+    # "Learn the signs" offers help's call back: given together, the two files check out.
+    result = run(
+        "flows", "check", str(ROOT / "flows" / "signs.yaml"), str(ROOT / "flows" / "help.yaml")
+    )
+    assert result.exit_code == 0, result.output
+    assert "ok: 2 flow(s)" in result.stdout
+    # Alone, main.yaml leads to flows that are not there: each is named.
+    result = run("flows", "check", str(ROOT / "flows" / "main.yaml"))
+    assert result.exit_code == 1
+    assert "state 'menu': option 4 goes to unknown flow 'help'" in result.stderr
 
 
-BROKEN: dict[str, tuple[str, list[str]]] = {
+BROKEN: dict[str, tuple[str, str, list[str]]] = {
     "unknown target": (
-        SHIPPED.replace("next: help}", "next: nowhere}"),
+        "main.yaml",
+        SHIPPED.replace(TO_HELP, "next: nowhere}"),
         ["flows/main.yaml:17 state 'menu': option 4 goes to unknown state 'nowhere'"],
     ),
+    "unknown flow": (
+        "main.yaml",
+        SHIPPED.replace(TO_HELP, 'next: "helpp:"}'),
+        ["flows/main.yaml:17 state 'menu': option 4 goes to unknown flow 'helpp'"],
+    ),
     "unreachable state": (
-        SHIPPED + "  orphan:\n    type: end\n    text: *soon\n",
+        "main.yaml",
+        SHIPPED + '  orphan:\n    type: end\n    text: "Choose your language:"\n',
         ["state 'orphan': unreachable: nothing leads here from 'language'"],
     ),
     "invalid yaml": (
+        "main.yaml",
         SHIPPED.replace('text: "Choose your language:"', "text: [Choose your language"),
         ["flows/main.yaml:", "not valid YAML"],
     ),
     "state defined twice": (
-        SHIPPED + "  help:\n    type: end\n    text: *soon\n",
-        ["flows/main.yaml:", "'help' is defined twice"],
+        "main.yaml",
+        SHIPPED + '  menu:\n    type: end\n    text: "Choose your language:"\n',
+        ["flows/main.yaml:", "'menu' is defined twice"],
     ),
     "missing state type": (
-        SHIPPED.replace("  help:\n    type: end\n", "  help:\n"),
-        ["state 'help':", "discriminator 'type'"],
+        "main.yaml",
+        SHIPPED.replace("  menu:\n    type: menu\n", "  menu:\n"),
+        ["state 'menu':", "discriminator 'type'"],
     ),
     "untranslated text": (
-        SHIPPED.replace(HELP, "Call us free at {hotline_number}."),
+        "help.yaml",
+        SHIPPED_HELP.replace(HELP, "Call us free at {hotline_number}."),
         [
             f"state 'help' [{lang}]: missing translation of 'Call us free at {{hotline_number}}.'"
             for lang in ("fr", "ln", "st")
         ],
     ),
     "unknown placeholder": (
-        SHIPPED.replace("{hotline_number}. You", "{phone}. You"),
+        "help.yaml",
+        SHIPPED_HELP.replace("{hotline_number}. You", "{phone}. You"),
         ["state 'help': unknown placeholder {phone}"],
     ),
     "menu without options": (
-        SHIPPED.replace(
-            "  help:\n    type: end\n",
-            "  help:\n    type: menu\n    options: []\n",
+        "help.yaml",
+        SHIPPED_HELP.replace(
+            "    options:\n      - {label: Ask for a call back, next: safe_time}\n",
+            "    options: []\n",
         ),
         ["state 'help': dead end: a menu with no options"],
     ),
     "screen too long for USSD": (
+        "main.yaml",
         SHIPPED.replace("{label: English,", "{label: " + "English " * 30 + ","),
-        [f"state 'language' [{lang}]: USSD screen page 1 is" for lang in ("en", "fr", "ln", "st")],
+        [f"state 'language' [{lang}]: USSD screen page " for lang in ("en", "fr", "ln", "st")]
+        + ["/182 characters after folding"],
     ),
 }
 
@@ -129,15 +175,17 @@ BROKEN: dict[str, tuple[str, list[str]]] = {
 @pytest.mark.parametrize("case", list(BROKEN))
 def test_flows_check_refuses_broken_flows(workdir: Path, case: str) -> None:
     """Exit 1, one stderr line per problem naming the file, the state and the reason."""
-    text, expected = BROKEN[case]
-    (workdir / "flows" / "main.yaml").write_text(text, encoding="utf-8")
+    name, text, expected = BROKEN[case]
+    shipped = (workdir / "flows" / name).read_text(encoding="utf-8")
+    assert text != shipped, "the case must change the file"
+    (workdir / "flows" / name).write_text(text, encoding="utf-8")
     result = run("flows", "check", "flows")
     assert result.exit_code == 1, result.output
     lines = result.stderr.splitlines()
     for fragment in expected:
         assert any(fragment in line for line in lines), (fragment, lines)
     problems = [line for line in lines if not line.startswith("Error:")]
-    assert all(line.startswith("flows/main.yaml") for line in problems), problems
+    assert all(line.startswith(f"flows/{name}") for line in problems), problems
     assert lines[-1] == f"Error: {len(problems)} problem(s) in flows"
     assert "ok:" not in result.stdout
 
@@ -145,7 +193,7 @@ def test_flows_check_refuses_broken_flows(workdir: Path, case: str) -> None:
 def test_flows_check_default_folder_comes_from_the_environment(workdir: Path) -> None:
     """Without paths, HOTLINE_FLOWS_DIR is checked."""
     (workdir / "flows" / "main.yaml").write_text(
-        SHIPPED.replace("next: help}", "next: nowhere}"), encoding="utf-8"
+        SHIPPED.replace(TO_HELP, "next: nowhere}"), encoding="utf-8"
     )
     result = run("flows", "check")
     assert result.exit_code == 1
@@ -209,8 +257,8 @@ def test_i18n_check_names_a_fuzzy_ui_string(workdir: Path) -> None:
 def test_i18n_update_adds_new_strings_and_check_points_at_them(workdir: Path) -> None:
     """A changed flow text: update reports one to translate per language, check then fails."""
     new = "Call us free at {hotline_number}."
-    main_yaml = workdir / "flows" / "main.yaml"
-    main_yaml.write_text(SHIPPED.replace(HELP, new), encoding="utf-8")
+    help_yaml = workdir / "flows" / "help.yaml"
+    help_yaml.write_text(SHIPPED_HELP.replace(HELP, new), encoding="utf-8")
 
     result = run("i18n", "update")
     assert result.exit_code == 0, result.output
@@ -241,26 +289,29 @@ def test_i18n_update_on_unchanged_sources_changes_no_translation(workdir: Path) 
 
 @pytest.mark.parametrize("lang", ["en", "fr", "ln", "st"])
 def test_simulate_walks_each_language_to_help(workdir: Path, lang: str) -> None:
-    """Scripted inputs: language, then 'Get help now'; CON screens then END with the number."""
+    """Language, 'Get help now' (the number), a call back: CON screens, END with a reference."""
     inputs = workdir / "inputs.txt"
-    inputs.write_text(f"{CHOICE[lang]}\n4\n", encoding="utf-8")
+    inputs.write_text(f"{CHOICE[lang]}\n4\n{CALL_BACK}", encoding="utf-8")
     result = run("simulate", "--input", str(inputs))
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "CON Choose your language:" in out
     assert "CON " + folded(lang, MENU) in out
-    assert "END " + folded(lang, HELP) in out
+    assert "CON " + folded(lang, HELP) + "\n1 " + folded(lang, "Ask for a call back") in out
+    assert "END " + folded(lang, SENT) in out
+    assert NUMBER in folded(lang, SENT) and SAMPLE_REFERENCE in folded(lang, SENT)
     assert f"> {CHOICE[lang]}\n" in out
     assert out.rstrip().endswith("(conversation ended)")
-    assert out.count("--- USSD ") == 3
+    assert out.count("--- USSD ") == 6
 
 
 def test_simulate_reads_inputs_from_stdin_in_the_chosen_language() -> None:
     """Piped inputs work like a file; --lang sets the first screen's language."""
-    result = run("simulate", "--lang", "fr", input="2\n4\n")
+    result = run("simulate", "--lang", "fr", input="2\n4\n" + CALL_BACK)
     assert result.exit_code == 0, result.output
     assert "CON " + folded("fr", "Choose your language:") in result.stdout
-    assert "END " + folded("fr", HELP) in result.stdout
+    assert "CON " + folded("fr", HELP) in result.stdout
+    assert "END " + folded("fr", SENT) in result.stdout
 
 
 def test_simulate_first_screen_follows_the_default_language(
@@ -295,13 +346,23 @@ def test_simulate_unknown_flow() -> None:
     """A flow name that does not exist is named along with the known ones."""
     result = run("simulate", "--flow", "nope", input="")
     assert result.exit_code == 1
-    assert "unknown flow 'nope'; known: main" in result.stderr
+    assert set(SHIPPED_FLOWS) >= MENU_FLOWS
+    assert f"unknown flow 'nope'; known: {', '.join(SHIPPED_FLOWS)}" in result.stderr
+
+
+def test_simulate_starts_the_flow_asked_for() -> None:
+    """--flow help opens on the help menu, in the language of --lang."""
+    result = run("simulate", "--flow", "help", "--lang", "st", input=CALL_BACK)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("--- USSD ")
+    assert result.stdout.split("\n")[1] == "CON " + folded("st", HELP)
+    assert "END " + folded("st", SENT) in result.stdout
 
 
 def test_simulate_refuses_broken_flows(workdir: Path) -> None:
     """Broken flows are not simulated: the problems are listed instead."""
     (workdir / "flows" / "main.yaml").write_text(
-        SHIPPED.replace("next: help}", "next: nowhere}"), encoding="utf-8"
+        SHIPPED.replace(TO_HELP, "next: nowhere}"), encoding="utf-8"
     )
     result = run("simulate", input="1\n")
     assert result.exit_code == 1
@@ -353,7 +414,7 @@ def test_serve_defaults_to_localhost(fake_uvicorn: FakeUvicorn) -> None:
 def test_serve_refuses_to_start_with_broken_flows(workdir: Path, fake_uvicorn: FakeUvicorn) -> None:
     """A broken flow stops start-up with the reason; no server is started."""
     (workdir / "flows" / "main.yaml").write_text(
-        SHIPPED.replace("next: help}", "next: nowhere}"), encoding="utf-8"
+        SHIPPED.replace(TO_HELP, "next: nowhere}"), encoding="utf-8"
     )
     result = run("serve")
     assert result.exit_code != 0

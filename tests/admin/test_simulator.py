@@ -8,23 +8,44 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlmodel import Session, select
 
 from bot.app import create_app
+from bot.cases.dryrun import SAMPLE_REFERENCE
 from bot.i18n.catalog import Catalogs
 from bot.i18n.gsm7 import fold
+from bot.models.case import Case
 from bot.settings import ROOT, Settings
 
-NUMBER = "0800 000 000 (test)"
+NUMBER = "0800 000 009"
 CHOOSE = "Choose your language:"
 MENU = "Anti-trafficking hotline. Free and anonymous. Choose:"
-HELP = "Call the hotline free of charge: {hotline_number}. You do not have to give your name."
+HELP = (
+    "Call the hotline free of charge: {hotline_number}. You do not have to give your name. "
+    "Or we can call you:"
+)
+SENT = (
+    "Thank you. A hotline worker will contact you at the time you chose. "
+    "Your reference: {reference}. Free help: {hotline_number}"
+)
+CALL_BACK = ["1", "1", "1"]
+"""On the help menu: Ask for a call back, Morning, Phone call."""
 CHOICE = {"en": "1", "fr": "2", "ln": "3", "st": "4"}
 CATALOGS = Catalogs.load(ROOT / "locales")
 
 
 def folded(lang: str, msgid: str) -> str:
     """A translated text as a basic phone shows it (GSM-7 folding)."""
-    return fold(CATALOGS.gettext(lang, msgid).format(hotline_number=NUMBER), lang)
+    text = CATALOGS.gettext(lang, msgid).format(hotline_number=NUMBER, reference=SAMPLE_REFERENCE)
+    return fold(text, lang)
+
+
+def cases(client: TestClient) -> list[Case]:
+    """What the on-call queue holds."""
+    engine: Engine = client.app.state.engine  # type: ignore[attr-defined]
+    with Session(engine) as session:
+        return list(session.exec(select(Case)).all())
 
 
 @pytest.fixture
@@ -70,7 +91,7 @@ def test_page_is_served(client: TestClient) -> None:
 
 
 def test_ussd_walk_in_french_to_help(client: TestClient) -> None:
-    """Dial, choose Francais, choose help: CON screens, then END with the hotline number."""
+    """Dial, choose Francais, choose help: the number and a call back offer, then END."""
     first = send(client, None, lang="fr")
     assert first["end"] is False
     assert "CON " + folded("fr", CHOOSE) in first["text"]
@@ -83,9 +104,16 @@ def test_ussd_walk_in_french_to_help(client: TestClient) -> None:
     assert folded("fr", "Get help now") in menu["text"]
 
     help_screen = send(client, "4", lang="fr")
-    assert help_screen["end"] is True
-    assert "END " + folded("fr", HELP) in help_screen["text"]
+    assert help_screen["end"] is False
+    assert "CON " + folded("fr", HELP) in help_screen["text"]
     assert NUMBER in help_screen["text"]
+    assert "\n1 " + folded("fr", "Ask for a call back") + "\n" in help_screen["text"]
+
+    for key in CALL_BACK:
+        end = send(client, key, lang="fr")
+    assert end["end"] is True
+    assert "END " + folded("fr", SENT) in end["text"]
+    assert NUMBER in end["text"]
 
 
 @pytest.mark.parametrize("lang", ["en", "fr", "ln", "st"])
@@ -94,9 +122,23 @@ def test_every_language_reaches_help(client: TestClient, lang: str) -> None:
     send(client, None, session=f"sim-walk-{lang}")
     menu = send(client, CHOICE[lang], session=f"sim-walk-{lang}")
     assert folded(lang, MENU) in menu["text"]
-    end = send(client, "4", session=f"sim-walk-{lang}")
+    help_screen = send(client, "4", session=f"sim-walk-{lang}")
+    assert help_screen["end"] is False
+    assert folded(lang, HELP) in help_screen["text"]
+    for key in CALL_BACK:
+        end = send(client, key, session=f"sim-walk-{lang}")
     assert end["end"] is True
-    assert folded(lang, HELP) in end["text"]
+    assert folded(lang, SENT) in end["text"]
+
+
+def test_a_simulated_call_back_reaches_no_one(client: TestClient) -> None:
+    """A walk in the simulator shows a sample reference and puts nothing in the on-call queue."""
+    send(client, None, session="sim-call-back")
+    for key in ["1", "4", *CALL_BACK]:
+        end = send(client, key, session="sim-call-back")
+    assert end["end"] is True
+    assert f"Your reference: {SAMPLE_REFERENCE}." in end["text"]
+    assert cases(client) == []
 
 
 def test_telegram_returns_buttons_in_full_orthography(client: TestClient) -> None:

@@ -15,7 +15,10 @@ from bot.i18n.check import check_catalogs
 from bot.i18n.extract import extract
 from bot.settings import ROOT
 
-HELP = "Call the hotline free of charge: {hotline_number}. You do not have to give your name."
+HELP = (
+    "Call the hotline free of charge: {hotline_number}. You do not have to give your name. "
+    "Or we can call you:"
+)
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +96,7 @@ def test_dropped_placeholder_is_reported(locales: Path, template: Catalog) -> No
     (problem,) = check_catalogs(locales, template)
     assert problem.startswith(f"{path}: placeholders differ in translation of {HELP!r}: ")
     assert "'Benga nimero ya lisalisi ofele.'" in problem
-    assert problem.endswith("(flows/main.yaml:28)")
+    assert problem.endswith("(flows/help.yaml:7)")
 
 
 @pytest.mark.parametrize(
