@@ -123,7 +123,6 @@ def test_not_safe_now_ends_at_once_and_emits_nothing(content: Content, answer: s
     assert step.state is not None
     step = advance(content.registry, step.state, answer, content.tr)
     assert step.state is None and step.turn.end and step.events == ()
-    assert (
-        "{hotline_number}"
-        in content.registry.get("screening").loaded.definition.states["not_safe"].text
-    )
+    screening = content.registry.get("screening")
+    assert screening is not None
+    assert "{hotline_number}" in screening.loaded.definition.states["not_safe"].text

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
+from bot.cases.dryrun import DryRunSink
 from bot.channels.base import Renderer
 from bot.channels.console import simulate
 from bot.channels.sms import SmsRenderer
 from bot.channels.telegram import TelegramRenderer
 from bot.channels.ussd import UssdRenderer
 from bot.content import Content, load_content
-from bot.cases.dryrun import DryRunSink
 from bot.conversation import Conversations
 from bot.sessions import MemorySessionStore
 

@@ -133,6 +133,7 @@ def test_a_whole_tip_in_each_language_becomes_a_case_with_the_reference_shown(
     narrative = cipher.decrypt(case.narrative, "case.narrative")
     assert narrative == "Men carry heavy bags at night near the market"
     assert case.safe_time is not None
+    assert case.answers is not None
     answers = json.loads(cipher.decrypt(case.answers, "case.answers"))
     assert answers["contact_method"] == "sms" and answers["danger"] == "no"
     stored = database_text(line.app.state.engine)
@@ -193,6 +194,7 @@ def test_a_screening_with_indicators_stores_answers_and_the_rule_fired(memory_li
     (case,) = cases(memory_line)
     assert (case.priority, case.rule) == ("P2", "P2: deception or involuntariness with coercion")
     cipher: Cipher = memory_line.app.state.cipher
+    assert case.answers is not None
     stored = json.loads(cipher.decrypt(case.answers, "case.answers"))
     assert stored["Q1"] == "yes" and stored["Q2"] == "skip" and stored["Q10"] == "no"
 
