@@ -18,6 +18,7 @@ from bot.api import router as api_router
 from bot.cases import demo
 from bot.cases.intake import CasesSink
 from bot.cases.retention import purge_forever
+from bot.channels import telegram_operators
 from bot.channels.sms import router as sms_router
 from bot.channels.telegram_bot import TelegramBot
 from bot.channels.telegram_webhook import router as telegram_router
@@ -31,7 +32,14 @@ from bot.migrate import upgrade
 from bot.privacy import Cipher
 from bot.sessions import make_store
 from bot.settings import Settings, resolve_secrets
-from bot.worker import ArqNotifier, NullNotifier, OutboxWorker, WakeNotifier, make_sender
+from bot.worker import (
+    ArqNotifier,
+    NullNotifier,
+    OutboxWorker,
+    WakeNotifier,
+    make_sender,
+    make_senders,
+)
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.auto_migrate:
         upgrade(engine)
     cipher = Cipher.from_list(settings.encryption_key_list)
-    worker = OutboxWorker(engine, cipher, make_sender(settings))
+    worker = OutboxWorker(engine, cipher, make_sender(settings), senders=make_senders(settings))
     if settings.demo and settings.demo_password is not None:
         demo.seed(
             engine, cipher, password=settings.demo_password.get_secret_value(), today=date.today()
@@ -113,6 +121,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.telegram_token and settings.telegram_token.get_secret_value().strip()
         else None
     )
+    if app.state.telegram is not None:
+        telegram_operators.install(
+            app.state.telegram, engine=engine, cipher=cipher, settings=settings
+        )
 
     @app.get("/healthz")
     async def healthz(

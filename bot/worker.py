@@ -3,6 +3,10 @@
 Either way the same code claims due messages (compare-and-set, see ``bot.outbox``), sends them
 off the event loop and records the outcome. On Redis a request enqueues ``deliver`` for a new
 message at once, and a ``sweep`` every few seconds picks up retries and anything missed.
+
+Messages go out by their channel: ``sms`` through the SMS sender (Africa's Talking), and
+``telegram`` through the Bot API (``make_senders``); a channel with no sender fails for good
+rather than going out the wrong way.
 """
 
 from __future__ import annotations
@@ -10,19 +14,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
-from typing import Any, ParamSpec, Protocol, TypeVar
+from typing import Any, ParamSpec, Protocol, TypeVar, runtime_checkable
 
 from arq import ArqRedis, create_pool, cron
 from arq.connections import RedisSettings
 from arq.worker import Worker
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from bot import outbox
 from bot.db import make_engine
+from bot.models import OutboundMessage
 from bot.privacy import Cipher
-from bot.senders.base import LogSender, Sender
+from bot.senders.base import LogSender, Sender, SendResult
 from bot.settings import Settings, resolve_secrets
 
 log = logging.getLogger(__name__)
@@ -61,8 +67,45 @@ def make_sender(settings: Settings) -> Sender:
     return LogSender()
 
 
+def make_senders(settings: Settings) -> dict[str, Sender]:
+    """Senders for channels other than SMS: Telegram through the Bot API when a token is set,
+    else the demo sender that sends nothing."""
+    token = settings.telegram_token.get_secret_value().strip() if settings.telegram_token else ""
+    if token:
+        from bot.i18n.catalog import Catalogs
+        from bot.senders.telegram import TelegramSender
+
+        catalogs = Catalogs.load(settings.locales_dir)
+        return {"telegram": TelegramSender(token, settings.telegram_api_base, tr=catalogs.gettext)}
+    return {"telegram": LogSender()}
+
+
+@runtime_checkable
+class PerMessage(Protocol):
+    """A sender that shapes each message by its outbox row (Telegram alert buttons)."""
+
+    def for_message(self, *, key: str, purpose: str, lang: str) -> Sender:
+        """The sender for one row."""
+        ...
+
+
+class NoSender:
+    """For a channel nobody configured: fail for good, never send it another way."""
+
+    def __init__(self, channel: str) -> None:
+        self.name = f"none:{channel}"
+        self.channel = channel
+
+    def send(self, to: str, message: str) -> SendResult:
+        """Refuse."""
+        return SendResult(ok=False, error=f"no sender for channel {self.channel}", permanent=True)
+
+
 class OutboxWorker:
-    """Claims and delivers due messages; several may run against one database."""
+    """Claims and delivers due messages; several may run against one database.
+
+    ``sender`` delivers SMS; ``senders`` the other channels by name (``make_senders``).
+    """
 
     def __init__(
         self,
@@ -70,21 +113,42 @@ class OutboxWorker:
         cipher: Cipher,
         sender: Sender,
         *,
+        senders: Mapping[str, Sender] | None = None,
         policy: outbox.RetryPolicy | None = None,
         poll: float = 2.0,
     ) -> None:
         self.engine = engine
         self.cipher = cipher
         self.sender = sender
+        self.senders: dict[str, Sender] = {"sms": sender, **(senders or {})}
         self.policy = policy or outbox.RetryPolicy()
         self.poll = poll
         self._wake = asyncio.Event()
 
+    def sender_for(self, message_id: int) -> Sender:
+        """The sender for a message's channel (blocking: reads its row)."""
+        with Session(self.engine) as session:
+            message = session.get(OutboundMessage, message_id)
+            if message is None:
+                return self.sender  # nothing to send: outbox.deliver skips it
+            channel, key, purpose, lang = (
+                message.channel,
+                message.key,
+                message.purpose,
+                message.lang,
+            )
+        sender = self.senders.get(channel) or NoSender(channel)
+        if isinstance(sender, PerMessage):
+            return sender.for_message(key=key, purpose=purpose, lang=lang)
+        return sender
+
+    def _deliver(self, message_id: int) -> str:
+        sender = self.sender_for(message_id)
+        return outbox.deliver(self.engine, self.cipher, sender, message_id, policy=self.policy)
+
     async def deliver(self, message_id: int) -> str:
-        """Send one message this worker has claimed."""
-        return await finish_in_thread(
-            outbox.deliver, self.engine, self.cipher, self.sender, message_id, policy=self.policy
-        )
+        """Send one message this worker has claimed, by its channel's sender."""
+        return await finish_in_thread(self._deliver, message_id)
 
     async def run_due(self, *, only: int | None = None) -> int:
         """Claim what is due (or just ``only``) and deliver it; returns how many were tried."""
@@ -182,7 +246,10 @@ async def _startup(ctx: dict[str, Any]) -> None:
     engine = make_engine(settings.database_url)
     ctx["engine"] = engine
     ctx["outbox"] = OutboxWorker(
-        engine, Cipher.from_list(settings.encryption_key_list), make_sender(settings)
+        engine,
+        Cipher.from_list(settings.encryption_key_list),
+        make_sender(settings),
+        senders=make_senders(settings),
     )
 
 

@@ -96,7 +96,7 @@ def _overdue_steps(engine: Engine, cipher: Cipher, tr: Translate, now: datetime)
             level = step.level + 1
             team = on_call(session, now)
             try:
-                alert = alert_operator(
+                alerts = alert_operator(
                     session,
                     cipher,
                     tr,
@@ -111,8 +111,7 @@ def _overdue_steps(engine: Engine, cipher: Cipher, tr: Translate, now: datetime)
                 session.rollback()
                 continue
             log.warning("case %s escalated to the %s", case.reference, LEVELS[level])
-            if alert is not None:
-                queued.append(alert)
+            queued.extend(alerts)
     return queued
 
 
@@ -136,7 +135,7 @@ def _overdue_cases(engine: Engine, cipher: Cipher, tr: Translate, now: datetime)
                 continue
             team = on_call(session, now)
             try:
-                alert = alert_operator(
+                alerts = alert_operator(
                     session,
                     cipher,
                     tr,
@@ -153,6 +152,5 @@ def _overdue_cases(engine: Engine, cipher: Cipher, tr: Translate, now: datetime)
             log.warning(
                 "case %s overdue for triage (%s); primary alerted", case.reference, case.priority
             )
-            if alert is not None:
-                queued.append(alert)
+            queued.extend(alerts)
     return queued

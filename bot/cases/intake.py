@@ -23,8 +23,8 @@ description        narrative (encrypted)
 from __future__ import annotations
 
 import json
-import re
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -38,6 +38,7 @@ from bot import outbox
 from bot.cases.lookup import status_text
 from bot.cases.oncall import on_call
 from bot.cases.reference import new_reference
+from bot.cases.telegram_link import chat_of
 from bot.engine.runner import Translate
 from bot.engine.state import Event
 from bot.i18n import ui
@@ -73,6 +74,8 @@ TRIAGE = {
 }
 """Time to acknowledge (P1) or triage (P2-P4) before the case is escalated."""
 ACK_WINDOW = timedelta(minutes=10)
+TELEGRAM_ALERT = "alert-tg"
+"""Outbox key prefix of Telegram alerts: ``alert-tg:{case id}:{level}``."""
 
 
 def _yes(answers: dict[str, str], *names: str) -> bool:
@@ -138,8 +141,11 @@ def alert_operator(
     level: int,
     reason: str,
     now: datetime,
-) -> int | None:
-    """Record an escalation level and queue its SMS alert (reference, priority, area only)."""
+) -> list[int]:
+    """Record an escalation level and queue its alerts (reference, priority, area only): by
+    SMS to the operator's phone and, when they linked Telegram, to their chat with buttons to
+    acknowledge and claim (the Telegram sender rebuilds them from the outbox key
+    ``alert-tg:{case id}:{level}``). Returns the outbox ids queued."""
     assert case.id is not None
     escalation = Escalation(
         case_id=case.id,
@@ -161,22 +167,38 @@ def alert_operator(
             detail=f"level {level} ({reason}) to {who}",
         )
     )
-    if operator is None or operator.phone is None:
+    if operator is None or (operator.phone is None and operator.telegram_chat is None):
         log.warning("case %s: no one to alert at level %d (%s)", case.reference, level, reason)
-        return None
+        return []
+    message = ui.ALERT_NEW if level == 0 and reason == "new_p1" else ui.ALERT_ESCALATED
+    text = tr(operator.lang, message).format(
+        reference=case.reference, priority=case.priority, area=case.area or "-"
+    )
+    queued: list[int] = []
+    chat = chat_of(cipher, operator)
+    if chat is not None:
+        sent = outbox.enqueue(
+            session,
+            cipher,
+            key=f"{TELEGRAM_ALERT}:{case.id}:{level}",
+            channel="telegram",
+            purpose="alert",
+            contact=f"op_{operator.id}",
+            recipient=chat,
+            body=text,
+            lang=operator.lang,
+        )
+        assert sent.id is not None
+        queued.append(sent.id)
+    if operator.phone is None:
+        return queued
     try:
         phone = cipher.decrypt(operator.phone, "operator.phone")
     except DecryptError:
         log.error("operator %s phone cannot be decrypted; alert not queued", operator.username)
-        return None
-    message = ui.ALERT_NEW if level == 0 and reason == "new_p1" else ui.ALERT_ESCALATED
-    text = fold(
-        tr(operator.lang, message).format(
-            reference=case.reference, priority=case.priority, area=case.area or "-"
-        ),
-        operator.lang,
-    )
-    queued = outbox.enqueue(
+        return queued
+    folded = fold(text, operator.lang)
+    sms = outbox.enqueue(
         session,
         cipher,
         key=f"alert:{case.id}:{level}",
@@ -184,11 +206,13 @@ def alert_operator(
         purpose="alert",
         contact=f"op_{operator.id}",
         recipient=phone,
-        body=text,
+        body=folded,
         lang=operator.lang,
-        parts=sms_parts(text),
+        parts=sms_parts(folded),
     )
-    return queued.id
+    assert sms.id is not None
+    queued.append(sms.id)
+    return queued
 
 
 class CasesSink:
@@ -326,16 +350,16 @@ class CasesSink:
         alerts: list[int] = []
         if case.priority == "P1":
             team = on_call(session, now)
-            queued = alert_operator(
-                session,
-                self.cipher,
-                self.tr,
-                case=case,
-                operator=team.primary,
-                level=0,
-                reason="new_p1",
-                now=now,
+            alerts.extend(
+                alert_operator(
+                    session,
+                    self.cipher,
+                    self.tr,
+                    case=case,
+                    operator=team.primary,
+                    level=0,
+                    reason="new_p1",
+                    now=now,
+                )
             )
-            if queued is not None:
-                alerts.append(queued)
         return case, alerts
