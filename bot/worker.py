@@ -120,7 +120,8 @@ class OutboxWorker:
         self.engine = engine
         self.cipher = cipher
         self.sender = sender
-        self.senders: dict[str, Sender] = {"sms": sender, **(senders or {})}
+        self.senders: dict[str, Sender] = dict(senders or {})
+        """Senders of the channels other than SMS, by name."""
         self.policy = policy or outbox.RetryPolicy()
         self.poll = poll
         self._wake = asyncio.Event()
@@ -137,7 +138,7 @@ class OutboxWorker:
                 message.purpose,
                 message.lang,
             )
-        sender = self.senders.get(channel) or NoSender(channel)
+        sender = self.sender if channel == "sms" else self.senders.get(channel) or NoSender(channel)
         if isinstance(sender, PerMessage):
             return sender.for_message(key=key, purpose=purpose, lang=lang)
         return sender
