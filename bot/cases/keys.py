@@ -53,6 +53,7 @@ COLUMNS: tuple[EncryptedColumn, ...] = (
     EncryptedColumn(Case, "narrative", "case.narrative"),
     EncryptedColumn(CaseNote, "body", "case_note.body"),
     EncryptedColumn(Operator, "phone", "operator.phone"),
+    EncryptedColumn(Operator, "telegram_chat", "operator.telegram_chat"),
 )
 """Every encrypted column in the schema; a new one must be added here to be rotated."""
 
