@@ -57,6 +57,7 @@ COLUMNS: tuple[EncryptedColumn, ...] = (
 )
 """Every encrypted column in the schema; a new one must be added here to be rotated."""
 
+SUMMARY_MAX = 300
 NOT_TOKENS = frozenset({"", PURGED_BODY})
 """Values that are deliberately not tokens (a purged outbox body): skipped, not reported."""
 
@@ -89,10 +90,11 @@ class RotateReport:
     def summary(self) -> str:
         """One line for the audit log (no ids, no content)."""
         counts = " ".join(f"{name}={n}" for name, n in self.rotated.items() if n)
-        return (
-            f"to key {self.key}: {self.total} rotated ({counts or 'none'}); "
-            f"{len(self.unreadable)} unreadable"
-        )
+        detail = f" ({counts or 'none'})"
+        line = f"to key {self.key}: {self.total} rotated{detail}; {len(self.unreadable)} unreadable"
+        if len(line) <= SUMMARY_MAX:
+            return line
+        return line.replace(detail, "")  # the audit reason column holds 300 characters
 
 
 def _rotate_column(

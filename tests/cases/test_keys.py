@@ -41,6 +41,7 @@ def add_rows(engine: Engine, cipher: Cipher, n: int, *, tag: str) -> None:
                 display_name=name,
                 role="operator",
                 phone=enc(phone, "operator.phone"),
+                telegram_chat=enc(f"70000000{i}", "operator.telegram_chat"),
             )
             case = Case(
                 reference=f"K{name}"[:12],
@@ -272,6 +273,7 @@ def test_every_encrypted_column_of_the_schema_is_rotated() -> None:
         ("cases.narrative", "case.narrative"),
         ("case_notes.body", "case_note.body"),
         ("operators.phone", "operator.phone"),
+        ("operators.telegram_chat", "operator.telegram_chat"),
     }
     assert keys.BATCH == 500
 
