@@ -126,6 +126,10 @@ CommandCallback = Callable[[Chat, list[str]], Awaitable[None]]
 """A ``/command`` handler: the chat and the words after the command."""
 StartPayload = Callable[[Chat, str], Awaitable[bool]]
 """Handles a ``/start CODE`` deep-link payload; True when it took the conversation over."""
+StartMenu = Callable[[Chat], Awaitable[tuple[str, str | None] | None]]
+"""Where a plain ``/start`` opens for this chat (flow, state), or None for the main menu."""
+LocationHandler = Callable[[Chat, float, float], Awaitable[bool]]
+"""Takes a shared location (latitude, longitude; never to be kept); True when it used it."""
 ButtonHook = Callable[[Chat, str], Awaitable[str | None]]
 """Handles a tapped button whose data starts with its prefix (``op:``); returns a toast."""
 
@@ -184,6 +188,10 @@ class TelegramBot:
         self._starting = asyncio.Lock()
         self.start_payloads: list[StartPayload] = []
         """Hooks for ``/start CODE`` (ambassador invites); tried in order before the menu."""
+        self.start_menus: list[StartMenu] = []
+        """Hooks choosing where a plain ``/start`` opens (the ambassador menu); first wins."""
+        self.location_handlers: list[LocationHandler] = []
+        """Hooks offered a shared location before it is refused like other media."""
         self.button_hooks: dict[str, ButtonHook] = {}
         """Buttons outside the flows, by the prefix of their data (``op`` for ``op:ack:12``)."""
         self.command("start", self._start_command)
@@ -247,6 +255,11 @@ class TelegramBot:
             for hook in self.start_payloads:
                 if await hook(chat, args[0]):
                     return
+        for menu in self.start_menus:
+            at = await menu(chat)
+            if at is not None:
+                await self.begin(chat, at=at)
+                return
         await self.begin(chat)
 
     async def _language_command(self, chat: Chat, args: list[str]) -> None:
@@ -273,10 +286,18 @@ class TelegramBot:
                 await self.answer(chat, message.text)
 
     async def _on_media(self, update: Update, context: Context) -> None:
-        """A photo, voice note, file, sticker...: kindly refused; nothing of it is kept."""
+        """A photo, voice note, file, sticker...: kindly refused; nothing of it is kept. A
+        location is first offered to ``location_handlers`` (its coordinates are never kept)."""
         async with self._chat(update) as chat:
-            if chat is not None:
-                await self.say(chat, ui.MEDIA_REFUSED)
+            if chat is None:
+                return
+            message = update.effective_message
+            where = message.location if message is not None else None
+            if where is not None:
+                for hook in self.location_handlers:
+                    if await hook(chat, where.latitude, where.longitude):
+                        return
+            await self.say(chat, ui.MEDIA_REFUSED)
 
     async def _on_button(self, update: Update, context: Context) -> None:
         """A tapped button: the answer, shown in place of the message it was on."""

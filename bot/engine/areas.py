@@ -18,11 +18,15 @@ channel treat it like any other menu. The file looks like::
 
 Codes join down the tree: Kikwit is ``cd-kwilu-kikwit``. Country names are translated (they are
 catalog entries); the names of places below are proper nouns and shown as written.
+
+A place may give ``at: [latitude, longitude]``, its administrative centre: a location shared on
+Telegram is turned into the nearest such place (``nearest``) and the coordinates dropped.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -38,6 +42,11 @@ UNKNOWN = "unknown"
 
 _CODE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _MAX_DEPTH = 3
+MAX_DISTANCE_KM = 150.0
+"""How far from a place's centre a shared location may be and still be placed there."""
+_EARTH_KM = 6371.0
+_LOADED: dict[str, AreaTree] = {}
+"""Every areas file loaded in this process (by path): what the ``area`` answer format accepts."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,13 @@ class Area:
     name: str
     below: str | None
     areas: tuple[Area, ...]
+    at: tuple[float, float] | None = None
+    """The administrative centre (latitude, longitude), when the data gives it."""
+
+    @property
+    def depth(self) -> int:
+        """1 for a country, 2 for a province or region, 3 below."""
+        return self.code.count("-") + 1 if self.code else 0
 
     def walk(self) -> Iterator[Area]:
         """This place and every place below it."""
@@ -80,6 +96,68 @@ class AreaTree:
                 return found
         return []
 
+    def lookup(self, text: str) -> Area | None:
+        """The place a person names: a full code, else a name or a last code part (any case;
+        ``Kikwit`` finds ``Kikwit (ville)``), the highest level first; None when unknown."""
+        wanted = " ".join(text.split()).casefold()
+        if not wanted:
+            return None
+        found = self.find(wanted)
+        if found is not None:
+            return found
+        places = sorted((a for c in self.countries for a in c.walk()), key=lambda a: a.depth)
+        for area in places:
+            name = area.name.casefold()
+            plain = re.sub(r"\s*\(.*\)$", "", name)
+            if wanted in (name, plain, area.code.rsplit("-", 1)[-1]):
+                return area
+        return None
+
+    def nearest(
+        self, latitude: float, longitude: float, *, max_km: float = MAX_DISTANCE_KM
+    ) -> Area | None:
+        """The place a point is in, by centres: the nearest centre within ``max_km`` (the
+        deeper place on a tie), then down to the nearest of its own places with a centre, so a
+        point at a province's capital lands in the district around it. None when no centre
+        is that close."""
+        point = (latitude, longitude)
+        best: tuple[float, int, Area] | None = None
+        for country in self.countries:
+            for area in country.walk():
+                if area.at is None:
+                    continue
+                km = distance_km(point, area.at)
+                if km <= max_km and (best is None or (km, -area.depth) < best[:2]):
+                    best = (km, -area.depth, area)
+        if best is None:
+            return None
+        found = best[2]
+        while True:
+            below = [(distance_km(point, a.at), a) for a in found.areas if a.at is not None]
+            if not below:
+                return found
+            found = min(below, key=lambda pair: pair[0])[1]
+
+
+def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance between two (latitude, longitude) points, in kilometres."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * _EARTH_KM * math.asin(min(1.0, math.sqrt(h)))
+
+
+def known_area(text: str) -> str | None:
+    """The code of the place a person names in any areas file loaded here, or None (the
+    ``area`` answer format)."""
+    for tree in list(_LOADED.values()):
+        found = tree.lookup(text)
+        if found is not None:
+            return found.code
+    return None
+
 
 def _path_to(area: Area, code: str) -> list[Area]:
     if area.code == code:
@@ -110,14 +188,16 @@ def load_areas(path: Path) -> AreaTree:
     if duplicates:
         raise AreaDataError(f"area code '{duplicates[0]}' is defined twice")
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
-    return AreaTree(countries, digest, str(path))
+    tree = AreaTree(countries, digest, str(path))
+    _LOADED[str(path)] = tree
+    return tree
 
 
 def _area(item: Any, parent: str, depth: int) -> Area:
     where = f"under '{parent}'" if parent else "at country level"
     if not isinstance(item, dict) or not {"code", "name"} <= set(item):
         raise AreaDataError(f"an area {where} needs a code and a name, got {item!r}")
-    unknown = set(item) - {"code", "name", "below", "areas"}
+    unknown = set(item) - {"code", "name", "below", "areas", "at"}
     if unknown:
         raise AreaDataError(f"area '{item['code']}' {where}: unknown keys {sorted(unknown)}")
     code = str(item["code"])
@@ -136,7 +216,23 @@ def _area(item: Any, parent: str, depth: int) -> Area:
     if not isinstance(children, list):
         raise AreaDataError(f"area '{full}': 'areas' must be a list")
     areas = tuple(_area(child, full, depth + 1) for child in children)
-    return Area(full, name, str(below) if below else None, areas)
+    return Area(full, name, str(below) if below else None, areas, _centre(item.get("at"), full))
+
+
+def _centre(value: Any, code: str) -> tuple[float, float] | None:
+    """``at: [latitude, longitude]`` checked, or None when not given."""
+    if value is None:
+        return None
+    if (
+        not isinstance(value, list)
+        or len(value) != 2
+        or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+    ):
+        raise AreaDataError(f"area '{code}': 'at' must be [latitude, longitude] in degrees")
+    latitude, longitude = float(value[0]), float(value[1])
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise AreaDataError(f"area '{code}': 'at' {value} is not a latitude and a longitude")
+    return (latitude, longitude)
 
 
 def level_kinds(tree: AreaTree) -> set[str]:

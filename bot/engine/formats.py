@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.cases import reference
+from bot.engine.areas import known_area
 from bot.i18n import ui
 
 
@@ -23,4 +24,5 @@ class Format:
 
 FORMATS: dict[str, Format] = {
     "reference": Format(reference.normalise, ui.HINT_REFERENCE),
+    "area": Format(known_area, ui.HINT_LOCATION),  # an area code or name; Telegram: a location
 }

@@ -67,3 +67,46 @@ OP_QUEUE_EMPTY = N_("You have no open cases right now.")
 OP_TIME_LEFT = N_("{time} left")
 OP_OVERDUE = N_("overdue {time}")
 OP_ON_TRACK = N_("acknowledged")
+# Migrant ambassadors on Telegram (bot/channels/telegram_ambassadors.py).
+HINT_LOCATION = N_(
+    "Please send the location (paperclip, then Location), or go back and choose from the list."
+)
+LOCATION_PLACED = N_("Thank you. We placed it in {area}. The location itself was not kept.")
+LOCATION_NOT_PLACED = N_(
+    "Sorry, we could not place this location in an area we know. It was not kept. "
+    "Please choose the place from the list."
+)
+AMBASSADOR_WELCOME = N_(
+    "Welcome. You are now a hotline ambassador. We keep no name or number, only a code for "
+    "this account. Send /report to report, /reports to follow your reports, /services to "
+    "find help near you."
+)
+AMBASSADOR_ALREADY = N_("You are already registered as an ambassador.")
+INVITE_REFUSED = N_(
+    "Sorry, this invite code cannot be used: it is unknown, already used or expired. "
+    "Please ask the person who trained you for a new one."
+)
+AMBASSADORS_ONLY = N_(
+    "This is for registered ambassadors. To report something yourself, "
+    "choose Report something in the menu."
+)
+REPORTS_NONE = N_("You have not sent any report yet. Send /report to start one.")
+REPORTS_TITLE = N_("Your reports:")
+SERVICES_ASK = N_("Send /services and a place, for example /services Kikwit.")
+SERVICES_UNKNOWN_AREA = N_(
+    "We do not know this place. Send /services and a town, province or district, "
+    "for example /services Kikwit."
+)
+SERVICES_TITLE = N_("Services for {area}:")
+SERVICES_NONE = N_(
+    "We have no services listed for {area} yet. Call the hotline free of charge: {hotline_number}."
+)
+SERVICE_PHONES = N_("Phone: {phones}")
+SERVICE_HOURS = N_("Hours: {hours}")
+SERVICE_SHELTER = N_("Shelter")
+SERVICE_MEDICAL = N_("Medical care")
+SERVICE_PSYCHOSOCIAL = N_("Psychosocial support")
+SERVICE_LEGAL = N_("Legal help")
+SERVICE_POLICE = N_("Police")
+SERVICE_FAMILY_TRACING = N_("Family tracing")
+SERVICE_RETURN = N_("Return and reintegration")

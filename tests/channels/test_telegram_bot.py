@@ -439,19 +439,19 @@ def test_commands_and_start_payloads_can_be_added(hotline: TelegramHotline) -> N
     bot = hotline.app.state.telegram
     seen: list[tuple[str, object]] = []
 
-    async def reports(chat: Chat, args: list[str]) -> None:
-        seen.append(("reports", args))
+    async def later(chat: Chat, args: list[str]) -> None:
+        seen.append(("later", args))
         await bot.say(chat, ui.BUSY)
 
     async def invite(chat: Chat, payload: str) -> bool:
         seen.append(("payload", payload))
         return payload == "AMB-1"
 
-    bot.command("reports", reports)
+    bot.command("later", later)
     bot.start_payloads.append(invite)
-    hotline.send("/reports K7QM-46")
+    hotline.send("/later K7QM-46")
     hotline.send("/start AMB-1")
     hotline.send("/start other")
-    assert seen == [("reports", ["K7QM-46"]), ("payload", "AMB-1"), ("payload", "other")]
+    assert seen == [("later", ["K7QM-46"]), ("payload", "AMB-1"), ("payload", "other")]
     assert hotline.api.methods() == ["sendMessage", "sendMessage"]
     assert hotline.api.last().text == MENU, "an unknown payload opens the menu"
