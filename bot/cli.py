@@ -458,6 +458,87 @@ def users_add(username: str, role: str, name: str, lang: str, phone_stdin: bool)
         engine.dispose()
 
 
+# --- migrant ambassadors (bot.cases.ambassadors) ------------------------------------------
+
+
+@main.group()
+def ambassadors() -> None:
+    """Migrant ambassadors on Telegram: single-use invites and who is registered."""
+
+
+@ambassadors.command("invite")
+@click.option("--area", default=None, help="Area code the ambassador covers, e.g. cd-kwilu-kikwit.")
+@click.option("--count", default=1, show_default=True, type=click.IntRange(1, 100))
+@click.option("--days", default=14, show_default=True, type=click.IntRange(1, 365))
+def ambassadors_invite(area: str | None, count: int, days: int) -> None:
+    """Print COUNT new single-use invite codes, valid DAYS days.
+
+    Each code is printed once and cannot be read back later (only its HMAC is stored). Give
+    each code to one trained ambassador: they open t.me/<bot>?start=CODE or send /start CODE.
+    """
+    from bot.cases.ambassadors import issue
+    from bot.db import make_engine
+    from bot.engine.areas import AreaDataError, load_areas
+    from bot.engine.loader import AREAS_FILE
+    from bot.migrate import upgrade
+
+    settings = _resolved()
+    assert settings.pseudonym_key is not None  # resolve_secrets generates or requires it
+    tree = None
+    if area is not None:
+        try:
+            tree = load_areas(Path(settings.flows_dir) / AREAS_FILE)
+        except AreaDataError as exc:
+            raise click.ClickException(str(exc)) from None
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade(engine)
+        issued = issue(
+            engine,
+            settings.pseudonym_key.get_secret_value(),
+            tree=tree,
+            area=area,
+            count=count,
+            days=days,
+        )
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        engine.dispose()
+    for invite in issued:
+        click.echo(invite.code)
+    where = f" for {issued[0].area}" if issued[0].area else ""
+    click.echo(
+        f"{len(issued)} invite(s){where}, single use, valid until "
+        f"{issued[0].expires_at:%Y-%m-%d %H:%M} UTC; shown only now",
+        err=True,
+    )
+
+
+@ambassadors.command("list")
+def ambassadors_list() -> None:
+    """List ambassadors: pseudonym prefix, area, registered date, active (no Telegram ids)."""
+    from bot.cases.ambassadors import list_ambassadors
+    from bot.db import make_engine
+    from bot.migrate import upgrade
+
+    engine = make_engine(_settings().database_url)
+    try:
+        upgrade(engine)
+        rows = list_ambassadors(engine)
+    finally:
+        engine.dispose()
+    if not rows:
+        click.echo("no ambassadors yet")
+        return
+    click.echo(f"{'pseudonym':<12} {'area':<28} {'registered':<10} active")
+    for row in rows:
+        click.echo(
+            f"{row.contact_prefix:<12} {row.area or '-':<28} "
+            f"{row.registered_at:%Y-%m-%d} {'yes' if row.active else 'no'}"
+        )
+
+
 # --- the Telegram bot (bot.channels.telegram_bot) ------------------------------------------
 
 
