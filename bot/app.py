@@ -20,6 +20,7 @@ from bot.cases.intake import CasesSink
 from bot.cases.retention import purge_forever
 from bot.channels import telegram_operators
 from bot.channels.sms import router as sms_router
+from bot.channels.telegram_ambassadors import install as install_ambassadors
 from bot.channels.telegram_bot import TelegramBot
 from bot.channels.telegram_webhook import router as telegram_router
 from bot.channels.ussd import router as ussd_router
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         telegram_operators.install(
             app.state.telegram, engine=engine, cipher=cipher, settings=settings
         )
+    install_ambassadors(app.state.telegram, settings, engine)
 
     @app.get("/healthz")
     async def healthz(
