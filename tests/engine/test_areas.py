@@ -117,7 +117,9 @@ def test_area_state_becomes_one_menu_per_level(tmp_path: Path) -> None:
     ]
     # "Not sure" below a place records that place: the report keeps what the person knew.
     assert provinces.options[2].do == [{"record": {"id": "area", "value": "cd"}}]
-    territories = states[menu_state("where", load_areas(write(tmp_path, SMALL)).countries[0].areas[0])]
+    territories = states[
+        menu_state("where", load_areas(write(tmp_path, SMALL)).countries[0].areas[0])
+    ]
     assert isinstance(territories, MenuState) and territories.text == "Which territory?"
     assert loaded.lines["where__cd_kwilu"] == loaded.lines["where"]
 
@@ -146,3 +148,83 @@ def test_expanding_again_changes_nothing(tmp_path: Path) -> None:
     loaded = load_text(FLOW, "f.yaml", write(tmp_path, SMALL))
     again = expand(loaded.definition, load_areas(write(tmp_path, SMALL)))
     assert again.states == loaded.definition.states
+
+
+# --- centres (`at`), the nearest place and places by name ----------------------------------
+
+
+def test_shipped_centres_cover_every_province_region_and_district() -> None:
+    tree = load_areas(AREAS)
+    for country in tree.countries:
+        for area in country.areas:
+            assert area.at is not None, area.code
+    for parent in ("cd-kwilu", "cd-kinshasa"):
+        found = tree.find(parent)
+        assert found is not None and all(a.at is not None for a in found.areas)
+
+
+@pytest.mark.parametrize(
+    ("point", "code"),
+    [
+        ((-5.04, 18.83), "cd-kwilu-kikwit"),
+        ((-5.70, 19.30), "cd-kwilu-gungu"),
+        ((-4.31, 15.29), "cd-kinshasa-lukunga"),  # a province's centre: down to its district
+        ((-4.81, 16.90), "cd-kwango"),
+        ((-29.31, 27.49), "ls-maseru"),
+        ((9.52, -13.70), "gn-conakry-kaloum"),
+        ((-11.60, 27.50), "cd-haut-katanga"),
+    ],
+)
+def test_a_point_is_placed_in_the_nearest_place(point: tuple[float, float], code: str) -> None:
+    found = load_areas(AREAS).nearest(*point)
+    assert found is not None and found.code == code
+
+
+def test_a_point_far_from_every_centre_is_not_placed() -> None:
+    tree = load_areas(AREAS)
+    assert tree.nearest(48.85, 2.35) is None
+    assert tree.nearest(-5.04, 18.83, max_km=0.001) is None
+
+
+def test_centres_are_checked(tmp_path: Path) -> None:
+    good = SMALL.replace(
+        "{code: kikwit, name: Kikwit}", "{code: kikwit, name: Kikwit, at: [-5, 18.8]}"
+    )
+    assert load_areas(write(tmp_path, good)).find("cd-kwilu-kikwit").at == (-5.0, 18.8)  # type: ignore[union-attr]
+    for bad in ("[1]", "[91, 0]", "[0, 181]", "[a, b]", "5", "[true, 1]"):
+        text = SMALL.replace(
+            "{code: kikwit, name: Kikwit}", f"{{code: kikwit, name: Kikwit, at: {bad}}}"
+        )
+        with pytest.raises(AreaDataError, match="cd-kwilu-kikwit"):
+            load_areas(write(tmp_path, text))
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("cd-kwilu-kikwit", "cd-kwilu-kikwit"),
+        ("Kikwit", "cd-kwilu-kikwit"),
+        ("  KIKWIT (ville) ", "cd-kwilu-kikwit"),
+        ("kindia", "gn-kindia"),  # the region before its prefecture of the same name
+        ("Qacha's Nek", "ls-qachas-nek"),
+        ("mont-amba", "cd-kinshasa-mont-amba"),
+    ],
+)
+def test_a_place_is_found_by_code_or_name(text: str, code: str) -> None:
+    found = load_areas(AREAS).lookup(text)
+    assert found is not None and found.code == code
+
+
+@pytest.mark.parametrize("text", ["", "   ", "Atlantis", "cd-"])
+def test_an_unknown_place_is_none(text: str) -> None:
+    assert load_areas(AREAS).lookup(text) is None
+
+
+def test_the_area_format_takes_a_known_place_and_stores_its_code() -> None:
+    from bot.engine.areas import known_area
+    from bot.engine.formats import FORMATS
+
+    load_areas(AREAS)
+    assert FORMATS["area"].normalise("Gungu") == "cd-kwilu-gungu"
+    assert known_area("ls-maseru") == "ls-maseru"
+    assert FORMATS["area"].normalise("nowhere at all") is None
