@@ -198,7 +198,7 @@ def worker(burst: bool) -> None:
     """Deliver the outbox (SMS replies, alerts) with retries: arq on Redis, else a local loop."""
     from bot.db import make_engine
     from bot.privacy import Cipher
-    from bot.worker import OutboxWorker, arq_worker, make_sender
+    from bot.worker import OutboxWorker, arq_worker, make_sender, make_senders
 
     settings = _resolved()
     if settings.redis_url:
@@ -208,7 +208,10 @@ def worker(burst: bool) -> None:
     click.echo("hotline worker: no HOTLINE_REDIS_URL, delivering from the database in this process")
     engine = make_engine(settings.database_url)
     outbox_worker = OutboxWorker(
-        engine, Cipher.from_list(settings.encryption_key_list), make_sender(settings)
+        engine,
+        Cipher.from_list(settings.encryption_key_list),
+        make_sender(settings),
+        senders=make_senders(settings),
     )
 
     async def run() -> None:

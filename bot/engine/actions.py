@@ -86,7 +86,11 @@ def _apply_score(args: Any, scratch: Scratch) -> None:
 
 
 def _check_priority(args: Any) -> str | None:
-    if not isinstance(args, dict) or not {"level", "rule"} <= set(args) <= {"level", "rule", "when"}:
+    if not isinstance(args, dict) or not {"level", "rule"} <= set(args) <= {
+        "level",
+        "rule",
+        "when",
+    }:
         return "'set_priority' needs {level: P1..P4, rule: WHY} and may have when: CONDITION"
     if args["level"] not in PRIORITIES:
         return f"'set_priority' level must be one of {', '.join(PRIORITIES)}"
