@@ -586,3 +586,40 @@ def telegram_set_webhook(url: str, drop_pending: bool) -> None:
         token = settings.telegram_token.get_secret_value()
         raise click.ClickException(f"Telegram refused: {mask(str(exc), token)}") from None
     click.echo(f"webhook set: {url} (with the secret of HOTLINE_TELEGRAM_WEBHOOK_SECRET)")
+
+
+@telegram.command("fake-api")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8081, show_default=True, type=int)
+@click.option(
+    "--webhook",
+    default=None,
+    help="Where to post updates (http://127.0.0.1:8000/telegram/webhook); else what "
+    "setWebhook registers (hotline telegram set-webhook).",
+)
+@click.option(
+    "--secret",
+    default=None,
+    envvar="HOTLINE_TELEGRAM_WEBHOOK_SECRET",
+    show_envvar=True,
+    help="Secret header sent with each update (setWebhook may set it too).",
+)
+def telegram_fake_api(host: str, port: int, webhook: str | None, secret: str | None) -> None:
+    """A local fake of the Telegram Bot API, with a control API that plays the person.
+
+    Point the app at it with HOTLINE_TELEGRAM_API_BASE=http://HOST:PORT. Then
+    POST /_user/CHAT/text {"text": "/start"}, POST /_user/CHAT/tap {"label": "English"},
+    GET /_user/CHAT/messages. Nothing reaches Telegram.
+    """
+    import uvicorn
+
+    from admin.fake_botapi import create_fake
+
+    click.echo(
+        f"Fake Bot API on http://{host}:{port}  (HOTLINE_TELEGRAM_API_BASE=http://{host}:{port})"
+    )
+    click.echo(f"webhook: {webhook or 'not set yet (setWebhook sets it)'}")
+    # No access log: Bot API paths carry the token.
+    uvicorn.run(
+        create_fake(webhook, secret), host=host, port=port, log_level="info", access_log=False
+    )
