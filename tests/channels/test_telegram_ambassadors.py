@@ -7,7 +7,6 @@ and areas data next to the fake's test main flow, on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import json
-import logging
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,7 +21,7 @@ from bot.i18n import ui
 from bot.models import Case, Service
 from bot.models.ambassador import Ambassador, Invite
 from bot.privacy import pseudonym
-from bot.settings import ROOT, Settings
+from bot.settings import ROOT
 from tests.channels.telegram_fake import (
     MENU,
     OTHER,
@@ -52,23 +51,6 @@ SENT = (
     "Thank you. Your ambassador report is saved. Reference: {reference}. "
     "Send /reports to see where it stands."
 )
-
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in Settings.model_fields:
-        monkeypatch.delenv(f"HOTLINE_{name.upper()}", raising=False)
-
-
-@pytest.fixture(autouse=True)
-def capture_everything(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.DEBUG)
-
-
-@pytest.fixture
-def router() -> Iterator[respx.MockRouter]:
-    with respx.mock(assert_all_called=False) as mocked:
-        yield mocked
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ Every update goes through the real app (``create_app``) with the Bot API mocked 
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from bot.i18n import ui
 from bot.i18n.catalog import Catalogs
 from bot.models import Case
 from bot.privacy import pseudonym
-from bot.settings import ROOT, Settings
+from bot.settings import ROOT
 from tests.channels.telegram_fake import (
     HELP,
     HOTLINE,
@@ -41,26 +40,6 @@ from tests.channels.telegram_fake import (
 from tests.conftest import database_text
 
 Translate = Callable[[str, str], str]
-
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No HOTLINE_* setting leaks in from the shell."""
-    for name in Settings.model_fields:
-        monkeypatch.delenv(f"HOTLINE_{name.upper()}", raising=False)
-
-
-@pytest.fixture(autouse=True)
-def capture_everything(caplog: pytest.LogCaptureFixture) -> None:
-    """Every log line at every level is captured, to search it for ids and the token."""
-    caplog.set_level(logging.DEBUG)
-
-
-@pytest.fixture
-def router() -> Iterator[respx.MockRouter]:
-    """The Bot API, mocked; nothing else may be called."""
-    with respx.mock(assert_all_called=False) as mocked:
-        yield mocked
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ described it, with no Telegram id stored or logged.
 from __future__ import annotations
 
 import json
-import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ from bot.i18n import ui
 from bot.i18n.catalog import Catalogs
 from bot.models import Case
 from bot.privacy import pseudonym
-from bot.settings import ROOT, Settings
+from bot.settings import ROOT
 from tests.channels.telegram_fake import (
     HOTLINE,
     LANGUAGE_MENU,
@@ -55,26 +54,6 @@ REFERENCE = re.compile(r"[A-Z0-9]{4}-[0-9]{2}")
 def tr(lang: str, msgid: str) -> str:
     """A shipped text in a language, with the hotline number filled in."""
     return CATALOGS.gettext(lang, msgid).replace("{hotline_number}", HOTLINE)
-
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No HOTLINE_* setting leaks in from the shell."""
-    for name in Settings.model_fields:
-        monkeypatch.delenv(f"HOTLINE_{name.upper()}", raising=False)
-
-
-@pytest.fixture(autouse=True)
-def capture_everything(caplog: pytest.LogCaptureFixture) -> None:
-    """Every log line at every level is captured, to search it for ids."""
-    caplog.set_level(logging.DEBUG)
-
-
-@pytest.fixture
-def router() -> Iterator[respx.MockRouter]:
-    """The Bot API, mocked; nothing else may be called."""
-    with respx.mock(assert_all_called=False) as mocked:
-        yield mocked
 
 
 def _shipped(

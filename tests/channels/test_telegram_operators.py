@@ -7,7 +7,6 @@ covers now, and the escalation sweep is run by the test at chosen times after th
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -37,7 +36,6 @@ from bot.models import (
 )
 from bot.models._time import utcnow
 from bot.privacy import pseudonym
-from bot.settings import Settings
 from tests.cases.helpers import CATALOGS, CIPHER, team
 from tests.channels.telegram_fake import (
     OTHER,
@@ -64,23 +62,6 @@ class Recorder:
 
     async def notify(self, message_ids: Any) -> None:
         self.told.extend(message_ids)
-
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in Settings.model_fields:
-        monkeypatch.delenv(f"HOTLINE_{name.upper()}", raising=False)
-
-
-@pytest.fixture(autouse=True)
-def capture_everything(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.DEBUG)
-
-
-@pytest.fixture
-def router() -> Iterator[respx.MockRouter]:
-    with respx.mock(assert_all_called=False) as mocked:
-        yield mocked
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 import respx
 
-from bot.settings import Settings
 from tests.channels.telegram_fake import (
     LOCAL_API,
     SECRET,
@@ -19,20 +18,6 @@ from tests.channels.telegram_fake import (
     assert_no_token,
     starter,
 )
-
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No HOTLINE_* setting leaks in from the shell."""
-    for name in Settings.model_fields:
-        monkeypatch.delenv(f"HOTLINE_{name.upper()}", raising=False)
-
-
-@pytest.fixture
-def router() -> Iterator[respx.MockRouter]:
-    """The Bot API, mocked; nothing else may be called."""
-    with respx.mock(assert_all_called=False) as mocked:
-        yield mocked
 
 
 @pytest.fixture
