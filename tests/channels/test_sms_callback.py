@@ -8,6 +8,7 @@ what it was asked to send. Delivery reports are posted the way Africa's Talking 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 import uuid
@@ -29,6 +30,7 @@ from bot import inbound, outbox
 from bot.app import create_app
 from bot.channels.ussd import session_key
 from bot.conversation import Conversations
+from bot.i18n import ui
 from bot.i18n.gsm7 import fold, is_gsm7, sms_parts
 from bot.models import DeliveryReport, InboundMessage, OutboundMessage, OutboxStatus
 from bot.models._time import utcnow
@@ -53,12 +55,22 @@ HOTLINE = "0800 000 000"
 PSEUDONYM_KEY = "k" * 32
 
 MENU = "Anti-trafficking hotline. Free and anonymous. Choose:"
-HELP = "Call the hotline free of charge: {hotline_number}. You do not have to give your name."
-LANGUAGE_MENU = "Choose your language:\n1 English\n2 Francais\n3 Lingala\n4 Sesotho\n0 Exit"
-FRENCH_MENU_START = "Traite des personnes : aide gratuite et anonyme. Choisissez :"
-FRENCH_HELP = (
-    "Appelez gratuitement la ligne d'aide : 0800 000 000. Vous n'avez pas à donner votre nom."
+HELP = (
+    "Call the hotline free of charge: {hotline_number}. You do not have to give your name. "
+    "Or we can call you:"
 )
+CALL_BACK = "Ask for a call back"
+CALL_BACK_SENT = (
+    "Thank you. A hotline worker will contact you at the time you chose. "
+    "Your reference: {reference}. Free help: {hotline_number}"
+)
+LANGUAGE_MENU = "Choose your language:\n1 English\n2 Francais\n3 Lingala\n4 Sesotho\n0 Exit"
+FRENCH_MENU_START = "Traite des personnes : aide gratuite et anonyme."
+FRENCH_HELP = (
+    "Appelez gratuitement la ligne d'aide : 0800 000 000. Vous n'avez pas à donner votre nom. "
+    "Ou nous pouvons vous appeler :\n1 Demander un rappel\n00 Retour\n0 Quitter"
+)
+REFERENCE = r"[A-Z0-9]{4}-[0-9]{2}"
 
 
 @pytest.fixture(autouse=True)
@@ -218,6 +230,31 @@ def translated(hotline: Hotline, lang: str, msgid: str) -> str:
     return fold(tr(lang, msgid).replace("{hotline_number}", HOTLINE), lang)
 
 
+def help_menu(hotline: Hotline, lang: str) -> str:
+    """The "Get help now" SMS in a language: the free number, then "1 Ask for a call back"."""
+    return "\n".join(
+        [
+            translated(hotline, lang, HELP),
+            "1 " + translated(hotline, lang, CALL_BACK),
+            "00 " + translated(hotline, lang, ui.BACK),
+            "0 " + translated(hotline, lang, ui.EXIT),
+        ]
+    )
+
+
+def ask_for_a_call_back(hotline: Hotline, lang: str, phone: str = PHONE) -> str:
+    """From the help menu: call back, morning, phone call; the last reply, checked whole: its
+    reference in the person's language and the number. The conversation ends there."""
+    for choice in ("1", "1", "1"):
+        hotline.post(choice, phone=phone)
+    text = hotline.last()
+    sent = re.escape(translated(hotline, lang, CALL_BACK_SENT))
+    found = re.fullmatch(sent.replace(re.escape("{reference}"), f"({REFERENCE})"), text)
+    assert found is not None, text
+    assert HOTLINE in text
+    return found.group(1)
+
+
 def check_sms(reply: Reply) -> None:
     """What a basic phone shows without cost surprises: GSM-7, at most two parts."""
     assert is_gsm7(reply.text), reply.text
@@ -273,7 +310,7 @@ def test_a_keyword_opens_the_main_menu_in_its_language(
     check_sms(menu)
     hotline.post("4")
     help_reply = hotline.replies()[1]
-    assert help_reply.text == translated(hotline, lang, HELP)
+    assert help_reply.text == help_menu(hotline, lang)
     assert HOTLINE in help_reply.text and help_reply.row.lang == lang
     check_sms(help_reply)
 
@@ -283,7 +320,7 @@ def test_a_keyword_restarts_a_conversation_in_its_language(hotline: Hotline) -> 
     hotline.post("THUSO")
     assert hotline.last().startswith(translated(hotline, "st", MENU))
     hotline.post("4")
-    assert hotline.last() == translated(hotline, "st", HELP)
+    assert hotline.last() == help_menu(hotline, "st")
 
 
 def test_an_unknown_first_message_starts_at_the_language_menu(hotline: Hotline) -> None:
@@ -296,6 +333,8 @@ def test_an_unknown_first_message_starts_at_the_language_menu(hotline: Hotline) 
     assert hotline.replies()[-1].row.lang == "fr"
     hotline.post("4")
     assert hotline.last() == FRENCH_HELP
+    ask_for_a_call_back(hotline, "fr")
+    check_sms(hotline.replies()[-1])
     # The conversation ended: the next message starts again, in the language chosen.
     hotline.post("merci")
     assert hotline.last().startswith(FRENCH_MENU_START + "\n")
@@ -320,7 +359,7 @@ def test_each_contact_has_its_own_conversation(hotline: Hotline) -> None:
     hotline.post("4", phone=TEST_PHONES[2])
     texts = [r.text for r in hotline.replies()]
     assert texts[2] == FRENCH_HELP
-    assert texts[3] == translated(hotline, "st", HELP)
+    assert texts[3] == help_menu(hotline, "st")
     hotline.wait_sent(4)
     assert [to for to, _ in hotline.sender.sent].count(TEST_PHONES[2]) == 2
 
@@ -388,7 +427,8 @@ def test_the_next_conversation_opens_in_the_chosen_language(
     assert hotline.last() == LANGUAGE_MENU
     hotline.post("3")
     hotline.post("4")
-    assert hotline.last() == translated(hotline, "ln", HELP)
+    assert hotline.last() == help_menu(hotline, "ln")
+    ask_for_a_call_back(hotline, "ln")
     hotline.post("mbote")
     assert hotline.last().startswith(translated(hotline, "ln", MENU) + "\n")
     assert "\n00 " not in hotline.last(), "a new conversation: nothing to go back to"
@@ -414,7 +454,8 @@ def test_a_keyword_wins_over_the_remembered_language_and_does_not_replace_it(
     hotline.post("THUSO")
     assert hotline.last().startswith(translated(hotline, "st", MENU) + "\n")
     hotline.post("4")
-    assert hotline.last() == translated(hotline, "st", HELP)
+    assert hotline.last() == help_menu(hotline, "st")
+    ask_for_a_call_back(hotline, "st")
     hotline.post("hello")
     assert hotline.last().startswith(FRENCH_MENU_START + "\n")
 

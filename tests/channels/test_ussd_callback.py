@@ -4,15 +4,17 @@ Every request goes through the real app (``create_app``) on both databases and, 
 where sessions matter, on both session stores (in-process and real Redis). Africa's Talking
 sends ``text`` as every input of the session joined by ``*``; these tests send it that way.
 
-The shipped flow is the language menu and the main menu only. The real tip flow ("Report
-something") lands in a later issue; until then option 1 is a polite END placeholder, which is
-covered below. When the tip flow lands, extend the report test to walk that flow here.
+These tests are about the channel: screens, replays, expiry, odd inputs, refusals, privacy.
+Most walk the main menu to "Get help now" (4): a menu with the hotline number and "1 Ask for a
+call back", whose END (1 call back, 1 morning, 1 phone call) shows a reference. Every flow from
+start to finish, and the cases they create, are covered in tests/flows/test_ussd_paths.py.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -27,6 +29,7 @@ import redis
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
 
 from bot.app import create_app
 from bot.channels.ussd import MAX_TEXT, REQUIRED, new_inputs, session_key
@@ -37,6 +40,7 @@ from bot.engine.runner import advance
 from bot.engine.state import SessionState, Step
 from bot.i18n import ui
 from bot.i18n.gsm7 import fits_ussd, fold, is_gsm7
+from bot.models import Case
 from bot.privacy import new_key, pseudonym
 from bot.sessions import SessionStore
 from bot.sessions.base import Held
@@ -62,12 +66,21 @@ LANGUAGE_MENU = "CON Choose your language:\n1 English\n2 Francais\n3 Lingala\n4 
 MENU_WORD = {"en": "Report something", "fr": "Signaler", "ln": "Koyebisa", "st": "Tlaleha"}
 EXIT_LINE = {"en": "0 Exit", "fr": "0 Quitter", "ln": "0 Kobima", "st": "0 Tsoa"}
 HELP_WORD = {"en": "Call the hotline", "fr": "Appelez", "ln": "Benga", "st": "Letsetsa"}
-SOON_WORD = {
-    "en": "This service is not open yet.",
-    "fr": "Ce service n'est pas encore ouvert.",
-    "ln": "Mosala oyo ebandi naino te.",
-    "st": "Ts'ebeletso ena ha e so qale.",
+CALL_BACK_LINE = {
+    "en": "1 Ask for a call back",
+    "fr": "1 Demander un rappel",
+    "ln": "1 Senga tobenga yo",
+    "st": "1 Kopa hore re u letsetse",
 }
+CALL_BACK = "1*1*1"  # on the help menu: Ask for a call back, Morning, Phone call
+THANKS_WORD = {"en": "Thank you.", "fr": "Merci.", "ln": "Matondi.", "st": "Kea leboha."}
+TIP_FIRST = {
+    "en": "What is happening?",
+    "fr": "Que se passe-t-il ?",
+    "ln": "Nini ezali kosalema?",
+    "st": "Ho etsahala eng?",
+}
+REFERENCE = re.compile(r"\b[A-Z0-9]{4}-[0-9]{2}\b")
 
 
 @pytest.fixture(autouse=True)
@@ -270,6 +283,33 @@ def hint(line: Line, lang: str) -> str:
     return fold(content.tr(lang, ui.HINT_CHOICE), lang)
 
 
+def is_help_menu(body: str, lang: str) -> bool:
+    """The "Get help now" menu in a language: the free number, then "1 Ask for a call back"."""
+    rows = main_menu_lines(body)
+    return (
+        body.startswith("CON " + HELP_WORD[lang])
+        and HOTLINE in body.split("\n", 1)[0]
+        and rows[0] == CALL_BACK_LINE[lang]
+        and rows[-1] == EXIT_LINE[lang]
+    )
+
+
+def is_call_back_end(body: str, lang: str) -> bool:
+    """The last screen of a call back request in a language: a reference and the number."""
+    return (
+        body.startswith("END " + THANKS_WORD[lang])
+        and REFERENCE.search(body) is not None
+        and HOTLINE in body
+    )
+
+
+def cases(line: Line) -> list[Case]:
+    """Every case the app stored (a call back request becomes one)."""
+    engine: Engine = line.app.state.engine
+    with Session(engine) as session:
+        return list(session.exec(select(Case)).all())
+
+
 # --- the shipped flow, end to end -------------------------------------------------------------
 
 
@@ -287,27 +327,26 @@ def test_full_path_to_help_in_each_language(line: Line, lang: str) -> None:
     assert [row.split(" ", 1)[0] for row in rows] == ["1", "2", "3", "4", "5", "6", "00", "0"]
     assert rows[-1] == EXIT_LINE[lang]
 
-    help_end = line.screen(sid, f"{key}*4")
-    assert help_end.startswith("END ")
-    assert HELP_WORD[lang] in help_end
-    assert HOTLINE in help_end
+    help_menu = line.screen(sid, f"{key}*4")
+    assert is_help_menu(help_menu, lang), help_menu
+    assert line.screen(sid, f"{key}*4*1").startswith("CON ")  # when is it safe
+    assert line.screen(sid, f"{key}*4*1*1").startswith("CON ")  # call or SMS
+    end = line.screen(sid, f"{key}*4*{CALL_BACK}")
+    assert is_call_back_end(end, lang), end
 
 
 @pytest.mark.parametrize("lang", list(LANG_KEYS))
-def test_report_something_is_a_polite_placeholder_until_the_tip_flow_lands(
-    memory_line: Line, lang: str
-) -> None:
-    # Placeholder END until the real tip flow lands (later issue): it must say so and point
-    # to help now, never leave the person on a dead or English-only screen.
+def test_report_something_opens_the_tip_flow_in_each_language(memory_line: Line, lang: str) -> None:
+    # The tip's first question, in the person's language, with a way back and out.
     sid = new_session()
     key = LANG_KEYS[lang]
     line = memory_line
     line.screen(sid, "")
     line.screen(sid, key)
     body = line.screen(sid, f"{key}*1")
-    assert body.startswith("END ")
-    assert SOON_WORD[lang] in body
-    assert HOTLINE in body
+    assert body.startswith("CON " + TIP_FIRST[lang] + "\n1 "), body
+    rows = main_menu_lines(body)
+    assert rows[-1] == EXIT_LINE[lang] and rows[-2].startswith("00 ")
 
 
 def test_zero_on_the_main_menu_says_goodbye_in_the_person_s_language(light_line: Line) -> None:
@@ -329,16 +368,18 @@ def test_a_dialled_language_lands_on_the_lingala_main_menu(memory_line: Line) ->
     assert main_menu_lines(body)[-1] == EXIT_LINE["ln"]
     # ... and the session goes on from there.
     follow = memory_line.screen(sid, "3*4")
-    assert follow.startswith("END ") and HELP_WORD["ln"] in follow and HOTLINE in follow
+    assert is_help_menu(follow, "ln"), follow
 
 
 def test_dialled_language_and_choice_land_on_lingala_help(memory_line: Line) -> None:
     body = memory_line.screen(new_session(), "3*4")
-    assert body.startswith("END ")
-    assert HELP_WORD["ln"] in body
-    assert HOTLINE in body
-    # Inputs dialled past the end have nothing to apply to.
-    assert memory_line.screen(new_session(), "3*4*1*9") == body
+    assert is_help_menu(body, "ln"), body
+    end = memory_line.screen(new_session(), f"3*4*{CALL_BACK}")
+    assert is_call_back_end(end, "ln"), end
+    # Inputs dialled past the end have nothing to apply to: the same END (its own reference).
+    past = memory_line.screen(new_session(), f"3*4*{CALL_BACK}*9")
+    assert is_call_back_end(past, "ln"), past
+    assert REFERENCE.sub("REF", past) == REFERENCE.sub("REF", end)
 
 
 # --- the language a caller chose is remembered (DESIGN §6) -------------------------------------
@@ -377,7 +418,7 @@ def test_the_next_session_opens_the_main_menu_in_the_chosen_language(line: Line)
     lingala = line.screen(sid, "6*3")
     assert MENU_WORD["ln"] in lingala and "\n00 " in lingala  # mid-session: back is offered
     help_screen = line.screen(sid, "6*3*4")
-    assert help_screen.startswith("END ") and HELP_WORD["ln"] in help_screen
+    assert is_help_menu(help_screen, "ln"), help_screen
     assert is_main_menu(line.screen(new_session(), ""), "ln")
 
 
@@ -415,7 +456,7 @@ def test_a_repeated_first_request_of_a_remembered_session_gets_the_same_menu(lin
     sid = new_session()
     first = line.screen(sid, "")
     assert line.screen(sid, "") == first
-    assert HELP_WORD["st"] in line.screen(sid, "4")
+    assert is_help_menu(line.screen(sid, "4"), "st")
 
 
 def test_language_memory_can_be_switched_off(tmp_path: Path, database_url: str) -> None:
@@ -459,7 +500,7 @@ def test_a_repeated_request_gets_the_same_screen_and_does_not_advance(line: Line
     line.screen(sid, "")
     first = line.screen(sid, "2")
     again = line.screen(sid, "2")
-    # Applied twice, "2" on the main menu would be "Check my situation" (an END).
+    # Applied twice, "2" on the main menu would open "Check my situation".
     assert again == first
     assert MENU_WORD["fr"] in again
     stored = line.stored(sid)
@@ -470,20 +511,23 @@ def test_a_repeated_request_gets_the_same_screen_and_does_not_advance(line: Line
     assert line.screen(sid, "2*7").startswith("CON " + hint(line, "fr"))
     assert line.screen(sid, "2*7") == line.screen(sid, "2*7")
     final = line.screen(sid, "2*7*4")
-    assert final.startswith("END ") and HELP_WORD["fr"] in final
+    assert is_help_menu(final, "fr"), final
 
 
 def test_a_repeated_final_request_gets_the_same_end_again(line: Line, advances: list[str]) -> None:
     sid = new_session()
     line.screen(sid, "")
-    line.screen(sid, "4")
-    final = line.screen(sid, "4*4")
-    assert final.startswith("END ") and HELP_WORD["st"] in final
-    assert advances == ["4", "4"]
-    assert line.screen(sid, "4*4") == final
-    assert line.screen(sid, "4*4") == final
+    for text in ("4", "4*4", "4*4*1", "4*4*1*1"):
+        line.screen(sid, text)
+    final = line.screen(sid, f"4*4*{CALL_BACK}")
+    assert is_call_back_end(final, "st"), final
+    assert advances == ["4", "4", "1", "1", "1"]
+    assert line.screen(sid, f"4*4*{CALL_BACK}") == final
+    assert line.screen(sid, f"4*4*{CALL_BACK}") == final
     # Answered from the kept last screen: nothing is run (or submitted) a second time.
-    assert advances == ["4", "4"]
+    assert advances == ["4", "4", "1", "1", "1"]
+    [case] = cases(line)
+    assert case.reference in final
     stored = line.stored(sid)
     assert stored is not None and "flow" not in stored, "an ended session keeps its last screen"
 
@@ -514,7 +558,7 @@ def test_a_number_not_on_the_menu_shows_the_menu_again_with_a_hint(
     assert main_menu_lines(hinted) == main_menu_lines(menu)
     # The person can still go on from the same menu.
     final = memory_line.screen(sid, f"{key}*7*4")
-    assert final.startswith("END ") and HELP_WORD[lang] in final
+    assert is_help_menu(final, lang), final
 
 
 @pytest.mark.parametrize(
@@ -543,7 +587,8 @@ def test_odd_input_on_the_main_menu_gets_the_hint_never_an_error(
     body = light_line.screen(sid, f"2*{typed}")
     assert body.startswith("CON " + hint(light_line, "fr") + "\n")
     assert main_menu_lines(body) == main_menu_lines(menu)
-    assert light_line.screen(sid, f"2*{typed}*4").startswith("END " + HELP_WORD["fr"])
+    after = light_line.screen(sid, f"2*{typed}*4")
+    assert is_help_menu(after, "fr"), after
 
 
 def test_a_star_typed_on_the_language_menu_is_one_answer_not_two(light_line: Line) -> None:
@@ -553,7 +598,8 @@ def test_a_star_typed_on_the_language_menu_is_one_answer_not_two(light_line: Lin
     light_line.screen(sid, "")
     body = light_line.screen(sid, "4*4")
     assert body == "CON " + hint(light_line, "en") + "\n" + LANGUAGE_MENU[4:]
-    assert light_line.screen(new_session(), "4*4").startswith("END " + HELP_WORD["st"])
+    dialled = light_line.screen(new_session(), "4*4")
+    assert is_help_menu(dialled, "st"), dialled
 
 
 def test_an_input_with_a_star_inside_is_one_answer_on_the_main_menu(light_line: Line) -> None:
@@ -643,7 +689,7 @@ def test_text_over_the_cap_is_refused_and_changes_nothing(light_line: Line) -> N
     assert refused.status_code == 400
     stored = light_line.stored(sid)
     assert stored is not None and stored["inputs"] == ["1"]
-    assert light_line.screen(sid, "1*4").startswith("END " + HELP_WORD["en"])
+    assert is_help_menu(light_line.screen(sid, "1*4"), "en")
 
 
 # --- session expiry and the end notification ---------------------------------------------------
@@ -659,8 +705,16 @@ def test_an_expired_session_continues_from_africas_talking_s_text(line: Line) ->
     assert hinted.startswith("CON " + hint(line, "fr"))
     assert main_menu_lines(hinted) == main_menu_lines(menu)
     line.forget(sid)
-    final = line.screen(sid, "2*7*4")
-    assert final.startswith("END ") and HELP_WORD["fr"] in final and HOTLINE in final
+    help_menu = line.screen(sid, "2*7*4")
+    assert is_help_menu(help_menu, "fr"), help_menu
+    # Lost again just before the call back is sent: it is sent, once, with its reference.
+    line.screen(sid, "2*7*4*1")
+    line.screen(sid, "2*7*4*1*1")
+    line.forget(sid)
+    final = line.screen(sid, f"2*7*4*{CALL_BACK}")
+    assert is_call_back_end(final, "fr"), final
+    [case] = cases(line)
+    assert case.reference in final
 
 
 def test_a_session_past_its_ttl_continues(
@@ -675,8 +729,8 @@ def test_a_session_past_its_ttl_continues(
         line.screen(sid, "2")
         time.sleep(1.2)
         assert line.stored(sid) is None
-        final = line.screen(sid, "2*4")
-        assert final.startswith("END ") and HELP_WORD["fr"] in final
+        help_menu = line.screen(sid, "2*4")
+        assert is_help_menu(help_menu, "fr"), help_menu
         assert "failed" not in caplog.text
 
 
@@ -843,12 +897,17 @@ def test_no_phone_number_is_stored_or_logged(
         line.screen(sid, key, phoneNumber=number)
         line.screen(sid, f"{key}*7", phoneNumber=number)
         line.screen(sid, f"{key}*7*4", phoneNumber=number)
+        line.screen(sid, f"{key}*7*4*1", phoneNumber=number)
+        line.screen(sid, f"{key}*7*4*1*1", phoneNumber=number)
+        end = line.screen(sid, f"{key}*7*4*{CALL_BACK}", phoneNumber=number)
+        assert is_call_back_end(end, lang), end  # a case that may call this number back
     # Refused requests log too: a wrong token, a missing field.
     line.client.post("/ussd/africastalking/wrong", data=form(new_session(), "", phoneNumber=PHONE))
     incomplete = form(new_session(), "", phoneNumber=TEST_PHONES[1])
     del incomplete["text"]
     assert line.client.post(URL, data=incomplete).status_code == 400
 
+    assert len(cases(line)) == 3
     assert_no_phone_numbers(database_text(engine), caplog.text)
     for sid in sessions:
         stored = line.stored(sid)
@@ -909,7 +968,7 @@ async def test_two_identical_requests_at_once_advance_once(
             stored = await real_get(session_key(sid))
             assert stored is not None and stored["inputs"] == ["2"]
             final = await http.post(URL, data=form(sid, "2*4"))
-            assert final.text.startswith("END ") and HELP_WORD["fr"] in final.text
+            assert is_help_menu(final.text, "fr"), final.text
     finally:
         if url:
             _drop_keys(url, [sid], language_notes(app, settings))
