@@ -52,16 +52,18 @@ MAX_HOPS = 8
 KEEP_ALIVE = 4.0  # reuse a connection idle for less than this (uvicorn closes after 5 s)
 
 PATHS: tuple[tuple[str, ...], ...] = (
-    ("", "1", "7", "4"),  # English, an invalid choice, help (END)
-    ("", "2", "6", "3", "4"),  # French, change language, Lingala, help
-    ("", "3", "7", "00", "1", "4"),  # Lingala, invalid, back to languages, English, help
-    ("", "2", "6", "3", "7", "00", "4", "4"),  # ..., back to languages, Sesotho, help
-    ("", "4", "7", "1"),  # Sesotho, invalid, report (placeholder END)
-    ("", "1", "6", "4", "2"),  # English, change language, Sesotho, check my situation
-    ("", "1", "00", "2", "7", "5"),  # English, back, French, invalid, follow a report
-    ("", "3", "6", "1", "7", "6", "2", "3"),  # two language changes, invalid, learn the signs
+    ("", "1", "7", "2", "2"),  # English, an invalid choice, check my situation, not safe (END)
+    ("", "2", "6", "3", "4", "0"),  # French, change language, Lingala, get help, exit
+    ("", "3", "7", "00", "1", "3", "1", "0"),  # Lingala, invalid, back, English, signs, exit
+    ("", "2", "6", "3", "7", "00", "4", "0"),  # ..., back to languages, Sesotho, exit
+    ("", "4", "7", "0"),  # Sesotho, invalid, exit
+    ("", "1", "6", "4", "2", "3"),  # English, change language, Sesotho, check: skip (END)
+    ("", "1", "00", "2", "7", "5", "0"),  # English, back, French, invalid, follow a report, exit
+    ("", "3", "6", "1", "7", "3", "2", "0"),  # change language, invalid, learn the signs, exit
 )
-"""Scripted sessions, every input in order; the first is empty and the last ends on END."""
+"""Scripted sessions, every input in order; the first is empty and the last ends on END. They
+walk the shipped flows (main, screening, signs, help, follow) and write no case: what is timed
+is the session path, not the database."""
 
 HOP_LABELS = (*(str(n) for n in range(1, MAX_HOPS + 1)), "end")
 END_SLOT = MAX_HOPS  # index of the session-end callback in per-hop tables
@@ -124,6 +126,9 @@ class Server:
                 self.process.wait(timeout=5)
 
 
+SERVER_OPTIONS: list[str] = []  # --loop / --http given on the command line, for both servers
+
+
 def start_server(name: str, app: str, env: dict[str, str], logdir: Path) -> Server:
     """Start ``uvicorn app --factory`` (one worker, no access log) on a free loopback port."""
     port = free_port()
@@ -143,6 +148,7 @@ def start_server(name: str, app: str, env: dict[str, str], logdir: Path) -> Serv
                 "--no-access-log",
                 "--log-level",
                 "warning",
+                *SERVER_OPTIONS,
             ],
             cwd=ROOT,
             env=env,
@@ -616,8 +622,10 @@ def load_line() -> str:
 def header(say: Report, args: argparse.Namespace, admin: redis.Redis) -> None:
     """The machine, the servers and the workload."""
     server = redis_info(admin, "server")
-    loop_impl = "uvloop" if find_spec("uvloop") else "asyncio"
-    http_impl = "httptools" if find_spec("httptools") else "h11"
+    auto_loop = "uvloop" if find_spec("uvloop") else "asyncio"
+    auto_http = "httptools" if find_spec("httptools") else "h11"
+    loop_impl = auto_loop if args.loop == "auto" else args.loop
+    http_impl = auto_http if args.http == "auto" else args.http
     say("USSD load benchmark: Africa's Talking sessions over loopback, hotline vs bare baseline")
     say(
         f"machine:  {platform.python_implementation()} {platform.python_version()}, "
@@ -686,6 +694,8 @@ class Memory:
     value_bytes: int  # the JSON of a sample session
     keys: int  # session keys found
     others: int  # other keys in db 13 (e.g. locks left behind: must be 0)
+    notes: int  # remembered languages (one per caller who chose one; kept for days)
+    per_note: float  # MEMORY USAGE of a note key + its share of the hash tables
 
 
 def table_overhead(admin: redis.Redis) -> int:
@@ -723,10 +733,12 @@ async def memory_phase(
         await asyncio.gather(*(worker(client) for _ in range(32)))
         after, tables_after = used_memory(admin), table_overhead(admin)
     keys = list(admin.scan_iter(match="hotline:session:*", count=1000))
+    notes = list(admin.scan_iter(match="hotline:note:*", count=1000))
     sizes = [int(cast(int | None, admin.memory_usage(k, samples=0)) or 0) for k in keys]
+    note_sizes = [int(cast(int | None, admin.memory_usage(k, samples=0)) or 0) for k in notes]
     value = cast(bytes | None, admin.get(keys[0])) if keys else None
     mean_key = sum(sizes) / len(sizes) if sizes else 0.0
-    tables = (tables_after - tables_before) / count
+    tables = (tables_after - tables_before) / max(1, len(keys) + len(notes))  # per key
     return Memory(
         per_session=mean_key + tables,
         mean_key=mean_key,
@@ -734,7 +746,9 @@ async def memory_phase(
         used_memory=(after - before) / count,
         value_bytes=len(value or b""),
         keys=len(keys),
-        others=int(cast(int, admin.dbsize())) - len(keys),
+        others=int(cast(int, admin.dbsize())) - len(keys) - len(notes),
+        notes=len(notes),
+        per_note=(sum(note_sizes) / len(note_sizes) + tables) if note_sizes else 0.0,
     )
 
 
@@ -857,12 +871,19 @@ async def run_all(
         say(
             f"  MEMORY USAGE {memory.mean_key:,.0f} B per session key (key, JSON value of "
             f"{memory.value_bytes:,} B for a sample, entry; mean over {memory.keys:,} keys) + "
-            f"{memory.tables:,.0f} B of db {DB}'s hash tables (MEMORY STATS) = "
+            f"{memory.tables:,.0f} B per key of db {DB}'s hash tables (MEMORY STATS) = "
             f"{memory.per_session:,.0f} B per active session"
         )
         say(
-            f"  INFO used_memory grew {memory.used_memory:,.0f} B per session (whole server: also "
-            "moves with client buffers and anything else using this Redis)"
+            f"  remembered languages: {memory.notes:,} notes (one per caller who chose), "
+            f"{memory.per_note:,.0f} B each with their share of the hash tables; they outlive "
+            f"sessions (HOTLINE_LANGUAGE_MEMORY_DAYS): 100,000 callers ≈ "
+            f"{memory.per_note * 100_000 / 2**20:,.1f} MiB"
+        )
+        say(
+            f"  INFO used_memory grew {memory.used_memory:,.0f} B per session, its caller's "
+            "note included (whole server: also moves with client buffers and anything else "
+            "using this Redis)"
         )
         say(f"  other keys left in db {DB} (locks): {memory.others} (must be 0)")
         say()
@@ -899,9 +920,11 @@ def summary(say: Report, args: argparse.Namespace, results: Results, began: floa
     )
 
 
-def environment(tmp: Path) -> dict[str, str]:
+def environment(tmp: Path, flows_dir: Path | None = None) -> dict[str, str]:
     """The hotline's environment: Redis db 13, a fresh SQLite file, fresh secrets."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+    if flows_dir is not None:
+        env["HOTLINE_FLOWS_DIR"] = str(flows_dir.resolve())
     env.update(
         {
             "HOTLINE_REDIS_URL": REDIS_URL,
@@ -969,6 +992,25 @@ def main(argv: list[str] | None = None) -> int:
         help="the hotline's app factory (bot.app:create_app); another one measures a candidate",
     )
     parser.add_argument(
+        "--loop",
+        choices=("auto", "asyncio", "uvloop"),
+        default="auto",
+        help="uvicorn's event loop for both servers (auto: uvloop when installed)",
+    )
+    parser.add_argument(
+        "--http",
+        choices=("auto", "h11", "httptools"),
+        default="auto",
+        help="uvicorn's HTTP parser for both servers (auto: httptools when installed)",
+    )
+    parser.add_argument(
+        "--flows-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="flow files for the hotline (HOTLINE_FLOWS_DIR; default: the shipped flows/)",
+    )
+    parser.add_argument(
         "--client",
         choices=("raw", "httpx"),
         default="raw",
@@ -978,6 +1020,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.rate <= 0 or args.duration <= 0 or args.think <= 0 or args.workers < 1:
         parser.error("--rate, --duration, --think and --workers must be positive")
     CLIENT_KIND[0] = args.client
+    SERVER_OPTIONS[:] = ["--loop", args.loop, "--http", args.http]
     signal.signal(signal.SIGTERM, stop_on_signal)
     if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:  # started with & by a script
         signal.signal(signal.SIGINT, stop_on_signal)
@@ -992,7 +1035,7 @@ def main(argv: list[str] | None = None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="ussd-bench-"))
     try:
         admin.flushdb()  # db 13 belongs to this benchmark
-        env = environment(tmp)
+        env = environment(tmp, args.flows_dir)
         token = env["HOTLINE_CALLBACK_TOKEN"]
         with servers(tmp, env, args.hotline_app) as (hotline_server, baseline_server):
             hotline = Target(

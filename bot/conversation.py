@@ -373,8 +373,7 @@ class Conversations:
             if request is not None:
                 state.memo = memo
             held.save(state.to_dict(), self._ttl(key))
-        note = self._note(contact)
-        if chosen is not None and note is not None:
+        if chosen is not None and (note := self._note(contact)) is not None:
             held.remember(note, chosen, self.language_ttl)
         return screen
 

@@ -71,6 +71,9 @@ def _sha(script: str) -> str:
     return hashlib.sha1(script.encode(), usedforsecurity=False).hexdigest()
 
 
+SHAS = {ACQUIRE: _sha(ACQUIRE), RELEASE: _sha(RELEASE)}
+
+
 def _token() -> str:
     """A lock owner's random token (uuid1, which redis-py uses, costs a system call)."""
     return secrets.token_hex(8)
@@ -178,7 +181,7 @@ class RedisSessionStore(SessionStore):
     ) -> Any:
         """Run a script by its hash on ``conn`` (or on any pooled connection), loading it first
         if this Redis does not know it yet (after a restart or SCRIPT FLUSH)."""
-        evalsha = ("EVALSHA", _sha(script), len(keys), *keys, *args)
+        evalsha = ("EVALSHA", SHAS[script], len(keys), *keys, *args)
         try:
             return await self._command(conn, *evalsha)
         except NoScriptError:

@@ -7,6 +7,7 @@ import contextlib
 from typing import Any
 
 import pytest
+from redis.asyncio import Redis
 from redis.asyncio.connection import AbstractConnection
 
 from bot.sessions import RedisSessionStore, make_store
@@ -159,3 +160,26 @@ async def test_a_cancelled_hold_leaves_no_connection_out_of_step(
         async with redis_store.hold("ussd:abc", wait=1.0) as held:
             assert held.value == {"step": 1}
         assert await redis_store.get("ussd:abc") == {"step": 1}
+
+
+async def test_a_connection_the_server_closed_is_replaced_without_an_error(
+    redis_store: RedisSessionStore,
+) -> None:
+    """After a Redis restart or an idle timeout (here: CLIENT KILL of the pooled connections),
+    the next request still gets its session, on a new connection."""
+    async with redis_store.hold("ussd:abc") as held:
+        held.save({"step": 1}, 30)
+    pool = redis_store.client.connection_pool
+    idle = list(pool._available_connections)  # white-box: what the next request would take
+    assert idle
+    admin = Redis.from_url(REDIS_URL)
+    try:
+        for conn in idle:
+            await conn.send_command("CLIENT", "ID")
+            assert await admin.client_kill_filter(_id=await conn.read_response()) == 1
+    finally:
+        await admin.aclose()
+    async with redis_store.hold("ussd:abc") as held:
+        assert held.value == {"step": 1}
+        held.save({"step": 2}, 30)
+    assert await redis_store.get("ussd:abc") == {"step": 2}
