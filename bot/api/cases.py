@@ -65,31 +65,6 @@ def refused(exc: Exception) -> HTTPException:
 # --- models ---------------------------------------------------------------------------------
 
 
-class QueueItemOut(BaseModel):
-    """One line of the queue."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    reference: str
-    kind: str
-    priority: str
-    rule: str | None
-    due_at: datetime
-    seconds_left: int
-    target_met: bool
-    channel: str
-    lang: str
-    area: str | None
-    minor: bool | None
-    consent_contact: bool
-    consent_refer: bool
-    consent_police: bool
-    assignee: str | None
-    status: str
-    acknowledged: bool
-    created_at: datetime
-
-
 class AckOut(BaseModel):
     """The case is acknowledged."""
 
@@ -179,9 +154,9 @@ class AuditOut(BaseModel):
 
 
 @router.get("/queue")
-def get_queue(me: Staff, db: DbSession, now: Now) -> list[QueueItemOut]:
+def get_queue(me: Staff, db: DbSession, now: Now) -> list[handling.QueueItem]:
     """Open cases by priority, then due time; no reported content."""
-    return [QueueItemOut.model_validate(item) for item in handling.queue(db, now=now)]
+    return handling.queue(db, now=now)
 
 
 @router.post("/cases/{ref}/ack")
