@@ -59,11 +59,9 @@ class Area:
     areas: tuple[Area, ...]
     at: tuple[float, float] | None = None
     """The administrative centre (latitude, longitude), when the data gives it."""
-
-    @property
-    def depth(self) -> int:
-        """1 for a country, 2 for a province or region, 3 below."""
-        return self.code.count("-") + 1 if self.code else 0
+    depth: int = 1
+    """1 for a country, 2 for a province or region, 3 below (codes may hold dashes themselves:
+    ``cd-kasai-central`` is a province)."""
 
     def walk(self) -> Iterator[Area]:
         """This place and every place below it."""
@@ -80,13 +78,14 @@ class AreaTree:
     digest: str
     file: str
 
+    def places(self) -> Iterator[Area]:
+        """Every place, each country followed by the places below it."""
+        for country in self.countries:
+            yield from country.walk()
+
     def find(self, code: str) -> Area | None:
         """The place with this full code, or None."""
-        for country in self.countries:
-            for area in country.walk():
-                if area.code == code:
-                    return area
-        return None
+        return next((area for area in self.places() if area.code == code), None)
 
     def path(self, code: str) -> list[Area]:
         """The places from the country down to ``code`` (empty when unknown)."""
@@ -105,8 +104,7 @@ class AreaTree:
         found = self.find(wanted)
         if found is not None:
             return found
-        places = sorted((a for c in self.countries for a in c.walk()), key=lambda a: a.depth)
-        for area in places:
+        for area in sorted(self.places(), key=lambda a: a.depth):
             name = area.name.casefold()
             plain = re.sub(r"\s*\(.*\)$", "", name)
             if wanted in (name, plain, area.code.rsplit("-", 1)[-1]):
@@ -122,13 +120,12 @@ class AreaTree:
         is that close."""
         point = (latitude, longitude)
         best: tuple[float, int, Area] | None = None
-        for country in self.countries:
-            for area in country.walk():
-                if area.at is None:
-                    continue
-                km = distance_km(point, area.at)
-                if km <= max_km and (best is None or (km, -area.depth) < best[:2]):
-                    best = (km, -area.depth, area)
+        for area in self.places():
+            if area.at is None:
+                continue
+            km = distance_km(point, area.at)
+            if km <= max_km and (best is None or (km, -area.depth) < best[:2]):
+                best = (km, -area.depth, area)
         if best is None:
             return None
         found = best[2]
@@ -183,12 +180,12 @@ def load_areas(path: Path) -> AreaTree:
     if not isinstance(data, dict) or not isinstance(data.get("countries"), list):
         raise AreaDataError("areas data must be a mapping with a list of 'countries'")
     countries = tuple(_area(item, "", 1) for item in data["countries"])
-    codes = [a.code for c in countries for a in c.walk()]
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+    tree = AreaTree(countries, digest, str(path))
+    codes = [a.code for a in tree.places()]
     duplicates = sorted({c for c in codes if codes.count(c) > 1})
     if duplicates:
         raise AreaDataError(f"area code '{duplicates[0]}' is defined twice")
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
-    tree = AreaTree(countries, digest, str(path))
     _LOADED[str(path)] = tree
     return tree
 
@@ -216,7 +213,14 @@ def _area(item: Any, parent: str, depth: int) -> Area:
     if not isinstance(children, list):
         raise AreaDataError(f"area '{full}': 'areas' must be a list")
     areas = tuple(_area(child, full, depth + 1) for child in children)
-    return Area(full, name, str(below) if below else None, areas, _centre(item.get("at"), full))
+    return Area(
+        full,
+        name,
+        str(below) if below else None,
+        areas,
+        at=_centre(item.get("at"), full),
+        depth=depth,
+    )
 
 
 def _centre(value: Any, code: str) -> tuple[float, float] | None:
@@ -237,7 +241,7 @@ def _centre(value: Any, code: str) -> tuple[float, float] | None:
 
 def level_kinds(tree: AreaTree) -> set[str]:
     """The names of every level below the countries (province, territory, district...)."""
-    return {a.below for c in tree.countries for a in c.walk() if a.below}
+    return {a.below for a in tree.places() if a.below}
 
 
 def menu_state(name: str, area: Area) -> str:
@@ -283,14 +287,13 @@ def _menus(name: str, state: AreaState, tree: AreaTree) -> dict[str, MenuState]:
             options=[*(option(c, True) for c in tree.countries), unknown(UNKNOWN)],
         )
     }
-    for country in tree.countries:
-        for area in country.walk():
-            if area.areas and area.below:
-                menus[menu_state(name, area)] = MenuState(
-                    type="menu",
-                    text=state.prompts[area.below],
-                    options=[*(option(a, False) for a in area.areas), unknown(area.code)],
-                )
+    for area in tree.places():
+        if area.areas and area.below:
+            menus[menu_state(name, area)] = MenuState(
+                type="menu",
+                text=state.prompts[area.below],
+                options=[*(option(a, False) for a in area.areas), unknown(area.code)],
+            )
     return menus
 
 

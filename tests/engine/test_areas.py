@@ -79,7 +79,7 @@ def test_codes_join_down_the_tree_and_paths_lead_back_up() -> None:
 
 def test_place_names_fit_gsm7_as_written() -> None:
     tree = load_areas(AREAS)
-    names = [a.name for c in tree.countries for a in c.walk()]
+    names = [a.name for a in tree.places()]
     assert all(name.isascii() for name in names)
 
 
@@ -228,3 +228,19 @@ def test_the_area_format_takes_a_known_place_and_stores_its_code() -> None:
     assert FORMATS["area"].normalise("Gungu") == "cd-kwilu-gungu"
     assert known_area("ls-maseru") == "ls-maseru"
     assert FORMATS["area"].normalise("nowhere at all") is None
+
+
+def test_depth_is_the_level_even_when_a_code_has_dashes() -> None:
+    tree = load_areas(AREAS)
+    levels = {
+        code: area.depth
+        for code in ("cd", "cd-kasai-central", "cd-kwilu-masi-manimba", "ls-mohales-hoek")
+        if (area := tree.find(code)) is not None
+    }
+    assert levels == {
+        "cd": 1,
+        "cd-kasai-central": 2,
+        "cd-kwilu-masi-manimba": 3,
+        "ls-mohales-hoek": 2,
+    }
+    assert [a.code for a in tree.places()][:2] == ["cd", "cd-bas-uele"]
