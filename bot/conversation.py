@@ -57,23 +57,6 @@ class EventSink(Protocol):
         ...
 
 
-class LoggingSink:
-    """Stand-in until the cases service lands: logs event names only, never their contents."""
-
-    async def handle(
-        self,
-        events: Sequence[Event],
-        *,
-        channel: str,
-        contact: str,
-        address: str | None = None,
-    ) -> dict[str, str]:
-        """Log each event's name and flow."""
-        for event in events:
-            log.info("event %s from flow %s on %s", event.name, event.payload.get("flow"), channel)
-        return {}
-
-
 class Conversations:
     """Run conversations for any channel over a session store."""
 

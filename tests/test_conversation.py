@@ -15,7 +15,7 @@ from bot.channels.sms import SmsRenderer
 from bot.channels.telegram import TelegramRenderer
 from bot.channels.ussd import UssdRenderer, response
 from bot.content import Content
-from bot.conversation import Conversations, LoggingSink
+from bot.conversation import Conversations
 from bot.engine.state import Event
 from bot.sessions import MemorySessionStore, SessionStore
 from tests.channels.conftest import LONG_LABELS
@@ -80,6 +80,15 @@ class RecordingSink:
             self.failures -= 1
             raise ConnectionError("database unavailable")
         return dict(self.values)
+
+
+class NoValuesSink:
+    """A sink that keeps nothing and gives no values back (no reference to show)."""
+
+    async def handle(
+        self, events: Sequence[Event], *, channel: str, contact: str, address: str | None = None
+    ) -> dict[str, str]:
+        return {}
 
 
 class SlowStore(MemorySessionStore):
@@ -274,8 +283,10 @@ async def test_the_sink_hears_the_channel_name(
     assert [c.channel for c in sink.calls] == ["telegram"]
 
 
-async def test_logging_sink_returns_no_values(content: Content, store: MemorySessionStore) -> None:
-    conversations = Conversations(content, store, LoggingSink())
+async def test_a_sink_without_values_leaves_the_placeholder(
+    content: Content, store: MemorySessionStore
+) -> None:
+    conversations = Conversations(content, store, NoValuesSink())
     ussd = UssdRenderer(content.tr)
     await conversations.start(KEY, ussd, "en", flow="check")
     for answer in ["1", "2", "2", "2"]:
@@ -530,7 +541,7 @@ async def any_store(request: pytest.FixtureRequest) -> AsyncIterator[SessionStor
 
 def remembering(content: Content, store: SessionStore, days: int = 90) -> Conversations:
     return Conversations(
-        content, store, LoggingSink(), values={"hotline_number": NUMBER}, language_ttl=days * DAY
+        content, store, NoValuesSink(), values={"hotline_number": NUMBER}, language_ttl=days * DAY
     )
 
 
