@@ -40,7 +40,11 @@ def paginate(
     nav = [line(c) for c in turn.navigation]
     exit_lines = [line(c) for c in turn.navigation if c.key != previous_key]
     more_line = f"{more_key} {more}"
-    previous_line = f"{previous_key} {previous}"
+    later_nav = [f"{previous_key} {previous}", *exit_lines]  # on page 2 on, 00 is the page back
+
+    def finish(page: str) -> str:
+        return page if fits(page) or not cut else _cut(page, fits)
+
     head = [turn.text] if not turn.notice else [turn.notice, turn.text]
     options = [line(o) for o in turn.options]
     if turn.notice and not fits("\n".join([*head, *options, *nav])):
@@ -54,12 +58,12 @@ def paginate(
             head = [turn.text]
     whole = "\n".join([*head, *options, *nav])
     if fits(whole) or turn.end:
-        return [whole if fits(whole) or not cut else _cut(whole, fits)]
+        return [finish(whole)]
     pages: list[str] = []
     first = True
     words = "\n".join(head).split(" ")
     tail_first = [more_line, *nav]
-    tail_later = [more_line, previous_line, *exit_lines]
+    tail_later = [more_line, *later_nav]
     rest_fits = options[:1] + (nav if not options else [])
     while words and not fits("\n".join([" ".join(words), *rest_fits, *tail_later])):
         # The text goes first, over as many pages as it needs, then the options.
@@ -72,12 +76,11 @@ def paginate(
         first = False
     head = [" ".join(words)] if words else []
     if not options:
-        page = "\n".join([*head, *(nav if first else [previous_line, *exit_lines])])
-        return [*pages, page if fits(page) or not cut else _cut(page, fits)]
+        return [*pages, finish("\n".join([*head, *(nav if first else later_nav)]))]
     remaining = options
     top = head  # what is left of the text goes on the first page of options
     while remaining:
-        tail_last = nav if first else [previous_line, *exit_lines]
+        tail_last = nav if first else later_nav
         tail_more = [more_line, *tail_last]
         taken = 0
         while taken < len(remaining):
@@ -89,8 +92,9 @@ def paginate(
         if taken == 0:  # not even one option fits: put it alone, cut if it must be
             taken = 1
         rest = remaining[taken:]
-        page = "\n".join([*top, *remaining[:taken], *(tail_more if rest else tail_last)])
-        pages.append(page if fits(page) or not cut else _cut(page, fits))
+        pages.append(
+            finish("\n".join([*top, *remaining[:taken], *(tail_more if rest else tail_last)]))
+        )
         remaining = rest
         first = False
         top = []
