@@ -171,8 +171,11 @@ class OutboxWorker:
                     pass
             except Exception:  # keep delivering after a database hiccup
                 log.exception("outbox worker round failed; retrying")
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation
+            # that lands as the wake-up fires, and this loop then outlives the app's shutdown.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll)
+                async with asyncio.timeout(self.poll):
+                    await self._wake.wait()
 
 
 class Notifier(Protocol):

@@ -149,6 +149,20 @@ async def test_a_wake_up_delivers_at_once_not_at_the_next_poll(
     assert sender.sent == [(TO, BODY)]
 
 
+async def test_a_stop_that_lands_with_a_wake_up_still_stops_the_loop(
+    engine: Engine, cipher: Cipher
+) -> None:
+    """Shutdown must not hang: a cancellation arriving as a wake-up fires is not swallowed."""
+    worker = OutboxWorker(engine, cipher, FakeSender(), poll=60)
+    task = asyncio.create_task(worker.run_forever())
+    await asyncio.sleep(0.2)  # the first round found nothing; the loop now sleeps
+    worker.wake()
+    task.cancel()  # in the same loop turn as the wake-up, as a notify during shutdown would be
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, timeout=5)
+    assert task.cancelled()
+
+
 async def test_stopping_mid_send_lets_the_send_finish_and_be_recorded(
     engine: Engine, cipher: Cipher
 ) -> None:
