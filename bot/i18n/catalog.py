@@ -11,14 +11,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
-from babel.messages.pofile import read_po, write_po
+from babel.messages.pofile import read_po, unescape, write_po
 
 log = logging.getLogger(__name__)
 
 LANGUAGES = ("en", "fr", "ln", "st")
 DOMAIN = "messages"
 PLURAL_FORMS = {
-    # Babel's CLDR data gives Lingala (n != 1); Lingala counts 0 and 1 alike, so set by hand.
+    # Lingala counts 0 and 1 alike. Babel's CLDR data gave (n != 1) up to 2.18 and gives (n > 1)
+    # from 2.19: the rule is ours, set by hand and written into the catalog whatever Babel says.
     "ln": "nplurals=2; plural=(n > 1);",
 }
 
@@ -48,8 +49,37 @@ def write_catalog(path: Path, catalog: Catalog) -> None:
         write_po(handle, catalog, width=100, sort_by_file=True, include_previous=True)
 
 
+def written_plural_forms(path: Path) -> str | None:
+    """The Plural-Forms header as the PO file has it, or None if its header entry has none.
+
+    A catalog read with Babel cannot tell: Babel fills a missing rule in from its CLDR data.
+    """
+    header: list[str] = []  # the header entry's msgstr, in quoted pieces
+    seen = ""  # "" before the entry, then "msgid", then "msgstr"
+    for raw in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        line = raw.strip()
+        if not seen and (not line or line.startswith("#")):
+            continue  # comments above the header entry
+        if not seen and line == 'msgid ""':
+            seen = "msgid"
+        elif seen == "msgid" and line.startswith("msgstr "):
+            seen = "msgstr"
+            header.append(line.removeprefix("msgstr ").strip())
+        elif seen == "msgstr" and line.startswith('"'):
+            header.append(line)
+        else:
+            break  # the header entry is over, or the first entry has a msgid: no header
+    if seen != "msgstr":
+        return None
+    for header_line in "".join(unescape(piece) for piece in header).splitlines():
+        name, _, value = header_line.partition(":")
+        if name.strip().lower() == "plural-forms":
+            return value.strip()
+    return None
+
+
 def fix_plural_forms(catalog: Catalog, lang: str | None) -> None:
-    """Set the plural rule by hand where CLDR's is wrong for the hotline's users."""
+    """Set the plural rule we chose for a language, whatever Babel's CLDR data says."""
     rule = PLURAL_FORMS.get(lang or "")
     if rule is None:
         return

@@ -6,9 +6,8 @@ import string
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
-from babel.messages.pofile import read_po
 
-from bot.i18n.catalog import LANGUAGES, PLURAL_FORMS, po_path
+from bot.i18n.catalog import LANGUAGES, PLURAL_FORMS, po_path, read_catalog, written_plural_forms
 
 
 def _placeholders(text: str) -> set[str] | None:
@@ -26,14 +25,15 @@ def check_catalogs(locales: Path, template: Catalog) -> list[str]:
         if not path.exists():
             problems.append(f"{path}: missing catalog (run: hotline i18n update)")
             continue
-        # Read as written: read_catalog would repair the plural rule and hide a wrong one.
-        with path.open("rb") as handle:
-            catalog = read_po(handle, locale=lang)
+        # The rule as the file has it: Babel, reading it, would fill in or repair a missing or
+        # wrong one (from CLDR data that changes between releases) and hide it.
         expected_rule = PLURAL_FORMS.get(lang)
-        if expected_rule and catalog.plural_forms != expected_rule:
-            problems.append(
-                f"{path}: Plural-Forms is {catalog.plural_forms!r}, expected {expected_rule!r}"
-            )
+        written_rule = written_plural_forms(path)
+        if expected_rule and written_rule is None:
+            problems.append(f"{path}: no Plural-Forms header, expected {expected_rule!r}")
+        elif expected_rule and written_rule != expected_rule:
+            problems.append(f"{path}: Plural-Forms is {written_rule!r}, expected {expected_rule!r}")
+        catalog = read_catalog(path, lang)
         for source in template:
             if not source.id or not isinstance(source.id, str):
                 continue

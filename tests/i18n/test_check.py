@@ -8,9 +8,17 @@ from typing import Any
 
 import pytest
 from babel.messages.catalog import Catalog
+from click.testing import CliRunner
 
+from bot.cli import main
 from bot.engine.loader import flow_files
-from bot.i18n.catalog import po_path, read_catalog, write_catalog
+from bot.i18n.catalog import (
+    PLURAL_FORMS,
+    po_path,
+    read_catalog,
+    write_catalog,
+    written_plural_forms,
+)
 from bot.i18n.check import check_catalogs
 from bot.i18n.extract import extract
 from bot.settings import ROOT
@@ -117,24 +125,70 @@ def test_changed_placeholders_are_reported(
     assert problem.startswith(f"{path}: placeholders differ in translation of {HELP!r}")
 
 
-def test_wrong_lingala_plural_rule_is_reported(locales: Path, template: Catalog) -> None:
-    """CLDR's (n != 1) in the Lingala file is reported, though reading it would repair it."""
+def test_shipped_catalogs_carry_the_plural_rules_we_set() -> None:
+    """Each file itself holds our rule for gettext tools: Lingala counts 0 and 1 alike."""
+    assert PLURAL_FORMS["ln"] == "nplurals=2; plural=(n > 1);"
+    for lang, rule in PLURAL_FORMS.items():
+        assert written_plural_forms(po_path(ROOT / "locales", lang)) == rule
+
+
+@pytest.mark.parametrize(
+    "rule",
+    ["nplurals=2; plural=(n != 1);", "nplurals=1; plural=0;", "nplurals=2; plural=(n > 2);"],
+    ids=["cldr-before-babel-2.19", "no-plural", "off-by-one"],
+)
+def test_wrong_lingala_plural_rule_is_reported(locales: Path, template: Catalog, rule: str) -> None:
+    """Any other rule in the Lingala file is reported, though reading it would repair it."""
     path = po_path(locales, "ln")
     text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace("plural=(n > 1);", "plural=(n != 1);"), encoding="utf-8")
+    path.write_text(text.replace("nplurals=2; plural=(n > 1);", rule), encoding="utf-8")
     assert check_catalogs(locales, template) == [
-        f"{path}: Plural-Forms is 'nplurals=2; plural=(n != 1);', "
-        "expected 'nplurals=2; plural=(n > 1);'"
+        f"{path}: Plural-Forms is {rule!r}, expected 'nplurals=2; plural=(n > 1);'"
     ]
 
 
 def test_missing_lingala_plural_header_is_reported(locales: Path, template: Catalog) -> None:
-    """No Plural-Forms header means gettext tools fall back to CLDR's rule: reported."""
+    """No Plural-Forms header is reported whatever Babel's CLDR data would fill in.
+
+    Gettext tools other than Babel fall back to nplurals=2; plural=(n != 1) without it.
+    """
     path = po_path(locales, "ln")
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     path.write_text("".join(x for x in lines if "Plural-Forms" not in x), encoding="utf-8")
+    assert written_plural_forms(path) is None
+    assert check_catalogs(locales, template) == [
+        f"{path}: no Plural-Forms header, expected 'nplurals=2; plural=(n > 1);'"
+    ]
+
+
+def test_plural_rule_outside_the_header_is_not_the_header(locales: Path, template: Catalog) -> None:
+    """Only the header entry counts, not the rule quoted in a comment or a message."""
+    path = po_path(locales, "ln")
+    text = path.read_text(encoding="utf-8")
+    header, body = text.split("\n\n", 1)
+    header = "".join(x for x in header.splitlines(keepends=True) if "Plural-Forms" not in x)
+    rule = "Plural-Forms: nplurals=2; plural=(n > 1);"
+    path.write_text(
+        f'# {rule}\n{header}\n\nmsgid "x"\nmsgstr ""\n"{rule}\\n"\n\n{body}',
+        encoding="utf-8",
+    )
+    assert written_plural_forms(path) is None
     (problem,) = check_catalogs(locales, template)
-    assert problem.startswith(f"{path}: Plural-Forms is ")
+    assert problem.startswith(f"{path}: no Plural-Forms header")
+
+
+def test_i18n_check_command_refuses_a_catalog_without_our_rule(
+    locales: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`hotline i18n check` exits 1 and names the file."""
+    path = po_path(locales, "ln")
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("plural=(n > 1);", "plural=(n != 1);"), encoding="utf-8")
+    monkeypatch.setenv("HOTLINE_LOCALES_DIR", str(locales))
+    monkeypatch.setenv("HOTLINE_FLOWS_DIR", str(ROOT / "flows"))
+    result = CliRunner().invoke(main, ["i18n", "check"])
+    assert result.exit_code == 1
+    assert f"{path}: Plural-Forms is 'nplurals=2; plural=(n != 1);'" in result.stderr
 
 
 def test_every_problem_is_listed_at_once(locales: Path, template: Catalog) -> None:
