@@ -17,14 +17,14 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
-from bot.cases.dryrun import DryRunSink
-from bot.channels.base import Renderer
-from bot.channels.console import describe
-from bot.channels.sms import SmsRenderer
-from bot.channels.telegram import TelegramRenderer
-from bot.channels.ussd import UssdRenderer
-from bot.content import Content
-from bot.conversation import Conversations
+from bot.channels.sms.routes import SmsRenderer
+from bot.channels.telegram.render import TelegramRenderer
+from bot.channels.ussd.routes import UssdRenderer
+from bot.content.files import Content
+from bot.conversation.dryrun import DryRunSink
+from bot.conversation.ports import Renderer
+from bot.conversation.service import Conversations
+from bot.conversation.simulate import describe
 from bot.deps import ContentDep, ConversationsDep
 
 router = APIRouter(prefix="/simulator", tags=["simulator"])

@@ -35,7 +35,7 @@ from urllib.parse import urlencode
 import httpx
 import redis
 
-from bot.privacy import new_key
+from bot.core.privacy import new_key
 
 ROOT = Path(__file__).resolve().parent.parent
 DB = 13

@@ -13,27 +13,26 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from bot import outbox
 from bot.api import router as api_router
-from bot.cases import demo
 from bot.cases.intake import CasesSink
-from bot.cases.retention import purge_forever
-from bot.channels import telegram_operators
-from bot.channels.sms import router as sms_router
-from bot.channels.telegram_ambassadors import install as install_ambassadors
-from bot.channels.telegram_bot import TelegramBot
-from bot.channels.telegram_webhook import router as telegram_router
-from bot.channels.ussd import router as ussd_router
-from bot.content import load_content
-from bot.conversation import Conversations
-from bot.db import make_engine, ping
+from bot.channels.sms.routes import router as sms_router
+from bot.channels.telegram import operators as telegram_operators
+from bot.channels.telegram.ambassadors import install as install_ambassadors
+from bot.channels.telegram.bot import TelegramBot
+from bot.channels.telegram.routes import router as telegram_router
+from bot.channels.ussd.routes import router as ussd_router
+from bot.content.files import load_content
+from bot.conversation.service import Conversations
+from bot.core.db import make_engine, ping
+from bot.core.migrate import upgrade
+from bot.core.privacy import Cipher
+from bot.core.settings import Settings, resolve_secrets
 from bot.deps import ContentDep, EngineDep, SettingsDep, StoreDep
-from bot.jobs import escalate_forever
-from bot.migrate import upgrade
-from bot.privacy import Cipher
-from bot.sessions import make_store
-from bot.settings import Settings, resolve_secrets
-from bot.worker import (
+from bot.dev import demo
+from bot.governance.retention import purge_forever
+from bot.jobs.escalation import escalate_forever
+from bot.outbox import queue
+from bot.outbox.worker import (
     ArqNotifier,
     NullNotifier,
     OutboxWorker,
@@ -41,6 +40,7 @@ from bot.worker import (
     make_sender,
     make_senders,
 )
+from bot.sessions import make_store
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +135,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """Is every part this process needs answering? 503 when one is not."""
         sessions_ok = await store.ping()
         database_ok = await run_in_threadpool(ping, engine)  # a down database must not block
-        messages = await run_in_threadpool(outbox.counts, engine) if database_ok else {}
+        messages = await run_in_threadpool(queue.counts, engine) if database_ok else {}
         body = {
             "status": "ok" if sessions_ok and database_ok else "degraded",
             "flows": content.registry.names(),

@@ -10,7 +10,7 @@ from typing import TextIO
 
 import click
 
-from bot.settings import ROOT, ConfigError, Settings
+from bot.core.settings import ROOT, ConfigError, Settings
 
 LANG_CHOICE = click.Choice(["en", "fr", "ln", "st"])
 
@@ -73,14 +73,14 @@ def serve(host: str, port: int) -> None:
 )
 def simulate(channel: str, lang: str | None, flow: str, input_file: TextIO | None) -> None:
     """Walk flows in the terminal exactly as a channel shows them, with screen sizes."""
-    from bot.cases.dryrun import DryRunSink
-    from bot.channels.base import Renderer
-    from bot.channels.console import simulate as run
-    from bot.channels.sms import SmsRenderer
-    from bot.channels.telegram import TelegramRenderer
-    from bot.channels.ussd import UssdRenderer
-    from bot.content import load_content
-    from bot.conversation import Conversations
+    from bot.channels.sms.routes import SmsRenderer
+    from bot.channels.telegram.render import TelegramRenderer
+    from bot.channels.ussd.routes import UssdRenderer
+    from bot.content.files import load_content
+    from bot.conversation.dryrun import DryRunSink
+    from bot.conversation.ports import Renderer
+    from bot.conversation.service import Conversations
+    from bot.conversation.simulate import simulate as run
     from bot.engine.loader import FlowLoadError
     from bot.sessions import MemorySessionStore
 
@@ -131,7 +131,7 @@ def flows() -> None:
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 def flows_check(paths: tuple[Path, ...]) -> None:
     """Validate flow files (default: the shipped flows); exit 1 listing every problem."""
-    from bot.content import check_flows
+    from bot.content.files import check_flows
     from bot.i18n.catalog import Catalogs
 
     settings = _settings()
@@ -151,8 +151,8 @@ def i18n() -> None:
 
 
 def _template() -> tuple[Settings, object]:
+    from bot.content.extract import extract
     from bot.engine.loader import flow_files
-    from bot.i18n.extract import extract
 
     settings = _settings()
     return settings, extract(flow_files([settings.flows_dir]), ROOT / "bot", ROOT)
@@ -163,7 +163,7 @@ def i18n_update() -> None:
     """Extract strings from flows and code into the template and merge into every catalog."""
     from babel.messages.catalog import Catalog
 
-    from bot.i18n.extract import update
+    from bot.content.extract import update
 
     settings, template = _template()
     assert isinstance(template, Catalog)
@@ -176,7 +176,7 @@ def i18n_check() -> None:
     """Fail on any missing, fuzzy or placeholder-broken entry, or a screen over its limit."""
     from babel.messages.catalog import Catalog
 
-    from bot.content import check_flows
+    from bot.content.files import check_flows
     from bot.i18n.catalog import Catalogs
     from bot.i18n.check import check_catalogs
 
@@ -196,9 +196,9 @@ def i18n_check() -> None:
 @click.option("--burst", is_flag=True, help="Deliver what is due, then stop (for cron or tests).")
 def worker(burst: bool) -> None:
     """Deliver the outbox (SMS replies, alerts) with retries: arq on Redis, else a local loop."""
-    from bot.db import make_engine
-    from bot.privacy import Cipher
-    from bot.worker import OutboxWorker, arq_worker, make_sender, make_senders
+    from bot.core.db import make_engine
+    from bot.core.privacy import Cipher
+    from bot.outbox.worker import OutboxWorker, arq_worker, make_sender, make_senders
 
     settings = _resolved()
     if settings.redis_url:
@@ -234,8 +234,8 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Bring the database to the newest schema (also run at start unless HOTLINE_AUTO_MIGRATE=0)."""
-    from bot.db import make_engine
-    from bot.migrate import current, head, upgrade
+    from bot.core.db import make_engine
+    from bot.core.migrate import current, head, upgrade
 
     engine = make_engine(_settings().database_url)
     upgrade(engine)
@@ -243,7 +243,7 @@ def db_upgrade() -> None:
 
 
 def _resolved() -> Settings:
-    from bot.settings import resolve_secrets
+    from bot.core.settings import resolve_secrets
 
     try:
         return resolve_secrets(_settings())
@@ -251,17 +251,17 @@ def _resolved() -> Settings:
         raise click.ClickException(str(exc)) from None
 
 
-# --- retention and keys (bot.cases.retention, bot.cases.keys) ------------------------------
+# --- retention and keys (bot.governance) ---------------------------------------------------------
 
 
 @main.command()
 @click.option("--dry-run", is_flag=True, help="Count what would be cleared; change nothing.")
 def purge(dry_run: bool) -> None:
     """Apply retention: clear old contact data, anonymise long-closed cases (run it daily)."""
-    from bot.cases.retention import purge as run_purge
-    from bot.db import make_engine
-    from bot.migrate import upgrade
-    from bot.models._time import utcnow
+    from bot.core.clock import utcnow
+    from bot.core.db import make_engine
+    from bot.core.migrate import upgrade
+    from bot.governance.retention import purge as run_purge
 
     settings = _settings()
     engine = make_engine(settings.database_url)
@@ -295,7 +295,7 @@ def keys() -> None:
 @keys.command("new")
 def keys_new() -> None:
     """Print a fresh key to put first in HOTLINE_ENCRYPTION_KEYS (then run `keys rotate`)."""
-    from bot.privacy import new_key
+    from bot.core.privacy import new_key
 
     click.echo(new_key())
     click.echo(
@@ -309,10 +309,10 @@ def keys_new() -> None:
 @click.option("--batch", default=500, show_default=True, type=click.IntRange(min=1))
 def keys_rotate(batch: int) -> None:
     """Re-encrypt every stored secret under the first key of HOTLINE_ENCRYPTION_KEYS."""
-    from bot.cases.keys import rotate
-    from bot.db import make_engine
-    from bot.migrate import upgrade
-    from bot.privacy import Cipher
+    from bot.core.db import make_engine
+    from bot.core.migrate import upgrade
+    from bot.core.privacy import Cipher
+    from bot.governance.keys import rotate
 
     settings = _resolved()
     try:
@@ -346,9 +346,9 @@ def directory() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def directory_import(file: Path) -> None:
     """Add or update services from FILE.csv; a single bad row and nothing is imported."""
-    from bot.cases.directory import import_csv
-    from bot.db import make_engine
-    from bot.migrate import upgrade
+    from bot.core.db import make_engine
+    from bot.core.migrate import upgrade
+    from bot.directory.service import import_csv
 
     engine = make_engine(_settings().database_url)
     try:
@@ -368,9 +368,9 @@ def directory_import(file: Path) -> None:
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 def directory_export(file: Path | None) -> None:
     """Write the whole directory as CSV to FILE, or to standard output."""
-    from bot.cases.directory import export_csv
-    from bot.db import make_engine
-    from bot.migrate import upgrade
+    from bot.core.db import make_engine
+    from bot.core.migrate import upgrade
+    from bot.directory.service import export_csv
 
     engine = make_engine(_settings().database_url)
     try:
@@ -412,9 +412,9 @@ def users_add(username: str, role: str, name: str, lang: str, phone_stdin: bool)
     from sqlmodel import Session
 
     from bot.api.team import add_operator
-    from bot.db import make_engine
-    from bot.migrate import upgrade
-    from bot.privacy import Cipher
+    from bot.core.db import make_engine
+    from bot.core.migrate import upgrade
+    from bot.core.privacy import Cipher
 
     stdin = sys.stdin
     phone: str | None = None
@@ -480,10 +480,10 @@ def ambassadors_invite(area: str | None, count: int, days: int) -> None:
     each code to one trained ambassador: they open t.me/<bot>?start=CODE or send /start CODE.
     """
     from bot.cases.ambassadors import issue
-    from bot.db import make_engine
+    from bot.core.db import make_engine
+    from bot.core.migrate import upgrade
     from bot.engine.areas import AreaDataError, load_areas
     from bot.engine.loader import AREAS_FILE
-    from bot.migrate import upgrade
 
     settings = _resolved()
     assert settings.pseudonym_key is not None  # resolve_secrets generates or requires it
@@ -522,8 +522,8 @@ def ambassadors_invite(area: str | None, count: int, days: int) -> None:
 def ambassadors_list() -> None:
     """List ambassadors: pseudonym prefix, area, registered date, active (no Telegram ids)."""
     from bot.cases.ambassadors import list_ambassadors
-    from bot.db import make_engine
-    from bot.migrate import upgrade
+    from bot.core.db import make_engine
+    from bot.core.migrate import upgrade
 
     engine = make_engine(_settings().database_url)
     try:
@@ -542,7 +542,7 @@ def ambassadors_list() -> None:
         )
 
 
-# --- the Telegram bot (bot.channels.telegram_bot) ------------------------------------------
+# --- the Telegram bot (bot.channels.telegram.bot) ------------------------------------------
 
 
 @main.group()
@@ -557,8 +557,8 @@ def telegram_set_webhook(url: str, drop_pending: bool) -> None:
     """Have Telegram post updates to URL (https://HOST/telegram/webhook) with the secret header."""
     from telegram.error import TelegramError
 
-    from bot.channels.telegram_bot import ALLOWED_UPDATES, make_bot
-    from bot.channels.telegram_logs import mask
+    from bot.channels.telegram.bot import ALLOWED_UPDATES, make_bot
+    from bot.outbox.senders.telegram_logs import mask
 
     settings = _resolved()
     if not settings.telegram_token or not settings.telegram_token.get_secret_value().strip():
@@ -613,7 +613,7 @@ def telegram_fake_api(host: str, port: int, webhook: str | None, secret: str | N
     """
     import uvicorn
 
-    from admin.fake_botapi import create_fake
+    from bot.dev.fake_botapi import create_fake
 
     click.echo(
         f"Fake Bot API on http://{host}:{port}  (HOTLINE_TELEGRAM_API_BASE=http://{host}:{port})"

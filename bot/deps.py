@@ -9,13 +9,13 @@ from typing import Annotated, cast
 from fastapi import Depends, Header, HTTPException, Request
 from sqlalchemy.engine import Engine
 
-from bot.channels.telegram_bot import TelegramBot
-from bot.content import Content
-from bot.conversation import Conversations
-from bot.privacy import Cipher
+from bot.channels.telegram.bot import TelegramBot
+from bot.content.files import Content
+from bot.conversation.service import Conversations
+from bot.core.privacy import Cipher
+from bot.core.settings import Settings
+from bot.outbox.worker import Notifier
 from bot.sessions.base import SessionStore
-from bot.settings import Settings
-from bot.worker import Notifier
 
 log = logging.getLogger(__name__)
 

@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import respx
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
+
+from bot.content.files import Content, load_content
+from bot.core.settings import Settings
+from tests.engine.conftest import CHECK, MAIN, build
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def require_services() -> bool:
@@ -45,8 +53,8 @@ def _postgres_schema_url(schema: str) -> str:
 @pytest.fixture(params=["sqlite", "postgres"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A migrated, empty database: a SQLite file, or a fresh PostgreSQL schema dropped after."""
-    from bot.db import make_engine
-    from bot.migrate import upgrade
+    from bot.core.db import make_engine
+    from bot.core.migrate import upgrade
 
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'hotline.db'}"
@@ -99,10 +107,43 @@ def assert_no_phone_numbers(*texts: str, numbers: tuple[str, ...] = TEST_PHONES)
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
     """An engine on the migrated test database, disposed after the test."""
-    from bot.db import make_engine
+    from bot.core.db import make_engine
 
     made = make_engine(database_url)
     try:
         yield made
     finally:
         made.dispose()
+
+
+@pytest.fixture(scope="session")
+def shipped_content() -> Content:
+    """The shipped flows with the real catalogs, validated as the service loads them."""
+    return load_content(ROOT / "flows", ROOT / "locales")
+
+
+@pytest.fixture(scope="session")
+def tagged_content() -> Content:
+    """The engine test flows with the tagged catalog ("FR text", "LN text", ...)."""
+    registry, catalogs = build(MAIN, CHECK)
+    return Content(registry, catalogs)
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No HOTLINE_* setting leaks in from the shell (service codes, language, number, token)."""
+    for name in Settings.model_fields:
+        monkeypatch.delenv(f"HOTLINE_{name.upper()}", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def capture_everything(caplog: pytest.LogCaptureFixture) -> None:
+    """Every log line at every level is captured, so tests can search it for ids and numbers."""
+    caplog.set_level(logging.DEBUG)
+
+
+@pytest.fixture
+def router() -> Iterator[respx.MockRouter]:
+    """The Telegram Bot API, mocked with respx: nothing reaches the network."""
+    with respx.mock(assert_all_called=False) as mocked:
+        yield mocked

@@ -15,12 +15,12 @@ import pytest
 import respx
 from click.testing import CliRunner, Result
 
-from bot.cases.dryrun import SAMPLE_REFERENCE
 from bot.cli import main
+from bot.conversation.dryrun import SAMPLE_REFERENCE
+from bot.core.settings import ROOT, Settings
 from bot.engine.loader import flow_files, load_file
 from bot.i18n.catalog import Catalogs, po_path, read_catalog, write_catalog
 from bot.i18n.gsm7 import fold
-from bot.settings import ROOT, Settings
 
 NUMBER = "0800 000 009"
 MENU = "Anti-trafficking hotline. Free and anonymous. Choose:"

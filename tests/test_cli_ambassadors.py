@@ -11,8 +11,8 @@ from click.testing import CliRunner, Result
 from bot.cases import ambassadors
 from bot.cases.ambassadors import ALPHABET, CODE_LENGTH, Redeemed
 from bot.cli import main
-from bot.db import make_engine
-from bot.settings import ROOT, Settings
+from bot.core.db import make_engine
+from bot.core.settings import ROOT, Settings
 from tests.conftest import database_text
 
 KEY = "c" * 32

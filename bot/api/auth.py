@@ -42,10 +42,10 @@ from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
 from bot.api.request import DbSession, Now
+from bot.core.settings import Settings
 from bot.deps import EngineDep, SettingsDep, StoreDep
 from bot.models import Operator
 from bot.sessions import SessionBusy
-from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api", tags=["auth"])

@@ -17,8 +17,8 @@ from pydantic import BaseModel
 
 from bot.api.auth import Staff
 from bot.api.request import DbSession, Now
-from bot.cases import telegram_link
 from bot.deps import SettingsDep
+from bot.team import telegram_link
 
 router = APIRouter(prefix="/api/me", tags=["me"])
 

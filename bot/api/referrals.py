@@ -1,4 +1,4 @@
-"""Finding services and referring cases to them (``bot.cases.directory``, ``bot.cases.referrals``).
+"""Finding services and referring cases to them (``bot.directory``, ``bot.cases.referrals``).
 
 ==========================================  ==========  =====================================
 route                                       who         what
@@ -25,9 +25,9 @@ from sqlmodel import Session
 from bot.api.auth import Staff
 from bot.api.cases import load_case
 from bot.api.request import DbSession, Now
-from bot.cases import directory
 from bot.cases.referrals import IllegalTransition, ReferralRefused, create_referral, update_referral
 from bot.deps import EngineDep
+from bot.directory import service as directory
 from bot.models import Case, Referral, Service
 
 log = logging.getLogger(__name__)

@@ -9,8 +9,8 @@ from typing import Annotated
 from fastapi import Depends
 from sqlmodel import Session
 
+from bot.core.clock import utcnow
 from bot.deps import EngineDep
-from bot.models._time import utcnow
 
 
 def get_db(engine: EngineDep) -> Iterator[Session]:

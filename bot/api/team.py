@@ -18,10 +18,10 @@ from sqlmodel import Session, col, func, select
 
 from bot.api.auth import ROLES, SUPERVISORS, Admin, Supervisor, hash_password
 from bot.api.request import DbSession
-from bot.cases import audit
+from bot.core.privacy import Cipher, normalise_phone
 from bot.deps import CipherDep
+from bot.governance import audit
 from bot.models import Operator, Shift
-from bot.privacy import Cipher, normalise_phone
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api", tags=["team"])

@@ -28,10 +28,10 @@ from sqlmodel import Session, col, select
 
 from bot.cases.lookup import NEUTRAL
 from bot.cases.status import Status
+from bot.core.clock import utcnow
 from bot.engine.areas import AreaTree
 from bot.i18n import ui
 from bot.models import Case
-from bot.models._time import utcnow
 from bot.models.ambassador import Ambassador, Invite
 
 log = logging.getLogger(__name__)

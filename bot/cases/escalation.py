@@ -17,10 +17,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.cases.intake import alert_operator
-from bot.cases.oncall import LEVELS, on_call
+from bot.core.privacy import Cipher
 from bot.engine.runner import Translate
 from bot.models import Case, CaseEvent, Escalation, Operator
-from bot.privacy import Cipher
+from bot.team.oncall import LEVELS, on_call
 
 log = logging.getLogger(__name__)
 

@@ -23,12 +23,13 @@ from sqlalchemy import CursorResult, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
-from bot.cases import audit, escalation
+from bot.cases import escalation
 from bot.cases.reference import normalise
 from bot.cases.status import IllegalTransition, Status, allowed, move
+from bot.core.clock import utcnow
+from bot.core.privacy import Cipher, DecryptError
+from bot.governance import audit
 from bot.models import AuditEntry, Case, CaseEvent, CaseNote, Operator, Referral, Service
-from bot.models._time import utcnow
-from bot.privacy import Cipher, DecryptError
 
 log = logging.getLogger(__name__)
 

@@ -34,19 +34,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 
-from bot import outbox
 from bot.cases.lookup import status_text
-from bot.cases.oncall import on_call
 from bot.cases.reference import new_reference
-from bot.cases.telegram_link import chat_of
+from bot.core.clock import utcnow
+from bot.core.privacy import Cipher, DecryptError
 from bot.engine.runner import Translate
 from bot.engine.state import Event
 from bot.i18n import ui
 from bot.i18n.gsm7 import fold, sms_parts
 from bot.models import Case, CaseEvent, Escalation, Operator
-from bot.models._time import utcnow
-from bot.privacy import Cipher, DecryptError
-from bot.worker import Notifier
+from bot.outbox import queue
+from bot.outbox.worker import Notifier
+from bot.team.oncall import on_call
+from bot.team.telegram_link import chat_of
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +177,7 @@ def alert_operator(
     queued: list[int] = []
     chat = chat_of(cipher, operator)
     if chat is not None:
-        sent = outbox.enqueue(
+        sent = queue.enqueue(
             session,
             cipher,
             key=f"{TELEGRAM_ALERT}:{case.id}:{level}",
@@ -198,7 +198,7 @@ def alert_operator(
         log.error("operator %s phone cannot be decrypted; alert not queued", operator.username)
         return queued
     folded = fold(text, operator.lang)
-    sms = outbox.enqueue(
+    sms = queue.enqueue(
         session,
         cipher,
         key=f"alert:{case.id}:{level}",

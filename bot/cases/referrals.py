@@ -22,8 +22,8 @@ from sqlmodel import Session, col, select
 from bot.cases import status as case_status
 from bot.cases.status import IllegalTransition, Status
 from bot.cases.workflow import Workflow
+from bot.core.clock import utcnow
 from bot.models import AuditEntry, Case, CaseEvent, Operator, Referral, Service
-from bot.models._time import utcnow
 
 __all__ = [
     "TRANSITIONS",

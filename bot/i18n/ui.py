@@ -67,7 +67,7 @@ OP_QUEUE_EMPTY = N_("You have no open cases right now.")
 OP_TIME_LEFT = N_("{time} left")
 OP_OVERDUE = N_("overdue {time}")
 OP_ON_TRACK = N_("acknowledged")
-# Migrant ambassadors on Telegram (bot/channels/telegram_ambassadors.py).
+# Migrant ambassadors on Telegram (bot/channels/telegram/ambassadors.py).
 HINT_LOCATION = N_(
     "Please send the location (paperclip, then Location), or go back and choose from the list."
 )

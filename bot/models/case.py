@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-from bot.models._time import utcnow
+from bot.core.clock import utcnow
 
 
 class Case(SQLModel, table=True):

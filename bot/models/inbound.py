@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
-from bot.models._time import utcnow
+from bot.core.clock import utcnow
 
 
 class InboundMessage(SQLModel, table=True):

@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from sqlmodel import Field, SQLModel
 
-from bot.models._time import utcnow
+from bot.core.clock import utcnow
 
 
 class OutboxStatus(StrEnum):

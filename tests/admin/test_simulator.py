@@ -12,11 +12,11 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bot.app import create_app
-from bot.cases.dryrun import SAMPLE_REFERENCE
+from bot.conversation.dryrun import SAMPLE_REFERENCE
+from bot.core.settings import ROOT, Settings
 from bot.i18n.catalog import Catalogs
 from bot.i18n.gsm7 import fold
 from bot.models.case import Case
-from bot.settings import ROOT, Settings
 
 NUMBER = "0800 000 009"
 CHOOSE = "Choose your language:"

@@ -22,9 +22,9 @@ from bot.api.auth import issue_token, token_key
 from bot.api.request import get_now
 from bot.app import create_app
 from bot.cases.intake import CasesSink
+from bot.core.settings import Settings
 from bot.engine.state import Event
 from bot.models import Case, Operator, Referral, Service
-from bot.settings import Settings
 from tests.cases.helpers import CATALOGS, CIPHER, T0, team
 
 FAST_HASHER = PasswordHasher(type=Type.ID, time_cost=1, memory_cost=1024, parallelism=1)

@@ -26,8 +26,8 @@ from bot.api.auth import (
 )
 from bot.app import create_app
 from bot.cli import main
+from bot.core.settings import Settings
 from bot.models import Operator
-from bot.settings import Settings
 from tests.api import (
     FAST_HASHER,
     PASSWORD,

@@ -19,9 +19,9 @@ from sqlmodel import Session, col, select
 
 from bot.api import auth
 from bot.api.auth import Require
-from bot.cases.oncall import on_call
 from bot.cases.status import Status, allowed
 from bot.models import AuditEntry, CaseEvent, CaseNote, Escalation, Operator
+from bot.team.oncall import on_call
 from tests.api import (
     BY_ROLE,
     FAST_HASHER,

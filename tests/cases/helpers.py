@@ -8,9 +8,9 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bot.core.privacy import Cipher, new_key
 from bot.i18n.catalog import Catalogs
 from bot.models import Operator, Shift
-from bot.privacy import Cipher, new_key
 from tests.conftest import TEST_PHONES
 
 ROOT = Path(__file__).resolve().parents[2]

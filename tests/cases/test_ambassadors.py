@@ -12,10 +12,10 @@ from sqlmodel import Session, select
 
 from bot.cases import ambassadors
 from bot.cases.ambassadors import ALPHABET, CODE_LENGTH, Redeemed
+from bot.core.clock import utcnow
 from bot.engine.areas import load_areas
 from bot.i18n import ui
 from bot.models import Case
-from bot.models._time import utcnow
 from bot.models.ambassador import Ambassador, Invite
 from tests.conftest import database_text
 

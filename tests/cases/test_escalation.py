@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot import outbox
 from bot.cases.escalation import acknowledge, sweep
 from bot.cases.intake import CasesSink
 from bot.models import Case, CaseEvent, Escalation, Operator, OutboundMessage
+from bot.outbox import queue
 from tests.cases.helpers import CATALOGS, CIPHER, T0, team
 from tests.cases.test_intake import Recorder, event
 
@@ -32,7 +32,7 @@ def ladder(engine: Engine) -> list[tuple[int, int | None, bool]]:
 def alert_recipients(engine: Engine) -> list[str]:
     with Session(engine) as session:
         rows = session.exec(select(OutboundMessage).order_by(col(OutboundMessage.id))).all()
-        return [CIPHER.decrypt(r.body, outbox.BODY) for r in rows]
+        return [CIPHER.decrypt(r.body, queue.BODY) for r in rows]
 
 
 def ack(engine: Engine, username: str, now: datetime) -> None:

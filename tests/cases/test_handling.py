@@ -13,9 +13,9 @@ from sqlmodel import Session, col, select
 from bot.cases import handling
 from bot.cases.handling import CaseNotFound, Conflict, IllegalTransition, NotPermitted
 from bot.cases.intake import CasesSink
+from bot.core.privacy import Cipher, new_key
 from bot.engine.state import Event
 from bot.models import AuditEntry, Case, CaseEvent, CaseNote, Escalation, Operator
-from bot.privacy import Cipher, new_key
 from tests.cases.helpers import CATALOGS, CIPHER, T0, team
 from tests.conftest import TEST_PHONES, assert_no_phone_numbers, database_text
 

@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot import outbox
 from bot.cases.intake import CasesSink, read_event
 from bot.cases.reference import PATTERN
 from bot.engine.state import Event
 from bot.models import Case, CaseEvent, Escalation, OutboundMessage
+from bot.outbox import queue
 from tests.cases.helpers import CATALOGS, CIPHER, T0, team
 from tests.conftest import TEST_PHONES, assert_no_phone_numbers, database_text
 
@@ -104,10 +104,10 @@ async def test_p1_case_and_its_alert_are_committed_together(engine: Engine) -> N
         assert (step.level, step.operator_id, step.reason) == (0, ids["amani"], "new_p1")
         alert = session.exec(select(OutboundMessage)).one()
         assert alert.purpose == "alert" and alert.lang == "fr"
-        body = CIPHER.decrypt(alert.body, outbox.BODY)
+        body = CIPHER.decrypt(alert.body, queue.BODY)
         assert case.reference in body and "P1" in body and "cd-kwilu-kikwit" in body
         assert "U1" not in body and "danger" not in body, "alerts never say what was reported"
-        assert CIPHER.decrypt(alert.recipient or "", outbox.RECIPIENT) == TEST_PHONES[0]
+        assert CIPHER.decrypt(alert.recipient or "", queue.RECIPIENT) == TEST_PHONES[0]
         kinds = [e.kind for e in session.exec(select(CaseEvent).order_by(col(CaseEvent.id))).all()]
         assert kinds == ["created", "alert"]
     assert recorder.told == [alert.id]

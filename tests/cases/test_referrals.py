@@ -21,8 +21,8 @@ from bot.cases.referrals import (
     update_referral,
 )
 from bot.cases.status import IllegalTransition as CaseIllegalTransition
+from bot.core.clock import utcnow
 from bot.models import AuditEntry, Case, CaseEvent, Operator, Referral, Service
-from bot.models._time import utcnow
 
 NARRATIVE = "They took our papers at the farm"
 STATUSES = [s.value for s in ReferralStatus]

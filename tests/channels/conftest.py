@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-import respx
-
-from bot.content import Content, load_content
 from bot.engine.state import Choice, Turn
-from bot.settings import Settings
-from tests.engine.conftest import CHECK, MAIN, build
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,36 +52,3 @@ def option_lines(pages: list[str]) -> list[str]:
         for row in page.split("\n")
         if re.match(r"^\d+ ", row) and not NAV_LINE.match(row)
     ]
-
-
-@pytest.fixture(scope="session")
-def shipped_content() -> Content:
-    """The shipped flows with the real catalogs, validated as the service loads them."""
-    return load_content(ROOT / "flows", ROOT / "locales")
-
-
-@pytest.fixture(scope="session")
-def tagged_content() -> Content:
-    """The engine test flows with the tagged catalog ("FR text", "LN text", ...)."""
-    registry, catalogs = build(MAIN, CHECK)
-    return Content(registry, catalogs)
-
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No HOTLINE_* setting leaks in from the shell (service codes, language, number, token)."""
-    for name in Settings.model_fields:
-        monkeypatch.delenv(f"HOTLINE_{name.upper()}", raising=False)
-
-
-@pytest.fixture(autouse=True)
-def capture_everything(caplog: pytest.LogCaptureFixture) -> None:
-    """Every log line at every level is captured, so tests can search it for ids and numbers."""
-    caplog.set_level(logging.DEBUG)
-
-
-@pytest.fixture
-def router() -> Iterator[respx.MockRouter]:
-    """The Telegram Bot API, mocked with respx: nothing reaches the network."""
-    with respx.mock(assert_all_called=False) as mocked:
-        yield mocked

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.content import screen_checks
+from bot.content.files import screen_checks
 from bot.engine.loader import load_text
 from bot.engine.validate import Catalog, validate
 from bot.i18n.catalog import Catalogs
@@ -214,7 +214,7 @@ def test_same_flow_name_twice() -> None:
 def test_shipped_flows_are_valid(shipped: object) -> None:
     from pathlib import Path
 
-    from bot.content import check_flows
+    from bot.content.files import check_flows
 
     root = Path(str(shipped))
     _, issues = check_flows([root], Catalogs.load(root.parent / "locales"))

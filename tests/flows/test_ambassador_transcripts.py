@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.cases.dryrun import DryRunSink
-from bot.channels.console import simulate
-from bot.channels.telegram import TelegramRenderer
-from bot.content import Content, load_content
-from bot.conversation import Conversations
+from bot.channels.telegram.render import TelegramRenderer
+from bot.content.files import Content, load_content
+from bot.conversation.dryrun import DryRunSink
+from bot.conversation.service import Conversations
+from bot.conversation.simulate import simulate
 from bot.sessions import MemorySessionStore
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.content import Content, load_content
+from bot.content.files import Content, load_content
 from bot.engine.runner import advance, begin
 from bot.engine.state import Event
 

@@ -19,11 +19,11 @@ from sqlmodel import Session, select
 
 from bot.cases.reference import PATTERN
 from bot.cases.status import Status
+from bot.core.privacy import Cipher
 from bot.i18n import ui
 from bot.i18n.gsm7 import fold
 from bot.models import Case
-from bot.privacy import Cipher
-from tests.channels.test_ussd_callback import (
+from tests.channels.ussd.test_routes import (
     HOTLINE,
     LANG_KEYS,
     PHONE,

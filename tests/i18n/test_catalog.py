@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from babel.messages.catalog import Catalog
 
+from bot.core.settings import ROOT
 from bot.i18n import ui
 from bot.i18n.catalog import (
     LANGUAGES,
@@ -20,7 +21,6 @@ from bot.i18n.catalog import (
     template_path,
     write_catalog,
 )
-from bot.settings import ROOT
 
 LOCALES = ROOT / "locales"
 MENU = "Anti-trafficking hotline. Free and anonymous. Choose:"

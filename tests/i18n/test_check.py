@@ -11,6 +11,8 @@ from babel.messages.catalog import Catalog
 from click.testing import CliRunner
 
 from bot.cli import main
+from bot.content.extract import extract
+from bot.core.settings import ROOT
 from bot.engine.loader import flow_files
 from bot.i18n.catalog import (
     PLURAL_FORMS,
@@ -20,8 +22,6 @@ from bot.i18n.catalog import (
     written_plural_forms,
 )
 from bot.i18n.check import check_catalogs
-from bot.i18n.extract import extract
-from bot.settings import ROOT
 
 HELP = (
     "Call the hotline free of charge: {hotline_number}. You do not have to give your name. "

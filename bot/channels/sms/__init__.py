@@ -1,0 +1,1 @@
+"""SMS through Africa's Talking: the reply renderer and the callback routes."""

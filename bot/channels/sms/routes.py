@@ -1,0 +1,223 @@
+"""SMS through Africa's Talking: a screen as one text folded to GSM-7, paged to 2 parts at most.
+
+Inbound messages are posted (form) to ``/sms/africastalking/{token}``::
+
+    from=+243000000000&to=12345&text=AIDE&date=2026-11-22 07:00:00&id=ATXid_9c1&linkId=
+
+The callback answers 200 at once; the reply goes out through the outbox. Delivery reports
+arrive at ``/sms/africastalking/{token}/delivery`` (``id``, ``status``, ``failureReason``).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from fastapi import APIRouter, HTTPException, Request
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+
+from bot.channels import inbound
+from bot.channels.paging import paginate
+from bot.channels.text import fold_turn, page_labels
+from bot.conversation.ports import Screen
+from bot.core.privacy import pseudonym
+from bot.deps import (
+    CallbackToken,
+    CipherDep,
+    ContentDep,
+    ConversationsDep,
+    EngineDep,
+    NotifierDep,
+    SettingsDep,
+    StoreDep,
+)
+from bot.engine.runner import Translate
+from bot.engine.state import Turn
+from bot.i18n.gsm7 import sms_parts
+from bot.outbox import queue
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["sms"])
+KEYWORDS = {"HELP": "en", "AIDE": "fr", "LISALISI": "ln", "THUSO": "st"}
+"""Words that open the main menu in a language, whatever came before."""
+MENU = ("main", "menu")
+SEEN_TTL = 7 * 24 * 3600
+_WORD = re.compile(r"[^A-Z]")
+
+MAX_PARTS = 2
+
+
+def fits_sms(text: str) -> bool:
+    """Does a text go out in at most two SMS parts (each reply costs the hotline per part)?"""
+    return sms_parts(text) <= MAX_PARTS
+
+
+class SmsRenderer:
+    """Render turns as SMS texts; a long menu pages with 98 More / 00 Back like USSD."""
+
+    name = "sms"
+
+    def __init__(self, tr: Translate) -> None:
+        self._tr = tr
+        self.lang: str | None = None
+        """The language of the last turn rendered: the reply's, whatever the session started in."""
+
+    def pages(self, turn: Turn, *, cut: bool = True) -> list[str]:
+        """Every page of a turn, folded and fitted."""
+        more, previous = page_labels(self._tr, turn.lang)
+        return paginate(fold_turn(turn), fits_sms, more=more, previous=previous, cut=cut)
+
+    def render(self, turn: Turn, page: int = 0) -> Screen:
+        """One page of a turn."""
+        pages = self.pages(turn)
+        self.lang = turn.lang
+        page = max(0, min(page, len(pages) - 1))
+        return Screen(text=pages[page], page=page, pages=len(pages), end=turn.end)
+
+    def check(self, turn: Turn) -> str | None:
+        """Why a turn needs more than two SMS parts on some page, or None."""
+        for number, page in enumerate(self.pages(turn, cut=False), start=1):
+            parts = sms_parts(page)
+            if parts > MAX_PARTS:
+                return f"page {number} needs {parts} SMS parts (at most {MAX_PARTS})"
+        return None
+
+
+def keyword_language(text: str, extra: dict[str, str]) -> str | None:
+    """The language of a keyword message (``aide``, ``Thuso!``), or None for anything else."""
+    words = text.strip().split()
+    if len(words) != 1:
+        return None
+    word = _WORD.sub("", words[0].upper())
+    return extra.get(word) or KEYWORDS.get(word)
+
+
+async def _form(request: Request, required: tuple[str, ...]) -> dict[str, str]:
+    form = await request.form()
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    missing = [name for name in required if not fields.get(name)]
+    if missing:
+        log.warning("sms callback refused: missing %s", ", ".join(missing))
+        raise HTTPException(status_code=400, detail=f"missing field(s): {', '.join(missing)}")
+    return fields
+
+
+@router.post("/sms/africastalking/{token}", dependencies=[CallbackToken])
+async def sms_inbound(
+    request: Request,
+    settings: SettingsDep,
+    content: ContentDep,
+    conversations: ConversationsDep,
+    store: StoreDep,
+    engine: EngineDep,
+    cipher: CipherDep,
+    notifier: NotifierDep,
+) -> dict[str, str]:
+    """One inbound SMS: run the conversation, queue the reply; a retry creates nothing twice."""
+    fields = await _form(request, ("from", "text", "id"))
+    if len(fields["id"]) > 128 or len(fields["text"]) > 2000:
+        log.warning("sms callback refused: malformed id or text")
+        raise HTTPException(status_code=400, detail="malformed id or text")
+    key_secret = settings.pseudonym_key.get_secret_value() if settings.pseudonym_key else ""
+    try:
+        contact = pseudonym(key_secret, "phone", fields["from"])
+    except ValueError:
+        log.warning("sms callback refused: 'from' is not a number")
+        raise HTTPException(status_code=400, detail="malformed from") from None
+    if not await store.add_once(f"sms-in:{fields['id']}", SEEN_TTL):
+        log.info("sms retry ignored")
+        return {"status": "duplicate"}
+    verdict = await run_in_threadpool(
+        inbound.accept,
+        engine,
+        channel="sms",
+        provider_id=fields["id"],
+        contact=contact,
+        hourly_limit=settings.sms_hourly_limit,
+    )
+    if verdict != "new":
+        return {"status": verdict}
+
+    async def converse() -> int:
+        renderer = SmsRenderer(content.tr)
+        key = f"sms:{contact}"
+        text = fields["text"]
+        lang = keyword_language(text, settings.sms_keyword_map)
+        if lang is not None:
+            screen = await conversations.start(
+                key,
+                renderer,
+                lang,
+                flow=MENU[0],
+                at=MENU[1],
+                contact=contact,
+                address=fields["from"],
+            )
+        else:  # the running conversation, else a new one (in a remembered language, if any)
+            lang = settings.default_language
+            screen = await conversations.message(
+                key, text, renderer, lang, contact=contact, address=fields["from"]
+            )
+        lang = renderer.lang or lang
+        message_id = await run_in_threadpool(
+            _queue_reply, engine, cipher, fields["id"], contact, fields["from"], screen.text, lang
+        )
+        return message_id
+
+    try:
+        message_id = await converse()
+    except Exception:
+        # Nothing was answered: forget the message so Africa's Talking's retry is processed.
+        log.exception("sms could not be processed; the provider will retry it")
+        await store.forget(f"sms-in:{fields['id']}")
+        await run_in_threadpool(inbound.forget, engine, channel="sms", provider_id=fields["id"])
+        raise HTTPException(status_code=503, detail="temporarily unavailable") from None
+    await notifier.notify([message_id])
+    return {"status": "accepted"}
+
+
+def _queue_reply(
+    engine: EngineDep,
+    cipher: CipherDep,
+    inbound_id: str,
+    contact: str,
+    to: str,
+    body: str,
+    lang: str,
+) -> int:
+    with Session(engine) as session:
+        message = queue.enqueue(
+            session,
+            cipher,
+            key=f"sms-reply:{inbound_id}",
+            channel="sms",
+            purpose="reply",
+            contact=contact,
+            recipient=to,
+            body=body,
+            lang=lang,
+            parts=sms_parts(body),
+        )
+        session.commit()
+        assert message.id is not None
+        return message.id
+
+
+@router.post("/sms/africastalking/{token}/delivery", dependencies=[CallbackToken])
+async def sms_delivery_report(request: Request, engine: EngineDep) -> dict[str, str]:
+    """A delivery report: kept against the outbound message (the phone number is not read)."""
+    fields = await _form(request, ("id", "status"))
+    if fields["status"] not in queue.REPORT_STATUSES:
+        log.warning("delivery report refused: unknown status")
+        raise HTTPException(status_code=400, detail="unknown status")
+    known = await run_in_threadpool(
+        queue.record_report,
+        engine,
+        provider_message_id=fields["id"][:128],
+        status=fields["status"],
+        failure_reason=(fields.get("failureReason") or "")[:128] or None,  # the column's size
+    )
+    if not known:
+        log.info("delivery report for a message this hotline did not send (kept)")
+    return {"status": "recorded" if known else "unknown message"}

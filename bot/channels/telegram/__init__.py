@@ -1,0 +1,1 @@
+"""Telegram: the renderer, the bot, its webhook, ambassadors and operators."""

@@ -1,0 +1,1 @@
+"""USSD through Africa's Talking: the screen renderer and the callback routes."""

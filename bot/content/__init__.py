@@ -1,0 +1,1 @@
+"""Where flows and their translations come from, loaded and validated as one published set."""

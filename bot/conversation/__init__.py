@@ -1,0 +1,1 @@
+"""The one path for every message: the conversation service, its ports, simulation."""

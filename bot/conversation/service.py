@@ -1,0 +1,366 @@
+"""One path for every message: lock the session, run the engine, hand events over, save, render.
+
+Channels call ``start`` for a new conversation and ``reply`` for each input after it (or
+``message`` for either, ``exchange`` for a provider request that carries every input). Events
+are handed to the sink (the cases service) before the session is saved and before anything is
+shown, so nothing a person reported is acknowledged before it is committed.
+
+A language a person chose (a ``set_language`` action) is remembered per contact pseudonym for
+``language_ttl`` seconds: their next conversation starts at the main menu in that language.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from bot.content.files import Content
+from bot.conversation.ports import MORE_KEY, PREVIOUS_KEY, Renderer, Screen
+from bot.engine.actions import LANGUAGES
+from bot.engine.compile import menu_keys
+from bot.engine.model import MenuState
+from bot.engine.runner import BACK_KEY, UnknownFlow, advance, begin, render
+from bot.engine.state import Event, SessionState, Step, Turn
+from bot.i18n import ui
+from bot.sessions.base import Held, SessionStore
+
+log = logging.getLogger(__name__)
+
+START_FLOW = "main"
+MENU_STATE = "menu"
+"""Where a conversation starts when the contact's language is remembered (``main:menu``)."""
+
+
+def _sid() -> str:
+    """A random id for a new conversation: its events get ids no other conversation has."""
+    return uuid.uuid4().hex
+
+
+class EventSink(Protocol):
+    """Where events go; returns values the last screen shows, e.g. ``{"reference": "K7QM-42"}``."""
+
+    async def handle(
+        self,
+        events: Sequence[Event],
+        *,
+        channel: str,
+        contact: str,
+        address: str | None = None,
+    ) -> dict[str, str]:
+        """Commit what the events ask for, or raise so the person is not told it was.
+
+        ``address`` is the person's number on the channel: keep it (encrypted) only with consent.
+        """
+        ...
+
+
+class Conversations:
+    """Run conversations for any channel over a session store."""
+
+    def __init__(
+        self,
+        content: Content,
+        store: SessionStore,
+        sink: EventSink,
+        *,
+        ttl: int = 300,
+        ttls: dict[str, int] | None = None,
+        values: dict[str, str] | None = None,
+        language_ttl: int = 0,
+    ) -> None:
+        """``language_ttl``: seconds a contact's chosen language is remembered (0: not at all)."""
+        self.content = content
+        self.store = store
+        self.sink = sink
+        self.ttl = ttl
+        self.ttls = dict(ttls or {})
+        self.values = dict(values or {})
+        self.language_ttl = language_ttl
+
+    async def start(
+        self,
+        key: str,
+        renderer: Renderer,
+        lang: str,
+        *,
+        flow: str = START_FLOW,
+        at: str | None = None,
+        contact: str | None = None,
+        address: str | None = None,
+    ) -> Screen:
+        """Begin a new conversation for a session key (at screen ``at``), replacing any earlier.
+
+        Started at the beginning of the main flow, it opens at the main menu in the contact's
+        remembered language instead, when there is one; an explicit ``at`` wins.
+        """
+        note = self._note(contact) if flow == START_FLOW and at is None else None
+        async with self.store.hold(key, recall=_only(note)) as held:
+            step = self._begin(lang, held, note, flow=flow, at=at)
+            return await self._commit(
+                held, key, renderer, step, contact=contact, address=address, chosen=None
+            )
+
+    async def reply(
+        self,
+        key: str,
+        text: str,
+        renderer: Renderer,
+        lang: str,
+        *,
+        contact: str | None = None,
+        address: str | None = None,
+    ) -> Screen:
+        """Apply one input; an expired session starts again politely instead of failing."""
+        return await self._message(key, text, renderer, lang, contact, address, ui.RESTARTED)
+
+    async def message(
+        self,
+        key: str,
+        text: str,
+        renderer: Renderer,
+        lang: str,
+        *,
+        contact: str | None = None,
+        address: str | None = None,
+    ) -> Screen:
+        """Apply one input to the running conversation, or start one if none runs (SMS)."""
+        return await self._message(key, text, renderer, lang, contact, address, None)
+
+    async def _message(
+        self,
+        key: str,
+        text: str,
+        renderer: Renderer,
+        lang: str,
+        contact: str | None,
+        address: str | None,
+        notice: str | None,
+    ) -> Screen:
+        note = self._note(contact)
+        async with self.store.hold(key, recall=_only(note)) as held:
+            data = held.value
+            if data is None or "flow" not in data:
+                step = self._begin(lang, held, note, notice=notice)
+                return await self._commit(
+                    held, key, renderer, step, contact=contact, address=address, chosen=None
+                )
+            saved = SessionState.from_dict(data)
+            state, turn, events, chosen = self._apply(saved, text, renderer)
+            return await self._commit(
+                held,
+                key,
+                renderer,
+                Step(state, turn, tuple(events)),
+                contact=contact,
+                address=address,
+                chosen=chosen,
+            )
+
+    async def exchange(
+        self,
+        key: str,
+        renderer: Renderer,
+        lang: str,
+        *,
+        request: str,
+        inputs: Callable[[str | None], list[str]],
+        contact: str | None = None,
+        address: str | None = None,
+    ) -> Screen:
+        """Apply a provider request exactly once; the same request again gets the same screen.
+
+        ``inputs(previous_request)`` says what this request adds since the previous one (None
+        for a new session): Africa's Talking's USSD ``text`` carries every input of the session.
+        A new session with no input opens at the main menu in the contact's remembered language;
+        one that carries inputs (dialled with the code, or replayed after a lost state) starts
+        at the beginning, so they mean what they always mean.
+        """
+        note = self._note(contact) if request == "" else None
+        async with self.store.hold(key, recall=_only(note)) as held:
+            data = held.value or {}
+            memo = data.get("memo") or {}
+            if memo.get("request") == request and "screen" in memo:
+                return Screen(
+                    text=memo["screen"], end=memo["end"], page=memo["page"], pages=memo["pages"]
+                )
+            saved = SessionState.from_dict(data) if "flow" in data else None
+            chosen: str | None = None
+            turn: Turn | None
+            if saved is None:
+                # The provider's session key names this conversation for good: replaying its
+                # inputs after a lost state yields the same event ids, so no case twice.
+                sid = hashlib.sha256(key.encode()).hexdigest()[:32]
+                pending = inputs(None)
+                step = self._begin(lang, held if not pending else None, note, sid=sid)
+                state, turn, events = step.state, step.turn, list(step.events)
+            else:
+                pending = inputs(memo.get("request"))
+                state, events = saved, []
+                # The screen as it stands is shown only when the request adds nothing.
+                turn = self._current(saved) if not pending else None
+            for raw in pending:
+                if state is None:
+                    break  # the conversation ended; whatever follows has nothing to apply to
+                state, turn, more, picked = self._apply(state, raw, renderer)
+                events.extend(more)
+                chosen = picked or chosen
+            assert turn is not None  # there was at least one input, or the current screen
+            return await self._commit(
+                held,
+                key,
+                renderer,
+                Step(state, turn, tuple(events)),
+                request=request,
+                contact=contact,
+                address=address,
+                chosen=chosen,
+            )
+
+    async def end(self, key: str) -> None:
+        """Forget a session (the provider says it ended, or the person left), after any reply."""
+        async with self.store.hold(key) as held:
+            held.delete()
+
+    def language_note(self, contact: str) -> str:
+        """The store key of a contact's remembered language: derived from the pseudonym."""
+        return "lang:" + hashlib.sha256(f"lang:{contact}".encode()).hexdigest()[:32]
+
+    def _note(self, contact: str | None) -> str | None:
+        """The language note to read for this contact, or None when nothing is remembered."""
+        if contact is None or self.language_ttl <= 0:
+            return None
+        return self.language_note(contact)
+
+    def _begin(
+        self,
+        lang: str,
+        held: Held | None,
+        note: str | None,
+        *,
+        flow: str = START_FLOW,
+        at: str | None = None,
+        notice: str | None = None,
+        sid: str | None = None,
+    ) -> Step:
+        """A new conversation: at the main menu in a remembered language, else as asked."""
+        sid = sid or _sid()
+        remembered = held.notes.get(note) if held is not None and note is not None else None
+        if remembered in LANGUAGES:
+            assert remembered is not None
+            try:
+                return begin(
+                    self.content.registry,
+                    START_FLOW,
+                    remembered,
+                    self.content.tr,
+                    at=MENU_STATE,
+                    notice=notice,
+                    sid=sid,
+                )
+            except UnknownFlow:
+                log.warning(
+                    "no %s:%s screen to open at; starting at the beginning", START_FLOW, MENU_STATE
+                )
+        return begin(
+            self.content.registry, flow, lang, self.content.tr, at=at, notice=notice, sid=sid
+        )
+
+    def _ttl(self, key: str) -> int:
+        """Seconds to keep a session: per channel (``sms:`` keys 30 minutes), else the default."""
+        return self.ttls.get(key.split(":", 1)[0], self.ttl)
+
+    def _current(self, saved: SessionState) -> Turn:
+        compiled = self.content.registry.get(saved.flow, saved.version)
+        if compiled is None or saved.state not in compiled.loaded.definition.states:
+            return advance(self.content.registry, saved, "", self.content.tr).turn
+        return render(compiled.loaded.definition, saved, self.content.tr)
+
+    def _apply(
+        self, saved: SessionState, raw: str, renderer: Renderer
+    ) -> tuple[SessionState | None, Turn, list[Event], str | None]:
+        """One input: a page turn on a long menu (98 / 00), or an engine step; and the language
+        it chose, if it chose one."""
+        choice = raw.strip()
+        if choice in (MORE_KEY, PREVIOUS_KEY):
+            compiled = self.content.registry.get(saved.flow, saved.version)
+            if compiled is not None and saved.state in compiled.loaded.definition.states:
+                turn = render(compiled.loaded.definition, saved, self.content.tr)
+                pages = renderer.render(turn.format(self.values), saved.page).pages
+                if choice == MORE_KEY and saved.page + 1 < pages:
+                    saved.page += 1
+                    return saved, turn, [], None
+                if choice == PREVIOUS_KEY and saved.page > 0:
+                    saved.page -= 1
+                    return saved, turn, [], None
+        step = advance(self.content.registry, saved, raw, self.content.tr)
+        return step.state, step.turn, list(step.events), self._chosen(saved, choice, step.turn)
+
+    def _chosen(self, saved: SessionState, choice: str, turn: Turn) -> str | None:
+        """The language an accepted input chose: a menu option that sets one (even the language
+        already in use), or any step that changed it; going back (a replay) chooses nothing."""
+        if choice == BACK_KEY:
+            return None
+        compiled = self.content.registry.get(saved.flow, saved.version)
+        screen = compiled.loaded.definition.states.get(saved.state) if compiled else None
+        if isinstance(screen, MenuState):
+            keys = menu_keys(screen)
+            if choice in keys:
+                for action in screen.options[keys.index(choice)].do:
+                    if action.get("set_language") == turn.lang:
+                        return turn.lang
+        return turn.lang if turn.lang != saved.lang else None
+
+    async def _commit(
+        self,
+        held: Held,
+        key: str,
+        renderer: Renderer,
+        step: Step,
+        *,
+        request: str | None = None,
+        contact: str | None = None,
+        address: str | None = None,
+        chosen: str | None,
+    ) -> Screen:
+        """Hand events over, then save, then show: nothing is acknowledged before it is kept.
+
+        The session (and a chosen language) are written as the session's lock is let go, and
+        only if nothing here raised.
+        """
+        state, turn, events = step.state, step.turn, step.events
+        values = self.values
+        if events:
+            values = dict(values)
+            values.update(
+                await self.sink.handle(
+                    events, channel=renderer.name, contact=contact or key, address=address
+                )
+            )
+        screen = renderer.render(turn.format(values), state.page if state is not None else 0)
+        memo = {
+            "request": request,
+            "screen": screen.text,
+            "end": screen.end,
+            "page": screen.page,
+            "pages": screen.pages,
+        }
+        if state is None:
+            if request is None:
+                held.delete()
+            else:  # keep only the last screen, so a repeated final request gets it again
+                held.save({"memo": memo}, self._ttl(key))
+        else:
+            if request is not None:
+                state.memo = memo
+            held.save(state.to_dict(), self._ttl(key))
+        if chosen is not None and (note := self._note(contact)) is not None:
+            held.remember(note, chosen, self.language_ttl)
+        return screen
+
+
+def _only(note: str | None) -> tuple[str, ...]:
+    """The notes to read with a session: this one, or none."""
+    return () if note is None else (note,)

@@ -1,0 +1,1 @@
+"""Settings, database and migrations, privacy, clock, concurrency: what every part may use."""

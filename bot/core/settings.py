@@ -1,0 +1,155 @@
+"""Settings from ``HOTLINE_*`` environment variables; secrets never come from code or the repo.
+
+In the embedded default (``HOTLINE_ENV=development``) a missing secret is generated once and
+kept in a local file (``HOTLINE_SECRETS_FILE``, mode 0600) with a warning. In production a
+missing secret stops start-up with a message naming the variables.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import secrets
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+GENERATED = (
+    "callback_token",
+    "pseudonym_key",
+    "encryption_keys",
+    "telegram_webhook_secret",
+    "demo_password",
+)
+"""Secrets the embedded default may generate: random, meaningless outside this install."""
+
+
+class ConfigError(Exception):
+    """Settings that cannot run (e.g. production without its secrets)."""
+
+
+class Settings(BaseSettings):
+    """Everything the hotline reads from the environment (prefix ``HOTLINE_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="HOTLINE_", extra="ignore")
+
+    env: Literal["development", "production"] = "development"
+    database_url: str = "sqlite:///hotline.db"
+    redis_url: str | None = None
+    callback_token: SecretStr | None = None
+    pseudonym_key: SecretStr | None = None
+    encryption_keys: SecretStr | None = None
+    at_username: str = "sandbox"
+    at_api_key: SecretStr | None = None
+    at_sender_id: str | None = None
+    ussd_service_codes: str = ""
+    telegram_token: SecretStr | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_api_base: str | None = None
+    default_language: Literal["en", "fr", "ln", "st"] = "en"
+    public_number: Annotated[str, Field(min_length=3, max_length=16)] = "0800 000 000"
+    """At most 16 characters: every screen is checked with a number that long."""
+    demo: bool = False
+    demo_password: SecretStr | None = None
+    session_ttl: int = 300
+    sms_session_ttl: int = 1800
+    language_memory_days: int = 90  # days a contact's chosen language is remembered; 0: off
+    telegram_session_ttl: int = 1800
+    sms_hourly_limit: int = 20
+    sms_keywords: str = ""
+    retention_closed_days: int = 730
+    retention_contact_days: int = 30
+    api_token_hours: int = 12
+    auto_migrate: bool = True
+    flows_dir: Path = ROOT / "flows"
+    locales_dir: Path = ROOT / "locales"
+    secrets_file: Path = Path(".hotline-secrets.json")
+    log_level: str = "INFO"
+
+    @property
+    def service_codes(self) -> list[str]:
+        """USSD service codes this deployment answers (empty = any)."""
+        return [c.strip() for c in self.ussd_service_codes.split(",") if c.strip()]
+
+    @property
+    def sms_keyword_map(self) -> dict[str, str]:
+        """Extra SMS keywords (``WORD=lang,...``) on top of HELP, AIDE, LISALISI, THUSO."""
+        found: dict[str, str] = {}
+        for item in self.sms_keywords.split(","):
+            word, _, lang = item.partition("=")
+            if word.strip() and lang.strip() in ("en", "fr", "ln", "st"):
+                found[word.strip().upper()] = lang.strip()
+        return found
+
+    @property
+    def encryption_key_list(self) -> list[str]:
+        """Encryption keys, newest first."""
+        raw = self.encryption_keys.get_secret_value() if self.encryption_keys else ""
+        return [k.strip() for k in raw.split(",") if k.strip()]
+
+
+def _new_secret(name: str) -> str:
+    if name == "encryption_keys":
+        return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+    return secrets.token_urlsafe(32)
+
+
+def _missing(settings: Settings, name: str) -> bool:
+    """Unset, empty or blank (e.g. ``HOTLINE_PSEUDONYM_KEY=`` from an unset shell variable)."""
+    if name == "encryption_keys":
+        return not settings.encryption_key_list
+    value: SecretStr | None = getattr(settings, name)
+    return value is None or not value.get_secret_value().strip()
+
+
+def resolve_secrets(settings: Settings) -> Settings:
+    """Fill missing secrets: from the local file in development; refuse in production."""
+    missing = [name for name in GENERATED if _missing(settings, name)]
+    if settings.env == "production":
+        required = [name for name in missing if name != "demo_password"]
+        if settings.demo:
+            raise ConfigError("HOTLINE_DEMO adds demo operators and rota: never in production")
+        if _missing(settings, "at_api_key"):
+            required.append("at_api_key")
+        if settings.at_username == "sandbox":
+            required.append("at_username")
+        if _missing(settings, "telegram_token") and "telegram_webhook_secret" in required:
+            required.remove("telegram_webhook_secret")
+        if required:
+            names = ", ".join("HOTLINE_" + n.upper() for n in required)
+            raise ConfigError(f"production mode needs these settings in the environment: {names}")
+        return settings
+    if not missing:
+        return settings
+    path = settings.secrets_file
+    stored: dict[str, str] = {}
+    if path.exists():
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ConfigError(
+                f"cannot read development secrets in {path} ({exc}); fix or delete the file"
+            ) from None
+    created = [name for name in missing if name not in stored]
+    for name in created:
+        stored[name] = _new_secret(name)
+    if created:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)  # also when the file existed with looser permissions
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(stored, handle, indent=2)
+        log.warning(
+            "generated development secrets %s in %s; set HOTLINE_* variables in production",
+            ", ".join(created),
+            path,
+        )
+    values = {name: SecretStr(stored[name]) for name in missing}
+    return settings.model_copy(update=values)

@@ -1,0 +1,1 @@
+"""The service directory: one validator for CSV, API and web; search by area."""

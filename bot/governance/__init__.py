@@ -1,0 +1,1 @@
+"""Retention, key rotation and the audit log."""

@@ -1,0 +1,88 @@
+"""The audit log: who read or changed what, and why; the one way to read encrypted case data.
+
+``decrypt_for`` is how code reads a narrative, answers, a note or a number: it writes an
+``AuditEntry`` (action ``decrypt``) in the caller's session next to the decryption, so the read
+and its record commit together. The entry names the column (the encryption context), never
+what it held; nothing decrypted is logged.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session
+
+from bot.core.clock import utcnow
+from bot.core.privacy import Cipher
+from bot.models import AuditEntry
+
+ACTOR_MAX = 64
+ACTION_MAX = 32
+REASON_MAX = 300
+SYSTEM = "system"
+"""The actor for jobs (purge, key rotation) rather than a person."""
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def record(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    case_id: int | None = None,
+    reason: str | None = None,
+    at: datetime | None = None,
+) -> AuditEntry:
+    """Add an audit entry to the caller's transaction (committed with it).
+
+    ``actor`` is an operator's username or ``system``; ``action`` a short verb
+    (``view_case``, ``decrypt``, ``status``, ``purge``, ``rotate_keys``...). A reason longer
+    than the column is shortened rather than losing the entry.
+    """
+    actor = actor.strip()
+    action = action.strip()
+    if not actor or len(actor) > ACTOR_MAX:
+        raise ValueError(f"an audit actor is 1-{ACTOR_MAX} characters")
+    if not action or len(action) > ACTION_MAX:
+        raise ValueError(f"an audit action is 1-{ACTION_MAX} characters")
+    entry = AuditEntry(
+        at=at or utcnow(),
+        actor=actor,
+        action=action,
+        case_id=case_id,
+        reason=_clip(reason, REASON_MAX) if reason is not None else None,
+    )
+    session.add(entry)
+    return entry
+
+
+def decrypt_for(
+    session: Session,
+    cipher: Cipher,
+    token: str,
+    context: str,
+    *,
+    actor: str,
+    case_id: int | None,
+    reason: str,
+) -> str:
+    """Decrypt ``token`` for ``actor`` and record that they did, with the context and why.
+
+    The entry is added (and flushed) before decrypting, so an attempt is on record even when
+    the token does not open (``DecryptError`` propagates). The caller commits the session; a
+    view that rolls back loses its entry, so commit before showing what was read.
+    """
+    if not reason.strip():
+        raise ValueError("reading encrypted case data needs a reason")
+    record(
+        session,
+        actor=actor,
+        action="decrypt",
+        case_id=case_id,
+        reason=f"{context}: {reason.strip()}",
+    )
+    session.flush()
+    return cipher.decrypt(token, context)

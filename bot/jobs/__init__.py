@@ -1,0 +1,1 @@
+"""Background work: the worker's jobs and the in-process schedules."""

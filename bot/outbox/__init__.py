@@ -1,0 +1,1 @@
+"""Outbound messages: the outbox table, its worker, notifiers and senders."""

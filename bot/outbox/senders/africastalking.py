@@ -1,0 +1,78 @@
+"""Africa's Talking SMS through the official SDK (synchronous: the worker runs it in a thread).
+
+``POST /version1/messaging`` (sandbox host when the username is ``sandbox``); success is HTTP
+201 with, per recipient, ``{"statusCode": 101, "status": "Success", "messageId": "ATXid_…"}``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import re
+from typing import Any
+
+from africastalking.Service import AfricasTalkingException
+from africastalking.SMS import SMSService
+from requests import RequestException
+
+from bot.outbox.senders.base import SendResult
+
+log = logging.getLogger(__name__)
+
+ACCEPTED = {100, 101, 102}  # Processed, Sent, Queued
+PERMANENT = {
+    402: "InvalidSenderId",
+    403: "InvalidPhoneNumber",
+    404: "UnsupportedNumberType",
+    406: "UserInBlacklist",
+    409: "DoNotDisturbRejection",
+}
+"""Refusals that no retry will change; other codes (risk hold, balance, gateway) are retried."""
+_NUMBER = re.compile(r"\+?\d[\d ()-]{4,}\d")
+
+
+def _scrub(text: str) -> str:
+    """Provider text with anything that looks like a phone number blanked (errors are stored)."""
+    return _NUMBER.sub("<number>", text)
+
+
+class AfricasTalkingSender:
+    """Send SMS with the ``africastalking`` SDK; refusals become results, not exceptions."""
+
+    name = "africastalking"
+
+    def __init__(self, username: str, api_key: str, sender_id: str | None = None) -> None:
+        self._service = SMSService(username, api_key)
+        self._sender_id = sender_id
+
+    def send(self, to: str, message: str) -> SendResult:
+        """Send one SMS to one E.164 number."""
+        try:
+            answer: Any = self._service.send(message, [to], sender_id=self._sender_id)
+        except AfricasTalkingException as exc:
+            # HTTP errors (bad key, outage) are retried: fixing the setting delivers the backlog.
+            return SendResult(ok=False, error=f"refused: {_scrub(str(exc))[:200]}")
+        except (RequestException, OSError) as exc:
+            return SendResult(ok=False, error=f"network: {type(exc).__name__}")
+        except ValueError:  # the SDK validates the number first; its message repeats the number
+            return SendResult(ok=False, error="invalid number (not E.164)", permanent=True)
+        return _result(answer)
+
+
+def _result(answer: Any) -> SendResult:
+    if isinstance(answer, str | bytes):
+        # The SDK returns the raw text unless Content-Type is exactly "application/json" (a
+        # "; charset=utf-8" suffix is enough): parse it, or an accepted SMS would be retried.
+        with contextlib.suppress(ValueError):
+            answer = json.loads(answer)
+    try:
+        recipient = answer["SMSMessageData"]["Recipients"][0]
+        code = int(recipient["statusCode"])
+    except (KeyError, IndexError, TypeError, ValueError):
+        summary = _scrub(str(answer))[:120] if not isinstance(answer, dict) else "no recipient"
+        return SendResult(ok=False, error=f"unexpected answer: {summary}")
+    if code in ACCEPTED:
+        return SendResult(ok=True, provider_message_id=str(recipient.get("messageId") or ""))
+    status = str(recipient.get("status", ""))[:60]
+    return SendResult(ok=False, error=f"status {code} {status}", permanent=code in PERMANENT)

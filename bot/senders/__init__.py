@@ -1,7 +1,0 @@
-"""Outbound senders behind one interface; the worker picks one from settings."""
-
-from __future__ import annotations
-
-from bot.senders.base import LogSender, Sender, SendResult
-
-__all__ = ["LogSender", "SendResult", "Sender"]

@@ -1,0 +1,372 @@
+"""The Bot API as respx serves it, and the hotline fed Telegram updates through its webhook.
+
+Tests run on a small flow of their own that follows the shipped main menu's path (language
+menu, main menu, "Get help now") plus a typed report that becomes a case, with the real
+catalogs for the shipped texts; so they do not depend on flows being rewritten meanwhile.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+import httpx
+import httpx2
+import respx
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from httpx import Response
+
+from bot.app import create_app
+from bot.core.privacy import new_key
+from bot.core.settings import ROOT, Settings
+from bot.i18n.catalog import Catalogs, po_path, read_catalog, write_catalog
+
+TOKEN = "123456789:AAtestTOKENforTHEhotlineTESTS_0123-x"
+SECRET = "telegram-secret-for-tests"
+API = "https://api.telegram.org/bot" + TOKEN
+USER = 700000001
+OTHER = 700000002
+TELEGRAM_IDS = (USER, OTHER)
+"""Fake Telegram ids: they must never reach the database or the logs."""
+HOTLINE = "0800 000 000"
+PSEUDONYM_KEY = "k" * 32
+
+FLOW = """\
+flow: main
+title: The shipped main menu's path to help, and a typed report
+start: language
+states:
+  language:
+    type: menu
+    text: "Choose your language:"
+    back: false
+    options:
+      - {label: English, translate: false, do: [{set_language: en}], next: menu}
+      - {label: Francais, translate: false, do: [{set_language: fr}], next: menu}
+      - {label: Lingala, translate: false, do: [{set_language: ln}], next: menu}
+      - {label: Sesotho, translate: false, do: [{set_language: st}], next: menu}
+  menu:
+    type: menu
+    text: "Anti-trafficking hotline. Free and anonymous. Choose:"
+    options:
+      - {label: Report something, next: describe}
+      - {label: Get help now, next: help}
+      - {label: Change language, next: language}
+  describe:
+    type: text
+    text: "Say in a few words what happens."
+    record: description
+    next: sent
+  sent:
+    type: end
+    on_enter: [{emit: tip_submitted}]
+    text: "Thank you. Your reference: {reference}."
+  help:
+    type: end
+    text: "Call the hotline free of charge: {hotline_number}. You do not have to give your name."
+"""
+EXTRA = {
+    "Say in a few words what happens.": {
+        "fr": "Dites en quelques mots ce qui se passe.",
+        "ln": "Loba na maloba moke nini ezali koleka.",
+        "st": "Re bolelle ka mantsoe a seng makae se etsahalang.",
+    },
+    "Thank you. Your reference: {reference}.": {
+        "fr": "Merci. Votre référence : {reference}.",
+        "ln": "Matɔndi. Motuya na yo: {reference}.",
+        "st": "Kea leboha. Nomoro ea hau: {reference}.",
+    },
+    "Call the hotline free of charge: {hotline_number}. You do not have to give your name.": {
+        "fr": "Appelez gratuitement la ligne d'aide : {hotline_number}. "
+        "Vous n'avez pas à donner votre nom.",
+        "ln": "Benga nzela ya lisalisi ofele: {hotline_number}. Osengeli te kopesa nkombo na yo.",
+        "st": "Letsetsa mohala oa thuso mahala: {hotline_number}. Ha o tlameha ho fana ka lebitso.",
+    },
+}
+"""Translations of the texts the test flow adds to the shipped catalogs."""
+MENU = "Anti-trafficking hotline. Free and anonymous. Choose:"
+HELP = "Call the hotline free of charge: {hotline_number}. You do not have to give your name."
+LANGUAGE_MENU = "Choose your language:"
+
+
+def write_content(folder: Path) -> tuple[Path, Path]:
+    """The test flow and a copy of the shipped catalogs with its extra texts."""
+    flows, locales = folder / "flows", folder / "locales"
+    flows.mkdir(parents=True, exist_ok=True)
+    (flows / "main.yaml").write_text(FLOW, encoding="utf-8")
+    shutil.copytree(ROOT / "locales", locales, dirs_exist_ok=True)
+    for lang in ("en", "fr", "ln", "st"):
+        path = po_path(locales, lang)
+        catalog = read_catalog(path, lang)
+        for msgid, strings in EXTRA.items():
+            catalog.add(msgid, msgid if lang == "en" else strings[lang])
+        write_catalog(path, catalog)
+    return flows, locales
+
+
+@dataclass
+class Sent:
+    """A message as the chat shows it."""
+
+    message_id: int
+    text: str
+    buttons: list[tuple[str, str]]
+    """(label, callback data) of each button, in order."""
+    from_bot: bool = True
+
+
+@dataclass
+class FakeTelegram:
+    """Records every Bot API call and answers as Telegram does; keeps each chat's messages."""
+
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    chats: dict[int, dict[int, Sent]] = field(default_factory=dict)
+    deleted: dict[int, set[int]] = field(default_factory=dict)
+    next_id: int = 100
+    fail: set[str] = field(default_factory=set)
+    """Methods that fail as if Telegram could not be reached."""
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def install(self, router: respx.MockRouter, base: str = API) -> None:
+        """Serve every method under ``base``."""
+        pattern = "^" + re.escape(base) + r"/(?P<method>\w+)$"
+        router.post(url__regex=pattern).mock(side_effect=self.answer)
+
+    def new_id(self) -> int:
+        """The next message id (shared by the person and the bot, as in a private chat)."""
+        with self.lock:
+            self.next_id += 1
+            return self.next_id
+
+    def answer(self, request: httpx.Request, method: str) -> Response:
+        """One Bot API call."""
+        params = dict(parse_qsl(request.content.decode()))
+        if method in self.fail:
+            raise httpx.ConnectError("unreachable", request=request)
+        with self.lock:
+            self.calls.append((method, params))
+        result: Any = True
+        if method == "getMe":
+            result = {"id": 42, "is_bot": True, "first_name": "Hotline", "username": "hotline_bot"}
+        elif method == "sendMessage":
+            chat = int(params["chat_id"])
+            sent = Sent(self.new_id(), params["text"], _buttons(params))
+            self.chats.setdefault(chat, {})[sent.message_id] = sent
+            result = _message(chat, sent.message_id, sent.text)
+        elif method == "editMessageText":
+            chat, message_id = int(params["chat_id"]), int(params["message_id"])
+            self.chats.setdefault(chat, {})[message_id] = Sent(
+                message_id, params["text"], _buttons(params)
+            )
+            result = _message(chat, message_id, params["text"])
+        elif method == "deleteMessages":
+            chat = int(params["chat_id"])
+            ids = set(json.loads(params["message_ids"]))
+            self.deleted.setdefault(chat, set()).update(ids)
+            for message_id in ids:
+                self.chats.get(chat, {}).pop(message_id, None)
+        return Response(200, json={"ok": True, "result": result})
+
+    def methods(self) -> list[str]:
+        """Every method called, in order (getMe left out)."""
+        return [m for m, _ in self.calls if m != "getMe"]
+
+    def called(self, method: str) -> list[dict[str, Any]]:
+        """The parameters of every call of one method."""
+        return [p for m, p in self.calls if m == method]
+
+    def visible(self, chat: int = USER) -> list[Sent]:
+        """The chat's messages still shown, oldest first."""
+        return [self.chats[chat][k] for k in sorted(self.chats.get(chat, {}))]
+
+    def last(self, chat: int = USER) -> Sent:
+        """The newest message of the bot in a chat."""
+        return [m for m in self.visible(chat) if m.from_bot][-1]
+
+    def keyboard(self, chat: int = USER) -> Sent:
+        """The newest message with buttons."""
+        return [m for m in self.visible(chat) if m.buttons][-1]
+
+
+def _buttons(params: dict[str, Any]) -> list[tuple[str, str]]:
+    markup = json.loads(params.get("reply_markup") or "{}")
+    return [
+        (b["text"], b["callback_data"]) for row in markup.get("inline_keyboard", []) for b in row
+    ]
+
+
+def _message(chat: int, message_id: int, text: str) -> dict[str, Any]:
+    return {
+        "message_id": message_id,
+        "date": 1_700_000_000,
+        "chat": {"id": chat, "type": "private"},
+        "from": {"id": 42, "is_bot": True, "first_name": "Hotline"},
+        "text": text,
+    }
+
+
+def person(user: int, language_code: str | None) -> dict[str, Any]:
+    """A Telegram user as updates describe them."""
+    found: dict[str, Any] = {"id": user, "is_bot": False, "first_name": "Test"}
+    if language_code is not None:
+        found["language_code"] = language_code
+    return found
+
+
+@dataclass
+class TelegramHotline:
+    """The running app, posted to the way Telegram does."""
+
+    app: FastAPI
+    client: TestClient
+    api: FakeTelegram
+    update_id: int = 5000
+
+    def post(self, update: dict[str, Any], *, secret: str | None = SECRET) -> httpx2.Response:
+        """Post an update with the secret header (or a given one, or none)."""
+        headers = {} if secret is None else {"X-Telegram-Bot-Api-Secret-Token": secret}
+        return self.client.post("/telegram/webhook", json=update, headers=headers)
+
+    def update(self, **body: Any) -> dict[str, Any]:
+        """A new update (the next update_id)."""
+        self.update_id += 1
+        return {"update_id": self.update_id, **body}
+
+    def message(
+        self,
+        text: str | None = None,
+        *,
+        user: int = USER,
+        language_code: str | None = "en",
+        chat_type: str = "private",
+        **extra: Any,
+    ) -> dict[str, Any]:
+        """An update carrying a message from a person (a command when it starts with /)."""
+        message: dict[str, Any] = {
+            "message_id": self.api.new_id(),
+            "date": 1_700_000_000,
+            "chat": {"id": user, "type": chat_type},
+            "from": person(user, language_code),
+            **extra,
+        }
+        if text is not None:
+            message["text"] = text
+            if text.startswith("/"):
+                length = len(text.split()[0])
+                message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+            shown = Sent(message["message_id"], text, [], from_bot=False)
+            self.api.chats.setdefault(user, {})[shown.message_id] = shown
+        return self.update(message=message)
+
+    def send(self, text: str, **kwargs: Any) -> httpx2.Response:
+        """A person sends a message; the webhook must take it."""
+        response = self.post(self.message(text, **kwargs))
+        assert response.status_code == 200, response.text
+        return response
+
+    def button(self, label: str, *, user: int = USER, on: Sent | None = None) -> dict[str, Any]:
+        """An update for a tap on the newest button with this label (or on message ``on``)."""
+        message = on or self.api.keyboard(user)
+        data = next((d for text, d in message.buttons if text == label), None)
+        assert data is not None, f"no button {label!r} in {message.buttons}"
+        return self.callback(data, message.message_id, user=user)
+
+    def callback(self, data: str, message_id: int, *, user: int = USER) -> dict[str, Any]:
+        """A callback query as Telegram sends it for a tapped button."""
+        self.update_id += 1
+        query: dict[str, Any] = {
+            "id": f"cq{self.update_id}",
+            "from": person(user, "en"),
+            "chat_instance": "ci",
+            "data": data,
+            "message": _message(user, message_id, "..."),
+        }
+        query["message"]["chat"] = {"id": user, "type": "private"}
+        return {"update_id": self.update_id, "callback_query": query}
+
+    def tap(self, label: str, **kwargs: Any) -> httpx2.Response:
+        """A person taps a button; the webhook must take it."""
+        response = self.post(self.button(label, **kwargs))
+        assert response.status_code == 200, response.text
+        return response
+
+
+def make_settings(folder: Path, database_url: str | None = None, **overrides: Any) -> Settings:
+    """Settings for a test app on the test flow, the Telegram bot on."""
+    flows, locales = folder / "flows", folder / "locales"
+    values: dict[str, Any] = {
+        "database_url": database_url or f"sqlite:///{folder / 'hotline.db'}",
+        "redis_url": None,
+        "callback_token": "t0k3n-for-tests",
+        "pseudonym_key": PSEUDONYM_KEY,
+        "encryption_keys": new_key(),
+        "telegram_token": TOKEN,
+        "telegram_webhook_secret": SECRET,
+        "secrets_file": folder / "s.json",
+        "public_number": HOTLINE,
+        "flows_dir": flows,
+        "locales_dir": locales,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+LOCAL_API = "http://127.0.0.1:8081"
+"""A local Bot API server's root, as HOTLINE_TELEGRAM_API_BASE names it."""
+
+
+def starter(
+    folder: Path, router: respx.MockRouter, database_url: str | None = None
+) -> Iterator[Callable[..., TelegramHotline]]:
+    """Start apps on demand (with settings overrides); each is stopped after the test."""
+    write_content(folder)
+    stack: list[TestClient] = []
+    api = FakeTelegram()
+    api.install(router, API)
+    api.install(router, f"{LOCAL_API}/bot{TOKEN}")
+
+    def start(*, unreachable: bool = False, **overrides: Any) -> TelegramHotline:
+        if unreachable:
+            api.fail.add("getMe")
+        app = create_app(make_settings(folder, database_url, **overrides))
+        client = TestClient(app)
+        client.__enter__()
+        stack.append(client)
+        return TelegramHotline(app, client, api)
+
+    try:
+        yield start
+    finally:
+        while stack:
+            stack.pop().__exit__(None, None, None)
+
+
+def translate(folder: Path) -> Callable[[str, str], str]:
+    """The test catalogs' translation, with the hotline number filled in."""
+    catalogs = Catalogs.load(folder / "locales")
+
+    def tr(lang: str, msgid: str) -> str:
+        return catalogs.gettext(lang, msgid).replace("{hotline_number}", HOTLINE)
+
+    return tr
+
+
+def assert_no_telegram_ids(*texts: str, ids: tuple[int, ...] = TELEGRAM_IDS) -> None:
+    """No test Telegram id appears in the texts (database dump, captured logs)."""
+    for telegram_id in ids:
+        for blob in texts:
+            assert str(telegram_id) not in blob, "a Telegram id was stored or logged in clear"
+
+
+def assert_no_token(*texts: str) -> None:
+    """The bot token (or its secret half) appears nowhere in the texts."""
+    for blob in texts:
+        assert TOKEN.split(":")[1] not in blob, "the bot token was logged"

@@ -1,0 +1,130 @@
+"""Privacy: keyed pseudonyms for contacts, authenticated encryption with rotatable keys."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+import pytest
+
+from bot.core.privacy import Cipher, DecryptError, key_id, new_key, normalise_phone, pseudonym
+from tests.conftest import TEST_PHONES, assert_no_phone_numbers
+
+KEY = "k" * 32
+OTHER_KEY = "q" * 32
+PHONE = TEST_PHONES[0]  # +243000000001
+
+
+def test_a_pseudonym_is_stable_and_names_its_kind() -> None:
+    first = pseudonym(KEY, "phone", PHONE)
+    assert first == pseudonym(KEY, "phone", PHONE)
+    assert first.startswith("ph_")
+    assert len(first) == 3 + 32
+    assert pseudonym(KEY, "phone", TEST_PHONES[1]) != first
+
+
+def test_a_pseudonym_differs_per_key_and_per_kind() -> None:
+    assert pseudonym(KEY, "phone", PHONE) != pseudonym(OTHER_KEY, "phone", PHONE)
+    by_phone = pseudonym(KEY, "phone", PHONE)
+    by_telegram = pseudonym(KEY, "telegram", PHONE)
+    assert by_telegram.startswith("te_")
+    assert by_phone[3:] != by_telegram[3:], "the same value on two channels must not link"
+
+
+@pytest.mark.parametrize("spelling", ["+243 000-000-001", "243000000001", "(+243) 000 000 001"])
+def test_a_pseudonym_normalises_the_phone_number(spelling: str) -> None:
+    assert normalise_phone(spelling) == PHONE
+    assert pseudonym(KEY, "phone", spelling) == pseudonym(KEY, "phone", PHONE)
+
+
+def test_a_pseudonym_is_not_a_plain_hash_and_shows_no_number() -> None:
+    name = pseudonym(KEY, "phone", PHONE)
+    for value in (PHONE, PHONE.lstrip("+"), f"phone:{PHONE}"):
+        plain = hashlib.sha256(value.encode()).hexdigest()
+        assert name[3:] not in plain
+    assert_no_phone_numbers(name)
+
+
+def test_a_pseudonym_needs_a_key_and_a_number() -> None:
+    with pytest.raises(ValueError, match="key"):
+        pseudonym("", "phone", PHONE)
+    with pytest.raises(ValueError, match="not a phone number"):
+        pseudonym(KEY, "phone", "HELP")
+
+
+def test_cipher_round_trip_hides_the_text() -> None:
+    cipher = Cipher((new_key(),))
+    token = cipher.encrypt(PHONE, "outbox.recipient")
+    assert cipher.decrypt(token, "outbox.recipient") == PHONE
+    assert_no_phone_numbers(token)
+    again = cipher.encrypt(PHONE, "outbox.recipient")
+    assert again != token, "a fresh nonce per encryption: equal texts give different tokens"
+    assert cipher.decrypt(cipher.encrypt("Mbote ɛ́", "outbox.body"), "outbox.body") == "Mbote ɛ́"
+
+
+def _flip_one_byte(token: str) -> str:
+    version, kid, body = token.split(".", 2)
+    raw = bytearray(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    raw[len(raw) // 2] ^= 0x01
+    return f"{version}.{kid}.{base64.urlsafe_b64encode(bytes(raw)).decode().rstrip('=')}"
+
+
+def test_a_tampered_token_is_refused() -> None:
+    cipher = Cipher((new_key(),))
+    token = cipher.encrypt(PHONE, "outbox.recipient")
+    with pytest.raises(DecryptError, match="altered"):
+        cipher.decrypt(_flip_one_byte(token), "outbox.recipient")
+    with pytest.raises(DecryptError):
+        cipher.decrypt("not a token", "outbox.recipient")
+    with pytest.raises(DecryptError, match="version"):
+        cipher.decrypt("v0." + token.split(".", 1)[1], "outbox.recipient")
+
+
+def test_a_token_is_bound_to_its_context() -> None:
+    cipher = Cipher((new_key(),))
+    token = cipher.encrypt(PHONE, "outbox.recipient")
+    with pytest.raises(DecryptError):
+        cipher.decrypt(token, "outbox.body")
+
+
+def test_rotation_keeps_old_tokens_readable_until_re_encrypted() -> None:
+    old, new = new_key(), new_key()
+    before = Cipher((old,))
+    token = before.encrypt(PHONE, "outbox.recipient")
+    assert before.is_current(token)
+
+    rotated = Cipher((new, old))  # the new key first: it encrypts, both decrypt
+    assert rotated.decrypt(token, "outbox.recipient") == PHONE
+    assert not rotated.is_current(token)
+    fresh = rotated.encrypt(rotated.decrypt(token, "outbox.recipient"), "outbox.recipient")
+    assert rotated.is_current(fresh)
+    assert fresh.split(".")[1] == key_id(new)
+
+    dropped = Cipher((new,))
+    assert dropped.decrypt(fresh, "outbox.recipient") == PHONE
+    with pytest.raises(DecryptError, match="rotat"):
+        dropped.decrypt(token, "outbox.recipient")
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        base64.urlsafe_b64encode(b"x" * 16).decode(),  # AES-128 is not accepted
+        base64.urlsafe_b64encode(b"x" * 31).decode(),
+        base64.urlsafe_b64encode(b"x" * 33).decode(),
+        "k" * 32,  # 32 characters is not 32 bytes of key
+        "not base64 at all!",
+    ],
+)
+def test_an_invalid_key_is_refused(key: str) -> None:
+    with pytest.raises(ValueError, match="32 bytes"):
+        Cipher((key,))
+    with pytest.raises(ValueError, match="32 bytes"):
+        Cipher((new_key(), key))
+
+
+def test_a_cipher_needs_a_key() -> None:
+    with pytest.raises(ValueError, match="no encryption key"):
+        Cipher(())
+    assert Cipher.from_list([new_key()]).keys
+    assert len(base64.urlsafe_b64decode(new_key())) == 32
