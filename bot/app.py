@@ -21,7 +21,7 @@ from bot.channels.telegram.ambassadors import install as install_ambassadors
 from bot.channels.telegram.bot import TelegramBot
 from bot.channels.telegram.routes import router as telegram_router
 from bot.channels.ussd.routes import router as ussd_router
-from bot.content.files import load_content
+from bot.content.files import Content, load_content
 from bot.conversation.service import Conversations
 from bot.core.db import make_engine, ping
 from bot.core.migrate import upgrade
@@ -45,10 +45,15 @@ from bot.sessions import make_store
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app; broken flows or missing production secrets refuse to start here."""
+def create_app(settings: Settings | None = None, *, content: Content | None = None) -> FastAPI:
+    """Build the app; broken flows or missing production secrets refuse to start here.
+
+    ``content``: flows and catalogs already loaded and validated (tests share one); by default
+    they are loaded from ``settings.flows_dir`` and ``settings.locales_dir``.
+    """
     settings = resolve_secrets(settings or Settings())
-    content = load_content(settings.flows_dir, settings.locales_dir)
+    if content is None:
+        content = load_content(settings.flows_dir, settings.locales_dir)
     store = make_store(settings.redis_url)
     engine = make_engine(settings.database_url)
     if settings.auto_migrate:
