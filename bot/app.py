@@ -29,17 +29,12 @@ from bot.core.privacy import Cipher
 from bot.core.settings import Settings, resolve_secrets
 from bot.deps import ContentDep, EngineDep, SettingsDep, StoreDep
 from bot.dev import demo
-from bot.governance.retention import purge_forever
 from bot.jobs.escalation import escalate_forever
+from bot.jobs.purge import purge_forever
 from bot.outbox import queue
-from bot.outbox.worker import (
-    ArqNotifier,
-    NullNotifier,
-    OutboxWorker,
-    WakeNotifier,
-    make_sender,
-    make_senders,
-)
+from bot.outbox.notify import ArqNotifier, NullNotifier, WakeNotifier
+from bot.outbox.senders import make_sender, make_senders
+from bot.outbox.worker import OutboxWorker
 from bot.sessions import make_store
 
 log = logging.getLogger(__name__)

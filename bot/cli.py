@@ -198,7 +198,9 @@ def worker(burst: bool) -> None:
     """Deliver the outbox (SMS replies, alerts) with retries: arq on Redis, else a local loop."""
     from bot.core.db import make_engine
     from bot.core.privacy import Cipher
-    from bot.outbox.worker import OutboxWorker, arq_worker, make_sender, make_senders
+    from bot.jobs.arq import arq_worker
+    from bot.outbox.senders import make_sender, make_senders
+    from bot.outbox.worker import OutboxWorker
 
     settings = _resolved()
     if settings.redis_url:

@@ -14,7 +14,7 @@ from bot.content.files import Content
 from bot.conversation.service import Conversations
 from bot.core.privacy import Cipher
 from bot.core.settings import Settings
-from bot.outbox.worker import Notifier
+from bot.outbox.notify import Notifier
 from bot.sessions.base import SessionStore
 
 log = logging.getLogger(__name__)

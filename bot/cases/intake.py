@@ -44,7 +44,7 @@ from bot.i18n import ui
 from bot.i18n.gsm7 import fold, sms_parts
 from bot.models import Case, CaseEvent, Escalation, Operator
 from bot.outbox import queue
-from bot.outbox.worker import Notifier
+from bot.outbox.notify import Notifier
 from bot.team.oncall import on_call
 from bot.team.telegram_link import chat_of
 

@@ -23,7 +23,6 @@ audit entry with the counts. Run it daily: ``purge_job`` (arq cron) or ``purge_f
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
@@ -48,7 +47,6 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
 from bot.cases.status import Status
-from bot.core.clock import utcnow
 from bot.governance import audit
 from bot.models import Case, CaseEvent, CaseNote, InboundMessage, OutboundMessage, OutboxStatus
 
@@ -278,35 +276,3 @@ def purge(
                 session.flush()
     log.info("retention purge%s: %s", " (dry run)" if dry_run else "", report.summary())
     return report
-
-
-async def purge_job(ctx: dict[str, Any]) -> dict[str, int]:
-    """arq cron job (and the in-process hook): run ``purge`` now with the configured periods.
-
-    Reads the engine from ``ctx["engine"]`` and the periods from ``Settings()``
-    (``HOTLINE_RETENTION_CONTACT_DAYS``, ``HOTLINE_RETENTION_CLOSED_DAYS``).
-    """
-    from bot.core.settings import Settings
-    from bot.outbox.worker import finish_in_thread
-
-    settings = Settings()
-    engine: Engine = ctx["engine"]
-    report = await finish_in_thread(
-        purge,
-        engine,
-        now=utcnow(),
-        contact_days=settings.retention_contact_days,
-        closed_days=settings.retention_closed_days,
-    )
-    return report.counts()
-
-
-async def purge_forever(engine: Engine, *, interval: timedelta = PURGE_INTERVAL) -> None:
-    """The in-process loop (no Redis): purge at start, then every ``interval``; survives errors."""
-    ctx: dict[str, Any] = {"engine": engine}
-    while True:
-        try:
-            await purge_job(ctx)
-        except Exception:  # a database hiccup: try again at the next round
-            log.exception("retention purge failed; retrying in %s", interval)
-        await asyncio.sleep(interval.total_seconds())

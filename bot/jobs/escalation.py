@@ -1,6 +1,6 @@
-"""Periodic case jobs: climb the escalation ladder (every 30 s) and purge old data (daily).
+"""The escalation ladder as a job: an arq cron job every 30 s, or a loop in ``hotline serve``.
 
-Without Redis they run as loops inside ``hotline serve``; with Redis they are arq cron jobs in
+Without Redis it runs as a loop inside ``hotline serve``; with Redis as an arq cron job in
 ``hotline worker``. Deadlines are rows, so a missed tick is caught by the next one.
 """
 
@@ -15,10 +15,12 @@ from sqlalchemy.engine import Engine
 
 from bot.cases.escalation import sweep
 from bot.core.clock import utcnow
+from bot.core.concurrency import finish_in_thread
 from bot.core.privacy import Cipher
+from bot.core.settings import Settings
 from bot.engine.runner import Translate
 from bot.i18n.catalog import Catalogs
-from bot.outbox.worker import Notifier, finish_in_thread
+from bot.outbox.notify import Notifier
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +56,6 @@ async def escalate_forever(
 
 async def escalate_job(ctx: dict[str, Any]) -> int:
     """arq cron job: sweep, then deliver the alerts from this worker straight away."""
-    from bot.core.settings import Settings
-
     outbox_worker = ctx["outbox"]
     if "catalogs" not in ctx:
         ctx["catalogs"] = Catalogs.load(Settings().locales_dir)

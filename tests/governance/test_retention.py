@@ -22,6 +22,7 @@ from bot.core.settings import Settings
 from bot.governance import retention
 from bot.governance.keys import COLUMNS
 from bot.governance.retention import PURGED_BODY, PurgeReport, purge
+from bot.jobs import purge as purge_jobs
 from bot.models import AuditEntry, Case, CaseEvent, CaseNote, InboundMessage, OutboundMessage
 from tests.conftest import TEST_PHONES, assert_no_phone_numbers, database_text
 
@@ -444,7 +445,7 @@ async def test_purge_job_uses_the_configured_periods(
     """The arq cron job reads the engine from ctx and the periods from the settings."""
     build(engine, now=utcnow())
     monkeypatch.setenv("HOTLINE_RETENTION_CONTACT_DAYS", "60")
-    result = await retention.purge_job({"engine": engine})
+    result = await purge_jobs.purge_job({"engine": engine})
     assert result["contacts_cleared"] == 1  # closed_anon; old_anon (31 days) is kept
     assert result["numbers_cleared"] == 0
     assert result["cases_anonymised"] == 2
@@ -466,8 +467,8 @@ async def test_purge_forever_runs_again_after_a_failure(
         twice.set()
         return {}
 
-    monkeypatch.setattr(retention, "purge_job", job)
-    task = asyncio.create_task(retention.purge_forever(engine, interval=timedelta(0)))
+    monkeypatch.setattr(purge_jobs, "purge_job", job)
+    task = asyncio.create_task(purge_jobs.purge_forever(engine, interval=timedelta(0)))
     await asyncio.wait_for(twice.wait(), timeout=5)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):

@@ -24,20 +24,14 @@ from bot.cli import main
 from bot.core.db import make_engine as real_make_engine
 from bot.core.privacy import Cipher, new_key
 from bot.core.settings import Settings
+from bot.jobs.arq import arq_worker, deliver, sweep
 from bot.models import OutboundMessage, OutboxStatus
 from bot.outbox import queue
+from bot.outbox.notify import ArqNotifier, NullNotifier, WakeNotifier
+from bot.outbox.senders import make_sender
 from bot.outbox.senders.africastalking import AfricasTalkingSender
 from bot.outbox.senders.base import LogSender, SendResult
-from bot.outbox.worker import (
-    ArqNotifier,
-    NullNotifier,
-    OutboxWorker,
-    WakeNotifier,
-    arq_worker,
-    deliver,
-    make_sender,
-    sweep,
-)
+from bot.outbox.worker import OutboxWorker
 from tests.conftest import REDIS_URL, TEST_PHONES, assert_no_phone_numbers, database_text
 from tests.conftest import service_missing as _service_missing
 

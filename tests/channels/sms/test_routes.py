@@ -37,8 +37,8 @@ from bot.i18n import ui
 from bot.i18n.gsm7 import fold, is_gsm7, sms_parts
 from bot.models import DeliveryReport, InboundMessage, OutboundMessage, OutboxStatus
 from bot.outbox import queue
+from bot.outbox.notify import NullNotifier
 from bot.outbox.senders.base import SendResult
-from bot.outbox.worker import NullNotifier
 from tests.conftest import (
     REDIS_URL,
     TEST_PHONES,

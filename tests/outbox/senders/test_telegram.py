@@ -16,6 +16,7 @@ from sqlmodel import Session
 from bot.core.settings import Settings
 from bot.models import OutboundMessage
 from bot.outbox import queue
+from bot.outbox.senders import make_senders
 from bot.outbox.senders.base import LogSender, SendResult
 from bot.outbox.senders.telegram import (
     TelegramSender,
@@ -23,7 +24,7 @@ from bot.outbox.senders.telegram import (
     api_base_url,
     parse_operator_data,
 )
-from bot.outbox.worker import NoSender, OutboxWorker, make_senders
+from bot.outbox.worker import NoSender, OutboxWorker
 from tests.cases.helpers import CIPHER
 
 TOKEN = "123456789:AAtestTOKENforTHEsenderTESTS_0123-x"
