@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot.cases.intake import alert_operator
+from bot.cases.alerts import alert_operator
 from bot.core.privacy import Cipher
 from bot.engine.runner import Translate
 from bot.models import Case, CaseEvent, Escalation, Operator

@@ -34,19 +34,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 
+from bot.cases.alerts import alert_operator
 from bot.cases.lookup import status_text
 from bot.cases.reference import new_reference
 from bot.core.clock import utcnow
-from bot.core.privacy import Cipher, DecryptError
+from bot.core.privacy import Cipher
 from bot.engine.runner import Translate
 from bot.engine.state import Event
-from bot.i18n import ui
-from bot.i18n.gsm7 import fold, sms_parts
-from bot.models import Case, CaseEvent, Escalation, Operator
-from bot.outbox import queue
+from bot.models import Case, CaseEvent
 from bot.outbox.notify import Notifier
 from bot.team.oncall import on_call
-from bot.team.telegram_link import chat_of
 
 log = logging.getLogger(__name__)
 
@@ -73,9 +70,6 @@ TRIAGE = {
     "P4": timedelta(days=7),
 }
 """Time to acknowledge (P1) or triage (P2-P4) before the case is escalated."""
-ACK_WINDOW = timedelta(minutes=10)
-TELEGRAM_ALERT = "alert-tg"
-"""Outbox key prefix of Telegram alerts: ``alert-tg:{case id}:{level}``."""
 
 
 def _yes(answers: dict[str, str], *names: str) -> bool:
@@ -129,90 +123,6 @@ def read_event(event: Event) -> Intake:
         narrative=answers.get("description") or None,
         answers={k: v for k, v in answers.items() if k not in ("description", "safe_time")},
     )
-
-
-def alert_operator(
-    session: Session,
-    cipher: Cipher,
-    tr: Translate,
-    *,
-    case: Case,
-    operator: Operator | None,
-    level: int,
-    reason: str,
-    now: datetime,
-) -> list[int]:
-    """Record an escalation level and queue its alerts (reference, priority, area only): by
-    SMS to the operator's phone and, when they linked Telegram, to their chat with buttons to
-    acknowledge and claim (the Telegram sender rebuilds them from the outbox key
-    ``alert-tg:{case id}:{level}``). Returns the outbox ids queued."""
-    assert case.id is not None
-    escalation = Escalation(
-        case_id=case.id,
-        level=level,
-        operator_id=operator.id if operator else None,
-        reason=reason,
-        notified_at=now,
-        due_at=now + ACK_WINDOW,
-    )
-    session.add(escalation)
-    session.flush()
-    who = operator.username if operator else "nobody on call"
-    session.add(
-        CaseEvent(
-            case_id=case.id,
-            at=now,
-            actor="system",
-            kind="alert",
-            detail=f"level {level} ({reason}) to {who}",
-        )
-    )
-    if operator is None or (operator.phone is None and operator.telegram_chat is None):
-        log.warning("case %s: no one to alert at level %d (%s)", case.reference, level, reason)
-        return []
-    message = ui.ALERT_NEW if level == 0 and reason == "new_p1" else ui.ALERT_ESCALATED
-    text = tr(operator.lang, message).format(
-        reference=case.reference, priority=case.priority, area=case.area or "-"
-    )
-    queued: list[int] = []
-    chat = chat_of(cipher, operator)
-    if chat is not None:
-        sent = queue.enqueue(
-            session,
-            cipher,
-            key=f"{TELEGRAM_ALERT}:{case.id}:{level}",
-            channel="telegram",
-            purpose="alert",
-            contact=f"op_{operator.id}",
-            recipient=chat,
-            body=text,
-            lang=operator.lang,
-        )
-        assert sent.id is not None
-        queued.append(sent.id)
-    if operator.phone is None:
-        return queued
-    try:
-        phone = cipher.decrypt(operator.phone, "operator.phone")
-    except DecryptError:
-        log.error("operator %s phone cannot be decrypted; alert not queued", operator.username)
-        return queued
-    folded = fold(text, operator.lang)
-    sms = queue.enqueue(
-        session,
-        cipher,
-        key=f"alert:{case.id}:{level}",
-        channel="sms",
-        purpose="alert",
-        contact=f"op_{operator.id}",
-        recipient=phone,
-        body=folded,
-        lang=operator.lang,
-        parts=sms_parts(folded),
-    )
-    assert sms.id is not None
-    queued.append(sms.id)
-    return queued
 
 
 class CasesSink:

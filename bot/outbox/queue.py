@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from bot.core.clock import utcnow
 from bot.core.privacy import Cipher, DecryptError
+from bot.i18n.gsm7 import fold, sms_parts
 from bot.models import DeliveryReport, OutboundMessage, OutboxStatus
 from bot.outbox.senders.base import Sender, SendResult
 
@@ -59,12 +60,16 @@ def enqueue(
     recipient: str,
     body: str,
     lang: str,
-    parts: int = 1,
 ) -> OutboundMessage:
-    """Add a message in the caller's transaction; the same ``key`` returns the existing row."""
+    """Add a message in the caller's transaction; the same ``key`` returns the existing row.
+
+    An SMS is stored as it will be sent: folded to GSM-7 in its language, with its part count.
+    """
     existing = session.exec(select(OutboundMessage).where(OutboundMessage.key == key)).first()
     if existing is not None:
         return existing
+    if channel == "sms":
+        body = fold(body, lang)
     message = OutboundMessage(
         key=key,
         channel=channel,
@@ -73,7 +78,7 @@ def enqueue(
         recipient=cipher.encrypt(recipient, RECIPIENT),
         body=cipher.encrypt(body, BODY),
         lang=lang,
-        parts=parts,
+        parts=sms_parts(body) if channel == "sms" else 1,
     )
     session.add(message)
     session.flush()

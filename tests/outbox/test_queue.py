@@ -43,7 +43,6 @@ def add(engine: Engine, cipher: Cipher, key: str = "sms-reply:ATXid_1", to: str 
             recipient=to,
             body=BODY,
             lang="fr",
-            parts=1,
         )
         session.commit()
         assert message.id is not None

@@ -197,7 +197,6 @@ def _queue_reply(
             recipient=to,
             body=body,
             lang=lang,
-            parts=sms_parts(body),
         )
         session.commit()
         assert message.id is not None

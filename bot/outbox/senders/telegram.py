@@ -2,7 +2,7 @@
 in a thread).
 
 The recipient is a chat id, decrypted from the outbox only to send. An on-call alert (outbox
-key ``alert-tg:{case id}:{level}``) gets its buttons rebuilt here, in the operator's language:
+key ``bot.outbox.keys.telegram_alert``) gets its buttons rebuilt here, in the operator's language:
 "Acknowledge" (``op:ack:{case id}``) and "Claim" (``op:claim:{case id}``) — callback data that
 names nothing but the case's row id. Refusals no retry can fix (chat not found, bot blocked:
 HTTP 400/403) fail at once; flood limits, outages and a bad token are retried, so fixing the
@@ -20,13 +20,12 @@ from typing import Any
 import httpx
 
 from bot.i18n import ui
+from bot.outbox import keys
 from bot.outbox.senders.base import SendResult
 from bot.outbox.senders.telegram_logs import quiet_telegram_logs
 
 log = logging.getLogger(__name__)
 
-ALERT_KEY = "alert-tg"
-"""Outbox key prefix of Telegram on-call alerts (see ``bot.cases.intake.alert_operator``)."""
 OPERATOR_PREFIX = "op"
 """Callback data of operator buttons: ``op:<action>:<case id>``."""
 ACK = "ack"
@@ -56,14 +55,13 @@ def parse_operator_data(data: str | None) -> tuple[str, int] | None:
 
 def alert_buttons(key: str, lang: str, tr: Translate) -> Buttons | None:
     """The buttons of the message with outbox key ``key`` (an alert's), or None."""
-    prefix, _, rest = key.partition(":")
-    case_id, _, _level = rest.partition(":")
-    if prefix != ALERT_KEY or not case_id.isdigit():
+    case_id = keys.alerted_case(key)
+    if case_id is None:
         return None
     return [
         [
-            (tr(lang, ui.OP_ACK_BUTTON), operator_data(ACK, int(case_id))),
-            (tr(lang, ui.OP_CLAIM_BUTTON), operator_data(CLAIM, int(case_id))),
+            (tr(lang, ui.OP_ACK_BUTTON), operator_data(ACK, case_id)),
+            (tr(lang, ui.OP_CLAIM_BUTTON), operator_data(CLAIM, case_id)),
         ]
     ]
 
