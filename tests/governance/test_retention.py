@@ -19,7 +19,6 @@ from bot.cli import main
 from bot.core.clock import utcnow
 from bot.core.privacy import Cipher, new_key, pseudonym
 from bot.core.settings import Settings
-from bot.governance import retention
 from bot.governance.keys import COLUMNS
 from bot.governance.retention import PURGED_BODY, PurgeReport, purge
 from bot.jobs import purge as purge_jobs
