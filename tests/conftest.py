@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
 import hashlib
 import logging
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import respx
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
+from bot.app import create_app
 from bot.content.files import Content, load_content
+from bot.core.privacy import new_key
 from bot.core.settings import Settings
 from tests.engine.conftest import CHECK, MAIN, build
 
@@ -50,37 +59,125 @@ def _postgres_schema_url(schema: str) -> str:
     return f"{POSTGRES_URL}{joiner}options=-csearch_path%3D{schema}"
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A migrated, empty database: a SQLite file, or a fresh PostgreSQL schema dropped after."""
+def worker_id() -> str:
+    """This pytest-xdist worker ("gw0", ...), or "main" without xdist: names per-worker things."""
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+@functools.cache
+def migrated_sqlite() -> Path:
+    """One SQLite file migrated once per process (per xdist worker); tests get copies of it."""
     from bot.core.db import make_engine
     from bot.core.migrate import upgrade
 
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'hotline.db'}"
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
-        yield url
-        return
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(POSTGRES_URL)
+    folder = tempfile.mkdtemp(prefix=f"hotline-template-{worker_id()}-")
+    atexit.register(shutil.rmtree, folder, True)
+    path = Path(folder) / "hotline.db"
+    made = make_engine(f"sqlite:///{path}")
     try:
-        with admin.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except OperationalError as exc:
-        admin.dispose()
-        service_missing("PostgreSQL", str(exc).splitlines()[0])
-    url = _postgres_schema_url(schema)
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    try:
-        yield url
+        upgrade(made)
     finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+        made.dispose()
+    return path
+
+
+def sqlite_copy(path: Path) -> str:
+    """A migrated, empty SQLite database at ``path`` (a copy of the template); its URL."""
+    shutil.copyfile(migrated_sqlite(), path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """A migrated, empty SQLite database of this test's own."""
+    return sqlite_copy(tmp_path / "hotline.db")
+
+
+class PostgresSchema:
+    """One PostgreSQL schema migrated once per session (per xdist worker), emptied after each
+    test: every table but Alembic's version table is truncated and its ids restarted."""
+
+    def __init__(self) -> None:
+        from bot.core.db import make_engine
+
+        self.admin = make_engine(POSTGRES_URL)
+        self.schema = ""
+        self.tables: list[str] = []
+
+    @property
+    def url(self) -> str:
+        return _postgres_schema_url(self.schema)
+
+    def create(self) -> None:
+        """A new schema, migrated to the newest revision."""
+        from bot.core.db import make_engine
+        from bot.core.migrate import upgrade
+
+        self.schema = f"test_{worker_id()}_{uuid.uuid4().hex[:12]}"
+        with self.admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{self.schema}"'))
+        made = make_engine(self.url)
+        try:
+            upgrade(made)
+            names = inspect(made).get_table_names()
+        finally:
+            made.dispose()
+        self.tables = [name for name in names if name != "alembic_version"]
+
+    def drop(self) -> None:
+        if self.schema:
+            with self.admin.begin() as connection:
+                connection.execute(text(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE'))
+            self.schema = ""
+
+    def reset(self) -> None:
+        """Empty every table as a fresh schema would be; if that cannot be done quickly (a lock
+        left behind by the test), start over on a new schema."""
+        listed = ", ".join(f'"{self.schema}"."{name}"' for name in self.tables)
+        try:
+            with self.admin.begin() as connection:
+                connection.execute(text("SET LOCAL lock_timeout = '5s'"))
+                connection.execute(text(f"TRUNCATE {listed} RESTART IDENTITY CASCADE"))
+        except OperationalError:
+            logging.getLogger(__name__).warning("test schema locked: starting a new one")
+            self.drop()
+            self.create()
+
+    def close(self) -> None:
+        try:
+            self.drop()
+        finally:
+            self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_schema() -> Iterator[PostgresSchema]:
+    """The session's migrated PostgreSQL schema (fails in CI, skips elsewhere, if absent)."""
+    made = PostgresSchema()
+    try:
+        made.create()
+    except OperationalError as exc:
+        made.admin.dispose()
+        service_missing("PostgreSQL", str(exc).splitlines()[0])
+    try:
+        yield made
+    finally:
+        made.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A migrated, empty database of this test's own: a copy of the session's migrated SQLite
+    file, or the session's PostgreSQL schema, emptied after the test (Alembic's version table
+    stays, so the app's auto-migration finds nothing to do)."""
+    if request.param == "sqlite":
+        yield request.getfixturevalue("sqlite_url")
+        return
+    schema: PostgresSchema = request.getfixturevalue("postgres_schema")
+    try:
+        yield schema.url
+    finally:
+        schema.reset()
 
 
 def database_text(engine: Engine) -> str:
@@ -116,10 +213,16 @@ def engine(database_url: str) -> Iterator[Engine]:
         made.dispose()
 
 
+@functools.cache
+def shipped() -> Content:
+    """The shipped flows with the real catalogs, loaded and validated once per process."""
+    return load_content(ROOT / "flows", ROOT / "locales")
+
+
 @pytest.fixture(scope="session")
 def shipped_content() -> Content:
     """The shipped flows with the real catalogs, validated as the service loads them."""
-    return load_content(ROOT / "flows", ROOT / "locales")
+    return shipped()
 
 
 @pytest.fixture(scope="session")
@@ -129,11 +232,60 @@ def tagged_content() -> Content:
     return Content(registry, catalogs)
 
 
+CALLBACK_TOKEN = "t0k3n-for-tests"
+WEBHOOK_SECRET = "telegram-secret-for-tests"
+PSEUDONYM_KEY = "k" * 32
+
+
+def make_settings(tmp_path: Path, *, secrets: bool = True, **overrides: Any) -> Settings:
+    """Settings for one test, every file in ``tmp_path``: a migrated SQLite database of its own
+    (unless ``database_url`` is given), sessions in process, and fixed test secrets (none with
+    ``secrets=False``: the app generates them, or refuses in production)."""
+    values: dict[str, Any] = {"redis_url": None, "secrets_file": tmp_path / "secrets.json"}
+    if secrets:
+        values.update(
+            callback_token=CALLBACK_TOKEN,
+            pseudonym_key=PSEUDONYM_KEY,
+            encryption_keys=new_key(),
+            telegram_webhook_secret=WEBHOOK_SECRET,
+        )
+    values.update(overrides)
+    if "database_url" not in values:
+        values["database_url"] = sqlite_copy(tmp_path / "hotline.db")
+    return Settings(**values)
+
+
+def make_app(settings: Settings, content: Content | None = None) -> FastAPI:
+    """``create_app`` on the session's shipped content (or the content given): nothing is
+    loaded again. For content a test changes on disk, call ``create_app`` itself."""
+    return create_app(settings, content=content or shipped())
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> FastAPI:
+    """The app on the embedded default (generated secrets), its files in tmp_path."""
+    return make_app(make_settings(tmp_path, secrets=False))
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    """The app started and stopped like uvicorn would."""
+    with TestClient(app) as test_client:
+        yield test_client
+
+
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """No HOTLINE_* setting leaks in from the shell (service codes, language, number, token)."""
     for name in Settings.model_fields:
         monkeypatch.delenv(f"HOTLINE_{name.upper()}", raising=False)
+
+
+@pytest.fixture
+def in_tmp_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """The working directory is tmp_path (relative files, e.g. generated secrets, land there)."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
 
 
 @pytest.fixture(autouse=True)

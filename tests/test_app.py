@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import redis
@@ -19,7 +17,7 @@ from bot.core.settings import ROOT, ConfigError, Settings
 from bot.deps import get_engine, get_settings, get_store
 from bot.engine.loader import FlowLoadError, flow_files, load_file
 from bot.sessions import MemorySessionStore, SessionStore
-from tests.conftest import POSTGRES_URL, REDIS_URL, service_missing
+from tests.conftest import POSTGRES_URL, REDIS_URL, make_app, make_settings, service_missing
 
 MENU_FLOWS = {"main", "tip", "screening", "signs", "help", "follow"}
 """The main menu and the flows its options lead to."""
@@ -28,22 +26,7 @@ SHIPPED_FLOWS = sorted(load_file(path).name for path in flow_files([ROOT / "flow
 UNREACHABLE_DB = "postgresql+psycopg://postgres@127.0.0.1:1/nothing?connect_timeout=1"
 
 
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No HOTLINE_* setting leaks in from the shell; the working directory is tmp_path."""
-    for name in Settings.model_fields:
-        monkeypatch.delenv(f"HOTLINE_{name.upper()}", raising=False)
-    monkeypatch.chdir(tmp_path)
-
-
-def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
-    """Embedded-default settings whose files all live in tmp_path."""
-    values: dict[str, Any] = {
-        "database_url": f"sqlite:///{tmp_path / 'hotline.db'}",
-        "secrets_file": tmp_path / "secrets.json",
-    }
-    values.update(overrides)
-    return Settings(**values)
+pytestmark = pytest.mark.usefixtures("in_tmp_path")
 
 
 def postgres_url() -> str:
@@ -69,19 +52,6 @@ def redis_url() -> str:
     return REDIS_URL
 
 
-@pytest.fixture
-def app(tmp_path: Path) -> FastAPI:
-    """The app on the embedded default."""
-    return create_app(make_settings(tmp_path))
-
-
-@pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
-    """The app started and stopped like uvicorn would."""
-    with TestClient(app) as test_client:
-        yield test_client
-
-
 class DownStore(MemorySessionStore):
     """A session store whose backend does not answer, as when Redis is unreachable."""
 
@@ -94,7 +64,9 @@ class DownStore(MemorySessionStore):
 def test_healthz_ok_on_each_database(tmp_path: Path, database: str) -> None:
     """A monitor sees 200 with the flows loaded, in-process sessions and a reachable database."""
     url = postgres_url() if database == "postgresql" else f"sqlite:///{tmp_path / 'hotline.db'}"
-    with TestClient(create_app(make_settings(tmp_path, database_url=url))) as test_client:
+    with TestClient(
+        make_app(make_settings(tmp_path, secrets=False, database_url=url))
+    ) as test_client:
         response = test_client.get("/healthz")
     assert response.status_code == 200
     assert set(SHIPPED_FLOWS) >= MENU_FLOWS
@@ -110,8 +82,8 @@ def test_healthz_ok_on_each_database(tmp_path: Path, database: str) -> None:
 
 def test_healthz_with_redis_sessions(tmp_path: Path) -> None:
     """HOTLINE_REDIS_URL switches sessions to Redis, and health says so."""
-    settings = make_settings(tmp_path, redis_url=redis_url())
-    with TestClient(create_app(settings)) as test_client:
+    settings = make_settings(tmp_path, secrets=False, redis_url=redis_url())
+    with TestClient(make_app(settings)) as test_client:
         response = test_client.get("/healthz")
     assert response.status_code == 200
     body = response.json()
@@ -126,14 +98,14 @@ def test_healthz_reads_redis_url_from_the_environment(
     """Operators configure Redis with HOTLINE_REDIS_URL alone."""
     monkeypatch.setenv("HOTLINE_REDIS_URL", redis_url())
     monkeypatch.setenv("HOTLINE_DATABASE_URL", f"sqlite:///{tmp_path / 'env.db'}")
-    with TestClient(create_app()) as test_client:
+    with TestClient(make_app(Settings())) as test_client:
         assert test_client.get("/healthz").json()["sessions"] == "redis"
 
 
 def test_healthz_degraded_when_redis_is_down(tmp_path: Path) -> None:
     """A configured but unreachable Redis gives 503 so the load balancer stops sending traffic."""
-    settings = make_settings(tmp_path, redis_url="redis://127.0.0.1:1/0")
-    with TestClient(create_app(settings)) as test_client:
+    settings = make_settings(tmp_path, secrets=False, redis_url="redis://127.0.0.1:1/0")
+    with TestClient(make_app(settings)) as test_client:
         response = test_client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["sessions_ok"] is False
@@ -180,7 +152,7 @@ def test_overrides_are_undone_by_clearing_them(app: FastAPI, client: TestClient)
 
 def test_settings_dependency_is_swappable(app: FastAPI, client: TestClient, tmp_path: Path) -> None:
     """Handlers read settings through the dependency, not a global."""
-    other = make_settings(tmp_path, redis_url="redis://127.0.0.1:1/0")
+    other = make_settings(tmp_path, secrets=False, redis_url="redis://127.0.0.1:1/0")
     app.dependency_overrides[get_settings] = lambda: other
     assert client.get("/healthz").json()["sessions"] == "redis"
 
@@ -194,7 +166,7 @@ def test_no_api_docs_are_published(client: TestClient) -> None:
 def test_development_start_keeps_generated_secrets_out_of_the_repo(tmp_path: Path) -> None:
     """With no secrets set, the app generates them in the working directory, not the code tree."""
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'hotline.db'}")
-    app = create_app(settings)
+    app = make_app(settings)
     assert (tmp_path / ".hotline-secrets.json").is_file()
     assert app.state.settings.pseudonym_key is not None
 
@@ -214,7 +186,7 @@ def test_broken_flow_refuses_to_build_the_app(tmp_path: Path) -> None:
     """A flow that leads nowhere stops start-up with the file, the state and the reason."""
     flows = _broken_flows(tmp_path)
     with pytest.raises(FlowLoadError) as caught:
-        create_app(make_settings(tmp_path, flows_dir=flows))
+        create_app(make_settings(tmp_path, secrets=False, flows_dir=flows))
     message = str(caught.value)
     assert "main.yaml" in message
     assert "state 'menu'" in message
@@ -224,6 +196,6 @@ def test_broken_flow_refuses_to_build_the_app(tmp_path: Path) -> None:
 def test_production_without_secrets_refuses_to_build_the_app(tmp_path: Path) -> None:
     """Production never starts on generated secrets."""
     with pytest.raises(ConfigError) as caught:
-        create_app(make_settings(tmp_path, env="production"))
+        create_app(make_settings(tmp_path, secrets=False, env="production"))
     assert "HOTLINE_PSEUDONYM_KEY" in str(caught.value)
     assert not (tmp_path / "secrets.json").exists()

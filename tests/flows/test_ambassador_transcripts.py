@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.channels.telegram.render import TelegramRenderer
-from bot.content.files import Content, load_content
+from bot.content.files import Content
 from bot.conversation.dryrun import DryRunSink
 from bot.conversation.service import Conversations
 from bot.conversation.simulate import simulate
@@ -46,8 +46,8 @@ PATHS = {
 
 
 @pytest.fixture(scope="module")
-def content() -> Content:
-    return load_content(ROOT / "flows", ROOT / "locales")
+def content(shipped_content: Content) -> Content:
+    return shipped_content
 
 
 async def transcript(content: Content, lang: str, path: list[str]) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.content.files import Content, load_content
+from bot.content.files import Content
 from bot.engine.runner import advance, begin
 from bot.engine.state import Event
 
@@ -22,8 +22,8 @@ NOT_FLAGGED = {q: "no" for q in QUESTIONS} | {"Q2": "yes"}
 
 
 @pytest.fixture(scope="module")
-def content() -> Content:
-    return load_content(ROOT / "flows", ROOT / "locales")
+def content(shipped_content: Content) -> Content:
+    return shipped_content
 
 
 def screen(content: Content, given: dict[str, str], *, call_back: str = "no") -> Event:

@@ -18,7 +18,7 @@ import pytest
 from bot.channels.sms.routes import SmsRenderer
 from bot.channels.telegram.render import TelegramRenderer
 from bot.channels.ussd.routes import UssdRenderer
-from bot.content.files import Content, load_content
+from bot.content.files import Content
 from bot.conversation.dryrun import DryRunSink
 from bot.conversation.ports import Renderer
 from bot.conversation.service import Conversations
@@ -69,8 +69,8 @@ PATHS = {
 
 
 @pytest.fixture(scope="module")
-def content() -> Content:
-    return load_content(ROOT / "flows", ROOT / "locales")
+def content(shipped_content: Content) -> Content:
+    return shipped_content
 
 
 def renderer(channel: str, content: Content) -> Renderer:

@@ -31,11 +31,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.app import create_app
 from bot.channels.ussd.routes import MAX_TEXT, REQUIRED, new_inputs, session_key
 from bot.content.files import Content
 from bot.conversation.service import Conversations
-from bot.core.privacy import new_key, pseudonym
+from bot.core.privacy import pseudonym
 from bot.core.settings import Settings
 from bot.engine.registry import FlowRegistry
 from bot.engine.runner import advance
@@ -50,8 +49,10 @@ from tests.conftest import (
     TEST_PHONES,
     assert_no_phone_numbers,
     database_text,
+    make_app,
     service_missing,
 )
+from tests.conftest import make_settings as shared_settings
 
 TOKEN = "t0k3n-for-tests"
 URL = f"/ussd/africastalking/{TOKEN}"
@@ -84,13 +85,6 @@ REFERENCE = re.compile(r"\b[A-Z0-9]{4}-[0-9]{2}\b")
 
 
 @pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No HOTLINE_* setting leaks in from the shell (e.g. service codes, language, number)."""
-    for name in Settings.model_fields:
-        monkeypatch.delenv(f"HOTLINE_{name.upper()}", raising=False)
-
-
-@pytest.fixture(autouse=True)
 def quiet_test_client(caplog: pytest.LogCaptureFixture) -> None:
     """Capture every app log line; the test client's own request lines (URLs) are left out."""
     caplog.set_level(logging.WARNING, logger="httpx2")
@@ -98,21 +92,19 @@ def quiet_test_client(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)  # last: it also sets the capture handler's level
 
 
-def make_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Settings:
-    """Settings for one test: its own database, secrets file and keys."""
+def make_settings(tmp_path: Path, database_url: str | None = None, **overrides: Any) -> Settings:
+    """Settings for one test: its own database (a migrated SQLite copy when none is given),
+    secrets file and keys."""
     values: dict[str, Any] = {
-        "database_url": database_url,
-        "redis_url": None,
         "callback_token": TOKEN,
         # Per test: a remembered language (kept under the contact's pseudonym for days) never
         # reaches another test, nor another run sharing the test Redis.
         "pseudonym_key": f"pseudonym-key-{uuid.uuid4().hex}",
-        "encryption_keys": new_key(),
-        "secrets_file": tmp_path / "s.json",
         "public_number": HOTLINE,
     }
-    values.update(overrides)
-    return Settings(**values)
+    if database_url is not None:
+        values["database_url"] = database_url
+    return shared_settings(tmp_path, **{**values, **overrides})
 
 
 def reachable_redis() -> str:
@@ -203,7 +195,7 @@ class Line:
 @contextmanager
 def running(settings: Settings) -> Iterator[Line]:
     """Start the app like uvicorn would; afterwards drop this test's keys from a shared Redis."""
-    app = create_app(settings)
+    app = make_app(settings)
     line = Line(TestClient(app), app, settings.redis_url)
     try:
         with line.client:
@@ -268,7 +260,7 @@ def memory_line(tmp_path: Path, database_url: str) -> Iterator[Line]:
 @pytest.fixture
 def light_line(tmp_path: Path) -> Iterator[Line]:
     """The embedded default (SQLite, sessions in process): for refusals and odd inputs."""
-    with running(make_settings(tmp_path, f"sqlite:///{tmp_path / 'hotline.db'}")) as started:
+    with running(make_settings(tmp_path)) as started:
         yield started
 
 
@@ -720,9 +712,7 @@ def test_an_expired_session_continues_from_africas_talking_s_text(line: Line) ->
 def test_a_session_past_its_ttl_continues(
     tmp_path: Path, store_url: str | None, caplog: pytest.LogCaptureFixture
 ) -> None:
-    settings = make_settings(
-        tmp_path, f"sqlite:///{tmp_path / 'hotline.db'}", redis_url=store_url, session_ttl=1
-    )
+    settings = make_settings(tmp_path, redis_url=store_url, session_ttl=1)
     with running(settings) as line:
         sid = new_session()
         line.screen(sid, "")
@@ -845,7 +835,6 @@ def test_an_unknown_service_code_gets_a_polite_end(
 def test_a_deployment_in_french_says_so_in_french(tmp_path: Path) -> None:
     settings = make_settings(
         tmp_path,
-        f"sqlite:///{tmp_path / 'hotline.db'}",
         ussd_service_codes=SERVICE_CODE,
         default_language="fr",
     )
@@ -935,7 +924,7 @@ async def test_two_identical_requests_at_once_advance_once(
 ) -> None:
     url = reachable_redis() if store == "redis" else None
     settings = make_settings(tmp_path, database_url, redis_url=url)
-    app = create_app(settings)
+    app = make_app(settings)
     sessions: SessionStore = app.state.store
     real_get = sessions.get
     real_hold = sessions.hold
