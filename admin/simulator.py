@@ -8,23 +8,15 @@ A walk here saves nothing: a report or call back shows a sample reference, as in
 
 from __future__ import annotations
 
-import copy
 import re
 from pathlib import Path
 from typing import Literal
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
-from bot.channels.sms.routes import SmsRenderer
-from bot.channels.telegram.render import TelegramRenderer
-from bot.channels.ussd.routes import UssdRenderer
-from bot.content.files import Content
-from bot.conversation.dryrun import DryRunSink
-from bot.conversation.ports import Renderer
-from bot.conversation.service import Conversations
-from bot.conversation.simulate import describe
+from bot.conversation.simulate import step
 from bot.deps import ContentDep, ConversationsDep
 
 router = APIRouter(prefix="/simulator", tags=["simulator"])
@@ -51,13 +43,6 @@ class SimulatorScreen(BaseModel):
     buttons: list[str]
 
 
-def dry_run(conversations: Conversations, content: Content) -> Conversations:
-    """The app's conversations (same sessions, timeouts, values); events that save nothing."""
-    simulated = copy.copy(conversations)
-    simulated.sink = DryRunSink(content.tr)
-    return simulated
-
-
 @router.get("", response_class=HTMLResponse)
 async def page() -> HTMLResponse:
     """The simulator page."""
@@ -69,22 +54,17 @@ async def simulate(
     body: SimulatorInput, content: ContentDep, conversations: ConversationsDep
 ) -> SimulatorScreen:
     """Start or continue a simulated conversation."""
-    renderers: dict[str, Renderer] = {
-        "ussd": UssdRenderer(content.tr),
-        "sms": SmsRenderer(content.tr),
-        "telegram": TelegramRenderer(content.tr),
-    }
-    renderer = renderers.get(body.channel)
-    if renderer is None:  # pragma: no cover - Literal already refuses it
-        raise HTTPException(422, "unknown channel")
-    key = f"sim:{body.channel}:{body.session}"
-    conversations = dry_run(conversations, content)
-    if body.input is None:
-        screen = await conversations.start(key, renderer, body.lang)
-    else:
-        screen = await conversations.reply(key, body.input, renderer, body.lang)
+    simulated = await step(
+        conversations,
+        content.tr,
+        channel=body.channel,
+        key=f"sim:{body.channel}:{body.session}",
+        lang=body.lang,
+        text=body.input,
+    )
+    screen = simulated.screen
     return SimulatorScreen(
-        text=describe(body.channel, screen),
+        text=simulated.shown,
         end=screen.end,
         page=screen.page,
         pages=screen.pages,

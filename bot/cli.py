@@ -73,12 +73,9 @@ def serve(host: str, port: int) -> None:
 )
 def simulate(channel: str, lang: str | None, flow: str, input_file: TextIO | None) -> None:
     """Walk flows in the terminal exactly as a channel shows them, with screen sizes."""
-    from bot.channels.sms.routes import SmsRenderer
-    from bot.channels.telegram.render import TelegramRenderer
-    from bot.channels.ussd.routes import UssdRenderer
+    from bot.channels.renderers import renderer
     from bot.content.files import load_content
     from bot.conversation.dryrun import DryRunSink
-    from bot.conversation.ports import Renderer
     from bot.conversation.service import Conversations
     from bot.conversation.simulate import simulate as run
     from bot.engine.loader import FlowLoadError
@@ -93,11 +90,6 @@ def simulate(channel: str, lang: str | None, flow: str, input_file: TextIO | Non
         raise click.ClickException(
             f"unknown flow {flow!r}; known: {', '.join(content.registry.names())}"
         )
-    renderers: dict[str, Renderer] = {
-        "ussd": UssdRenderer(content.tr),
-        "sms": SmsRenderer(content.tr),
-        "telegram": TelegramRenderer(content.tr),
-    }
     conversations = Conversations(
         content,
         MemorySessionStore(),
@@ -112,7 +104,7 @@ def simulate(channel: str, lang: str | None, flow: str, input_file: TextIO | Non
     asyncio.run(
         run(
             conversations,
-            renderers[channel],
+            renderer(channel, content.tr),
             lang=lang or settings.default_language,
             flow=flow,
             inputs=inputs,

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import hmac
 import logging
-from typing import Annotated, cast
+from typing import Annotated, Any, Protocol, cast
 
 from fastapi import Depends, Header, HTTPException, Request
 from sqlalchemy.engine import Engine
 
-from bot.channels.telegram.bot import TelegramBot
 from bot.content.files import Content
 from bot.conversation.service import Conversations
 from bot.core.privacy import Cipher
@@ -75,9 +74,17 @@ NotifierDep = Annotated[Notifier, Depends(get_notifier)]
 CallbackToken = Depends(verify_callback_token)
 
 
-async def get_telegram(request: Request) -> TelegramBot:
+class UpdateProcessor(Protocol):
+    """What the webhook needs of the Telegram bot (``bot.channels.telegram.bot.TelegramBot``)."""
+
+    async def process(self, data: dict[str, Any]) -> None:
+        """Handle one update."""
+        ...
+
+
+async def get_telegram(request: Request) -> UpdateProcessor:
     """The Telegram bot; 404 when HOTLINE_TELEGRAM_TOKEN is not set."""
-    bot: TelegramBot | None = getattr(request.app.state, "telegram", None)
+    bot: UpdateProcessor | None = getattr(request.app.state, "telegram", None)
     if bot is None:
         raise HTTPException(status_code=404, detail="not found")
     return bot
@@ -96,5 +103,5 @@ async def verify_telegram_secret(
         raise HTTPException(status_code=403, detail="forbidden")
 
 
-TelegramDep = Annotated[TelegramBot, Depends(get_telegram)]
+TelegramDep = Annotated[UpdateProcessor, Depends(get_telegram)]
 TelegramSecret = Depends(verify_telegram_secret)

@@ -16,9 +16,9 @@ from bot.i18n.catalog import Catalogs
 def screen_checks(tr: Translate) -> dict[str, ScreenCheck]:
     """Each channel's check of a rendered screen, by the name used in messages."""
     # Imported here: the channel modules carry the provider routes, which depend on this module.
-    from bot.channels.sms.routes import SmsRenderer
+    from bot.channels.sms.render import SmsRenderer
     from bot.channels.telegram.render import TelegramRenderer
-    from bot.channels.ussd.routes import UssdRenderer
+    from bot.channels.ussd.render import UssdRenderer
 
     return {
         "USSD": UssdRenderer(tr).check,

@@ -1,36 +1,23 @@
-"""The terminal simulator: shows each screen exactly as its channel would, with its measurements."""
+"""Dry runs of the conversation service: terminal and browser simulators, the editor preview.
+
+Each screen is shown exactly as its channel would, with its measurements; events save nothing
+(a report shows a sample reference), so a simulated call back never reaches the on-call queue.
+"""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import TextIO
 
-from bot.channels.paging import line
+from bot.channels.renderers import describe, renderer
+from bot.conversation.dryrun import DryRunSink
 from bot.conversation.ports import Renderer, Screen
 from bot.conversation.service import Conversations
-from bot.i18n.gsm7 import is_gsm7, sms_parts, ussd_length, ussd_limit
+from bot.engine.runner import Translate
 
 SESSION_KEY = "console:simulator"
-
-
-def describe(channel: str, screen: Screen) -> str:
-    """A screen as the channel shows it, under a header with its size."""
-    text = screen.text
-    if channel == "ussd":
-        alphabet = "GSM-7" if is_gsm7(text) else "UCS-2"
-        header = f"USSD {ussd_length(text)}/{ussd_limit(text)} {alphabet}"
-        if screen.pages > 1:
-            header += f", page {screen.page + 1}/{screen.pages}"
-        body = ("END " if screen.end else "CON ") + text
-    elif channel == "sms":
-        alphabet = "GSM-7" if is_gsm7(text) else "UCS-2"
-        header = f"SMS {len(text)} chars {alphabet}, {sms_parts(text)} part(s)"
-        body = text
-    else:
-        header = f"Telegram {len(text)}/4096"
-        buttons = "  ".join(f"[{line(b)}]" for b in screen.buttons)
-        body = text + (f"\n{buttons}" if buttons else "")
-    return f"--- {header} ---\n{body}"
 
 
 def _prompted(stdin: TextIO, out: TextIO) -> Iterator[str]:
@@ -70,3 +57,37 @@ async def simulate(
     if screen.end:
         out.write("(conversation ended)\n")
     return shown
+
+
+def dry_run(conversations: Conversations, tr: Translate) -> Conversations:
+    """The same conversations (sessions, timeouts, values) with events that save nothing."""
+    simulated = copy.copy(conversations)
+    simulated.sink = DryRunSink(tr)
+    return simulated
+
+
+@dataclass(frozen=True)
+class Simulated:
+    """A simulated screen: the screen, and its text as the channel shows it with its size."""
+
+    screen: Screen
+    shown: str
+
+
+async def step(
+    conversations: Conversations,
+    tr: Translate,
+    *,
+    channel: str,
+    key: str,
+    lang: str,
+    text: str | None,
+) -> Simulated:
+    """Start (``text`` None) or continue a dry-run conversation on ``channel``."""
+    simulated = dry_run(conversations, tr)
+    shown_on = renderer(channel, tr)
+    if text is None:
+        screen = await simulated.start(key, shown_on, lang)
+    else:
+        screen = await simulated.reply(key, text, shown_on, lang)
+    return Simulated(screen, describe(channel, screen))

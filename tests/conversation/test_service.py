@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from redis.asyncio.connection import AbstractConnection
 
-from bot.channels.sms.routes import SmsRenderer
+from bot.channels.sms.render import SmsRenderer
 from bot.channels.telegram.render import TelegramRenderer
-from bot.channels.ussd.routes import UssdRenderer, response
+from bot.channels.ussd.render import UssdRenderer, response
 from bot.content.files import Content
 from bot.conversation.ports import Screen
 from bot.conversation.service import Conversations

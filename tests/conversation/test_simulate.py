@@ -7,14 +7,15 @@ import re
 
 import pytest
 
-from bot.channels.sms.routes import SmsRenderer
+from bot.channels.renderers import describe
+from bot.channels.sms.render import SmsRenderer
 from bot.channels.telegram.render import TelegramRenderer
-from bot.channels.ussd.routes import UssdRenderer
+from bot.channels.ussd.render import UssdRenderer
 from bot.content.files import Content
 from bot.conversation.dryrun import SAMPLE_REFERENCE, DryRunSink
 from bot.conversation.ports import Renderer, Screen
 from bot.conversation.service import Conversations
-from bot.conversation.simulate import describe, simulate
+from bot.conversation.simulate import simulate
 from bot.engine.state import Choice
 from bot.sessions import MemorySessionStore
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.channels.sms.routes import SmsRenderer
+from bot.channels.sms.render import SmsRenderer
 from bot.channels.telegram.render import TelegramRenderer
-from bot.channels.ussd.routes import UssdRenderer
+from bot.channels.ussd.render import UssdRenderer
 from bot.content.files import Content
 from bot.conversation.dryrun import DryRunSink
 from bot.conversation.ports import Renderer

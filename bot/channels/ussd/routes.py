@@ -19,25 +19,21 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from functools import lru_cache, partial
+from functools import partial
 from typing import cast
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from bot.channels.paging import paginate
-from bot.channels.text import fold_turn, page_labels
+from bot.channels.ussd.render import UssdRenderer, response
 from bot.content.files import Content
-from bot.conversation.ports import Screen
 from bot.conversation.service import Conversations
 from bot.core.privacy import normalise_phone, pseudonym
 from bot.core.settings import Settings
 from bot.deps import verify_callback_token
-from bot.engine.runner import Translate
-from bot.engine.state import Turn
 from bot.i18n import ui
-from bot.i18n.gsm7 import fits_ussd, fold, ussd_length, ussd_limit
+from bot.i18n.gsm7 import fold
 from bot.sessions import SessionBusy
 
 log = logging.getLogger(__name__)
@@ -45,53 +41,6 @@ router = APIRouter(tags=["ussd"])
 REQUIRED = ("sessionId", "serviceCode", "phoneNumber", "text")
 MAX_TEXT = 5000
 MAX_FIELDS = 50
-
-
-class UssdRenderer:
-    """Render turns as USSD pages; long menus paginate with 98 More / 00 Back."""
-
-    name = "ussd"
-
-    def __init__(self, tr: Translate) -> None:
-        self._tr = tr
-
-    def pages(self, turn: Turn, *, cut: bool = True) -> list[str]:
-        """Every page of a turn, folded and fitted."""
-        more, previous = _labels(self._tr, turn.lang)
-        return list(_pages(turn, more, previous, cut))
-
-    def render(self, turn: Turn, page: int = 0) -> Screen:
-        """One page of a turn."""
-        pages = self.pages(turn)
-        page = max(0, min(page, len(pages) - 1))
-        return Screen(text=pages[page], page=page, pages=len(pages), end=turn.end)
-
-    def check(self, turn: Turn) -> str | None:
-        """Why a turn does not fit USSD screens (182 GSM-7 characters after folding), or None."""
-        for number, page in enumerate(self.pages(turn, cut=False), start=1):
-            if not fits_ussd(page):
-                return (
-                    f"page {number} is {ussd_length(page)}/{ussd_limit(page)} "
-                    "characters after folding"
-                )
-        return None
-
-
-@lru_cache(maxsize=64)
-def _labels(tr: Translate, lang: str) -> tuple[str, str]:
-    """The folded 'More' and 'Back' labels, per catalog and language (asked on every screen)."""
-    return page_labels(tr, lang)
-
-
-@lru_cache(maxsize=4096)
-def _pages(turn: Turn, more: str, previous: str, cut: bool) -> tuple[str, ...]:
-    """Pages of a turn; cached, since most requests show one of a few hundred screens."""
-    return tuple(paginate(fold_turn(turn), fits_ussd, more=more, previous=previous, cut=cut))
-
-
-def response(screen: Screen) -> str:
-    """The body Africa's Talking expects: ``CON `` to continue, ``END `` to close."""
-    return ("END " if screen.end else "CON ") + screen.text
 
 
 def session_key(session_id: str) -> str:

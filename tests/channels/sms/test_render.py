@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.channels.sms.routes import MAX_PARTS, SmsRenderer, fits_sms
+from bot.channels.sms.render import MAX_PARTS, SmsRenderer, fits_sms
 from bot.content.files import Content
 from bot.engine.state import Choice, Turn
 from bot.i18n.gsm7 import LANGUAGES, is_gsm7, sms_parts

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from bot.channels.ussd.routes import UssdRenderer, response
+from bot.channels.ussd.render import UssdRenderer, response
 from bot.content.files import Content
 from bot.conversation.ports import Screen
 from bot.engine.runner import render
