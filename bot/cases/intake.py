@@ -32,12 +32,12 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
-from starlette.concurrency import run_in_threadpool
 
 from bot.cases.alerts import alert_operator
 from bot.cases.lookup import status_text
 from bot.cases.reference import new_reference
 from bot.core.clock import utcnow
+from bot.core.concurrency import finish_in_thread
 from bot.core.privacy import Cipher
 from bot.engine.runner import Translate
 from bot.engine.state import Event
@@ -156,7 +156,7 @@ class CasesSink:
         alerts: list[int] = []
         for event in events:
             if event.name == "status_requested":
-                values["status"] = await run_in_threadpool(
+                values["status"] = await finish_in_thread(
                     status_text,
                     self.engine,
                     self.tr,
@@ -167,7 +167,7 @@ class CasesSink:
             if event.name not in KINDS:
                 log.info("event %s is not a case; ignored", event.name)
                 continue
-            reference, queued = await run_in_threadpool(
+            reference, queued = await finish_in_thread(
                 self.commit, event, channel=channel, contact=contact, address=address
             )
             values["reference"] = reference
