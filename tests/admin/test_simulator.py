@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from bot.app import create_app
 from bot.conversation.dryrun import SAMPLE_REFERENCE
-from bot.core.settings import ROOT, Settings
+from bot.core.settings import ROOT
 from bot.i18n.catalog import Catalogs
 from bot.i18n.gsm7 import fold
 from bot.models.case import Case
+from tests.conftest import make_app, make_settings
 
 NUMBER = "0800 000 009"
 CHOOSE = "Choose your language:"
@@ -49,18 +49,9 @@ def cases(client: TestClient) -> list[Case]:
 
 
 @pytest.fixture
-def client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    """The app on the embedded default with every file in tmp_path."""
-    for name in Settings.model_fields:
-        monkeypatch.delenv(f"HOTLINE_{name.upper()}", raising=False)
-    monkeypatch.chdir(tmp_path)
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'hotline.db'}",
-        secrets_file=tmp_path / "secrets.json",
-        public_number=NUMBER,
-    )
-    with TestClient(create_app(settings)) as test_client:
-        yield test_client
+def app(tmp_path: Path, in_tmp_path: Path) -> FastAPI:
+    """The app on the embedded default with every file in tmp_path (the root ``client`` runs it)."""
+    return make_app(make_settings(tmp_path, secrets=False, public_number=NUMBER))
 
 
 def send(

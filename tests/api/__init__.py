@@ -26,6 +26,8 @@ from bot.core.settings import Settings
 from bot.engine.state import Event
 from bot.models import Case, Operator, Referral, Service
 from tests.cases.helpers import CATALOGS, CIPHER, T0, team
+from tests.conftest import make_settings as test_settings
+from tests.conftest import shipped
 
 FAST_HASHER = PasswordHasher(type=Type.ID, time_cost=1, memory_cost=1024, parallelism=1)
 """argon2id made cheap for tests (swapped in for ``bot.api.auth.HASHER``): 0.3 s a login is
@@ -65,10 +67,10 @@ class Recorder:
 
 def make_settings(database_url: str, tmp_path: Path) -> Settings:
     """The embedded default on the test database, with fixed secrets and the test cipher."""
-    return Settings(
+    return test_settings(
+        tmp_path,
         env="development",
         database_url=database_url,
-        redis_url=None,
         callback_token="test-callback-token-" + "y" * 24,
         pseudonym_key=PSEUDONYM_KEY,
         telegram_webhook_secret="test-webhook-secret-" + "z" * 24,
@@ -79,7 +81,7 @@ def make_settings(database_url: str, tmp_path: Path) -> Settings:
 
 def make_app(database_url: str, tmp_path: Path) -> tuple[FastAPI, Clock]:
     """The app, its clock fixed at ``T0`` until the test moves it."""
-    app = create_app(make_settings(database_url, tmp_path))
+    app = create_app(make_settings(database_url, tmp_path), content=shipped())
     clock = Clock()
     app.dependency_overrides[get_now] = clock
     return app, clock

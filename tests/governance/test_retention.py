@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,7 +17,6 @@ from sqlmodel import Session, col, select
 from bot.cli import main
 from bot.core.clock import utcnow
 from bot.core.privacy import Cipher, new_key, pseudonym
-from bot.core.settings import Settings
 from bot.governance.keys import COLUMNS
 from bot.governance.retention import PURGED_BODY, PurgeReport, purge
 from bot.jobs import purge as purge_jobs
@@ -429,17 +427,8 @@ def test_purge_refuses_a_naive_clock_or_a_zero_period(engine: Engine, kwargs: An
 # --- the job ------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
-    """No HOTLINE_* variables from the developer's shell; run in tmp_path."""
-    for name in Settings.model_fields:
-        monkeypatch.delenv(f"HOTLINE_{name.upper()}", raising=False)
-    monkeypatch.chdir(tmp_path)
-    yield tmp_path
-
-
 async def test_purge_job_uses_the_configured_periods(
-    engine: Engine, clean_env: Path, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, in_tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The arq cron job reads the engine from ctx and the periods from the settings."""
     build(engine, now=utcnow())
@@ -480,14 +469,14 @@ async def test_purge_forever_runs_again_after_a_failure(
 
 
 @pytest.fixture
-def cli_env(clean_env: Path, monkeypatch: pytest.MonkeyPatch, database_url: str) -> Path:
+def cli_env(in_tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str) -> Path:
     """The CLI's environment: the test database and secrets kept in tmp_path."""
     monkeypatch.setenv("HOTLINE_DATABASE_URL", database_url)
     monkeypatch.setenv("HOTLINE_ENCRYPTION_KEYS", CIPHER.keys[0])
     monkeypatch.setenv("HOTLINE_PSEUDONYM_KEY", PSEUDONYM_KEY)
     monkeypatch.setenv("HOTLINE_CALLBACK_TOKEN", "test-callback-token")
-    monkeypatch.setenv("HOTLINE_SECRETS_FILE", str(clean_env / "secrets.json"))
-    return clean_env
+    monkeypatch.setenv("HOTLINE_SECRETS_FILE", str(in_tmp_path / "secrets.json"))
+    return in_tmp_path
 
 
 def test_cli_purge_dry_run_prints_counts_and_changes_nothing(engine: Engine, cli_env: Path) -> None:

@@ -19,7 +19,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 import bot.core.db
-from bot.app import create_app
 from bot.cli import main
 from bot.core.db import make_engine as real_make_engine
 from bot.core.privacy import Cipher, new_key
@@ -32,20 +31,20 @@ from bot.outbox.senders import make_sender
 from bot.outbox.senders.africastalking import AfricasTalkingSender
 from bot.outbox.senders.base import LogSender, SendResult
 from bot.outbox.worker import OutboxWorker
-from tests.conftest import REDIS_URL, TEST_PHONES, assert_no_phone_numbers, database_text
+from tests.conftest import (
+    REDIS_URL,
+    TEST_PHONES,
+    assert_no_phone_numbers,
+    database_text,
+    make_app,
+    make_settings,
+)
 from tests.conftest import service_missing as _service_missing
 
 TO = TEST_PHONES[0]
 BODY = "Call the hotline free of charge: 0800 000 000."
 ARQ_DB = 14
 """A Redis database of its own for the arq tests; only its ``arq:`` keys are ever deleted."""
-
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No HOTLINE_* setting leaks in from the shell."""
-    for name in Settings.model_fields:
-        monkeypatch.delenv(f"HOTLINE_{name.upper()}", raising=False)
 
 
 class FakeSender:
@@ -241,16 +240,8 @@ def test_the_sender_comes_from_the_settings(caplog: pytest.LogCaptureFixture) ->
 def test_the_app_delivers_a_reply_within_a_second(
     tmp_path: Path, database_url: str, engine: Engine, caplog: pytest.LogCaptureFixture
 ) -> None:
-    settings = Settings(
-        database_url=database_url,
-        redis_url=None,
-        callback_token="t0k3n-for-tests",
-        pseudonym_key="k" * 32,
-        encryption_keys=new_key(),
-        telegram_webhook_secret="telegram-secret-for-tests",
-        secrets_file=tmp_path / "s.json",
-    )
-    app = create_app(settings)
+    settings = make_settings(tmp_path, database_url=database_url)  # the test secrets
+    app = make_app(settings)
     sender = FakeSender()
     app.state.worker.sender = sender
     with TestClient(app) as client:

@@ -26,13 +26,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.app import create_app
 from bot.channels import inbound
 from bot.channels.ussd.routes import session_key
 from bot.conversation.service import Conversations
 from bot.core.clock import utcnow
 from bot.core.privacy import Cipher, new_key, pseudonym
-from bot.core.settings import Settings
 from bot.i18n import ui
 from bot.i18n.gsm7 import fold, is_gsm7, sms_parts
 from bot.models import DeliveryReport, InboundMessage, OutboundMessage, OutboxStatus
@@ -44,6 +42,8 @@ from tests.conftest import (
     TEST_PHONES,
     assert_no_phone_numbers,
     database_text,
+    make_app,
+    make_settings,
     service_missing,
 )
 
@@ -72,13 +72,6 @@ FRENCH_HELP = (
     "Ou nous pouvons vous appeler :\n1 Demander un rappel\n00 Retour\n0 Quitter"
 )
 REFERENCE = r"[A-Z0-9]{4}-[0-9]{2}"
-
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No HOTLINE_* setting leaks in from the shell."""
-    for name in Settings.model_fields:
-        monkeypatch.delenv(f"HOTLINE_{name.upper()}", raising=False)
 
 
 @pytest.fixture(autouse=True)
@@ -177,21 +170,6 @@ def inbound_form(text: str, sms_id: str, phone: str = PHONE) -> dict[str, str]:
     }
 
 
-def make_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "database_url": database_url,
-        "redis_url": None,
-        "callback_token": TOKEN,
-        "pseudonym_key": PSEUDONYM_KEY,
-        "encryption_keys": new_key(),
-        "telegram_webhook_secret": "telegram-secret-for-tests",
-        "secrets_file": tmp_path / "s.json",
-        "public_number": HOTLINE,
-    }
-    values.update(overrides)
-    return Settings(**values)
-
-
 @pytest.fixture
 def start(tmp_path: Path, database_url: str, engine: Engine) -> Iterator[Callable[..., Hotline]]:
     """Start the app with settings overrides; stopped (and its worker with it) after the test."""
@@ -200,7 +178,8 @@ def start(tmp_path: Path, database_url: str, engine: Engine) -> Iterator[Callabl
 
     def starter(**overrides: Any) -> Hotline:
         overrides.setdefault("encryption_keys", keys)
-        app = create_app(make_settings(tmp_path, database_url, **overrides))
+        # The shared test settings: TOKEN, PSEUDONYM_KEY and HOTLINE are their values.
+        app = make_app(make_settings(tmp_path, database_url=database_url, **overrides))
         sender = FakeSender()
         app.state.worker.sender = sender
         client = TestClient(app)
