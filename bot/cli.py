@@ -144,7 +144,7 @@ def i18n() -> None:
 
 def _template() -> tuple[Settings, object]:
     from bot.content.extract import extract
-    from bot.engine.loader import flow_files
+    from bot.content.files import flow_files
 
     settings = _settings()
     return settings, extract(flow_files([settings.flows_dir]), ROOT / "bot", ROOT)
@@ -474,17 +474,17 @@ def ambassadors_invite(area: str | None, count: int, days: int) -> None:
     each code to one trained ambassador: they open t.me/<bot>?start=CODE or send /start CODE.
     """
     from bot.cases.ambassadors import issue
+    from bot.content.files import AREAS_FILE, read_areas
     from bot.core.db import make_engine
     from bot.core.migrate import upgrade
-    from bot.engine.areas import AreaDataError, load_areas
-    from bot.engine.loader import AREAS_FILE
+    from bot.engine.areas import AreaDataError
 
     settings = _resolved()
     assert settings.pseudonym_key is not None  # resolve_secrets generates or requires it
     tree = None
     if area is not None:
         try:
-            tree = load_areas(Path(settings.flows_dir) / AREAS_FILE)
+            tree = read_areas(Path(settings.flows_dir) / AREAS_FILE)
         except AreaDataError as exc:
             raise click.ClickException(str(exc)) from None
     engine = make_engine(settings.database_url)

@@ -12,10 +12,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from bot.app import create_app
+from bot.content.files import flow_files, load_file
 from bot.core.db import make_engine, ping
 from bot.core.settings import ROOT, ConfigError, Settings
 from bot.deps import get_engine, get_settings, get_store
-from bot.engine.loader import FlowLoadError, flow_files, load_file
+from bot.engine.loader import FlowLoadError
 from bot.sessions import MemorySessionStore, SessionStore
 from tests.conftest import POSTGRES_URL, REDIS_URL, make_app, make_settings, service_missing
 

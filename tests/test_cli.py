@@ -16,9 +16,9 @@ import respx
 from click.testing import CliRunner, Result
 
 from bot.cli import main
+from bot.content.files import flow_files, load_file
 from bot.conversation.dryrun import SAMPLE_REFERENCE
 from bot.core.settings import ROOT, Settings
-from bot.engine.loader import flow_files, load_file
 from bot.i18n.catalog import Catalogs, po_path, read_catalog, write_catalog
 from bot.i18n.gsm7 import fold
 

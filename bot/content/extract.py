@@ -8,7 +8,8 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 
-from bot.engine.loader import load_file
+from bot.content.files import areas_beside, load_file
+from bot.engine.areas import AreaDataError, AreaTree
 from bot.engine.validate import flow_texts
 from bot.i18n.catalog import (
     LANGUAGES,
@@ -35,8 +36,14 @@ def extract(flow_files: list[Path], code_dir: Path, root: Path) -> Catalog:
     ):
         location = ((code_dir / filename).relative_to(root).as_posix(), lineno)
         template.add(message, locations=[location], auto_comments=comments)
+    trees: dict[Path, AreaTree | None] = {}
     for path in flow_files:
-        loaded = load_file(path)
+        if path.parent not in trees:  # the areas data beside the flows, read once per folder
+            try:
+                trees[path.parent] = areas_beside(path.parent)
+            except AreaDataError:
+                trees[path.parent] = None  # load_file reads it again and says what is wrong
+        loaded = load_file(path, trees[path.parent])
         for state, text in flow_texts(loaded.definition):
             location = (_relative(path, root), loaded.lines.get(state, 0))
             existing = template.get(text)

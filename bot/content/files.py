@@ -1,16 +1,88 @@
-"""The flows and translations a process runs, loaded and validated together, refused if broken."""
+"""The flows and translations a process runs, loaded and validated together, refused if broken.
+
+The file source of content: flow files (``flows/*.yaml``), the areas data beside them
+(``flows/data/areas.yaml``) and the catalogs (``locales/``). The engine is given their text;
+every file read happens here.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.engine.areas import AreaDataError, AreaTree, parse_areas
 from bot.engine.compile import compile_flow
-from bot.engine.loader import FlowIssue, FlowLoadError, LoadedFlow, flow_files, load_file
+from bot.engine.formats import answer_formats
+from bot.engine.loader import FlowIssue, FlowLoadError, LoadedFlow, load_text
 from bot.engine.registry import FlowRegistry
 from bot.engine.runner import Translate
 from bot.engine.validate import Catalog, ScreenCheck, validate
 from bot.i18n.catalog import Catalogs
+
+AREAS_FILE = Path("data") / "areas.yaml"
+"""Where the areas data lives, relative to the flows folder."""
+
+
+def display_path(path: Path) -> str:
+    """A path as people read it in messages: relative to the working directory when inside it."""
+    try:
+        return path.resolve().relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def flow_files(paths: Iterable[Path]) -> list[Path]:
+    """Expand folders to their ``*.yaml``/``*.yml`` files, sorted, keeping files as given."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml")))
+        else:
+            found.append(path)
+    return found
+
+
+def read_areas(path: Path) -> AreaTree:
+    """Read and check an areas data file; AreaDataError says what is wrong and where."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AreaDataError(f"cannot read areas data: {exc}") from None
+    return parse_areas(text, display_path(path))
+
+
+def areas_beside(folder: Path) -> AreaTree | None:
+    """The areas data of a flows folder (``data/areas.yaml``), None when it has none."""
+    path = folder / AREAS_FILE
+    return read_areas(path) if path.exists() else None
+
+
+def load_file(path: Path, areas: AreaTree | None = None) -> LoadedFlow:
+    """Load one flow file; raise FlowLoadError with every issue found.
+
+    ``areas``: the areas data its area states are expanded from; when not given, the data
+    beside the file (``data/areas.yaml``), if there is one.
+    """
+    if areas is None:
+        try:
+            areas = areas_beside(path.parent)
+        except AreaDataError as exc:
+            raise FlowLoadError([_areas_issue(path.parent, exc)]) from None
+    return _load_file(path, areas)
+
+
+def _load_file(path: Path, areas: AreaTree | None) -> LoadedFlow:
+    name = display_path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FlowLoadError([FlowIssue(name, f"cannot read file: {exc}")]) from None
+    return load_text(text, name, areas)
+
+
+def _areas_issue(folder: Path, exc: AreaDataError) -> FlowIssue:
+    return FlowIssue(display_path(folder / AREAS_FILE), str(exc))
 
 
 def screen_checks(tr: Translate) -> dict[str, ScreenCheck]:
@@ -29,27 +101,48 @@ def screen_checks(tr: Translate) -> dict[str, ScreenCheck]:
 
 def check_flows(paths: list[Path], catalogs: Catalogs) -> tuple[list[LoadedFlow], list[FlowIssue]]:
     """Load and validate flow files (folders are expanded); every issue found, none raised."""
+    loaded, issues, _ = _check(paths, catalogs)
+    return loaded, issues
+
+
+def _check(
+    paths: list[Path], catalogs: Catalogs
+) -> tuple[list[LoadedFlow], list[FlowIssue], AreaTree | None]:
+    """Flows, issues, and the areas data they were loaded with: each flow file takes the
+    data beside it (read once per folder); the answer formats are built from the first
+    folder's that has any."""
     loaded: list[LoadedFlow] = []
     issues: list[FlowIssue] = []
+    trees: dict[Path, AreaTree | None] = {}
     files = flow_files(paths)
     if not files:
         issues.append(FlowIssue(", ".join(map(str, paths)), "no flow files found"))
     for path in files:
+        folder = path.parent
+        if folder not in trees:
+            try:
+                trees[folder] = areas_beside(folder)
+            except AreaDataError as exc:
+                trees[folder] = None
+                issues.append(_areas_issue(folder, exc))
         try:
-            loaded.append(load_file(path))
+            loaded.append(_load_file(path, trees[folder]))
         except FlowLoadError as exc:
             issues.extend(exc.issues)
+    areas = next((tree for tree in trees.values() if tree is not None), None)
     catalog = Catalog(tr=catalogs.gettext, has=catalogs.has)
-    issues.extend(validate(loaded, catalog, screen_checks(catalogs.gettext)))
-    return loaded, issues
+    issues.extend(validate(loaded, catalog, screen_checks(catalogs.gettext), answer_formats(areas)))
+    return loaded, issues, areas
 
 
 @dataclass(frozen=True)
 class Content:
-    """Compiled flows and the catalogs that translate them."""
+    """Compiled flows (with the answer formats they run with), the catalogs that translate
+    them, and the areas data they were loaded with (None when the flows folder has none)."""
 
     registry: FlowRegistry
     catalogs: Catalogs
+    areas: AreaTree | None = None
 
     def tr(self, lang: str, msgid: str) -> str:
         """Translate a source text into a language."""
@@ -59,7 +152,8 @@ class Content:
 def load_content(flows: Path, locales: Path) -> Content:
     """Load, validate and compile; raise FlowLoadError listing every issue found."""
     catalogs = Catalogs.load(locales)
-    loaded, issues = check_flows([flows], catalogs)
+    loaded, issues, areas = _check([flows], catalogs)
     if issues:
         raise FlowLoadError(issues)
-    return Content(FlowRegistry(compile_flow(f) for f in loaded), catalogs)
+    registry = FlowRegistry((compile_flow(f) for f in loaded), answer_formats(areas))
+    return Content(registry, catalogs, areas)

@@ -1,9 +1,10 @@
 """Places a person can name (country, then province or region, then territory or district).
 
-The tree comes from a data file (``flows/data/areas.yaml``) so a hotline can add its own
-districts without touching a flow. A flow asks for a place with one ``type: area`` state; the
-loader expands it here into one plain menu per level, so the engine, the validation and every
-channel treat it like any other menu. The file looks like::
+The tree comes with the content (``flows/data/areas.yaml``, read by ``bot.content.files``) so a
+hotline can add its own districts without touching a flow; ``parse_areas`` checks its text. A
+flow asks for a place with one ``type: area`` state; the loader expands it here into one plain
+menu per level, so the engine, the validation and every channel treat it like any other menu.
+The data looks like::
 
     countries:
       - code: cd
@@ -30,7 +31,6 @@ import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -45,8 +45,6 @@ _MAX_DEPTH = 3
 MAX_DISTANCE_KM = 150.0
 """How far from a place's centre a shared location may be and still be placed there."""
 _EARTH_KM = 6371.0
-_LOADED: dict[str, AreaTree] = {}
-"""Every areas file loaded in this process (by path): what the ``area`` answer format accepts."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +74,8 @@ class AreaTree:
 
     countries: tuple[Area, ...]
     digest: str
-    file: str
+    source: str
+    """Where the data came from, as people read it in messages (a file path)."""
 
     def places(self) -> Iterator[Area]:
         """Every place, each country followed by the places below it."""
@@ -110,6 +109,11 @@ class AreaTree:
             if wanted in (name, plain, area.code.rsplit("-", 1)[-1]):
                 return area
         return None
+
+    def code_of(self, text: str) -> str | None:
+        """The code of the place a person names, or None (the ``area`` answer format)."""
+        found = self.lookup(text)
+        return found.code if found is not None else None
 
     def nearest(
         self, latitude: float, longitude: float, *, max_km: float = MAX_DISTANCE_KM
@@ -146,16 +150,6 @@ def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 2 * _EARTH_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
-def known_area(text: str) -> str | None:
-    """The code of the place a person names in any areas file loaded here, or None (the
-    ``area`` answer format)."""
-    for tree in list(_LOADED.values()):
-        found = tree.lookup(text)
-        if found is not None:
-            return found.code
-    return None
-
-
 def _path_to(area: Area, code: str) -> list[Area]:
     if area.code == code:
         return [area]
@@ -170,23 +164,21 @@ class AreaDataError(ValueError):
     """The areas data file is unreadable or malformed; the message names the place."""
 
 
-def load_areas(path: Path) -> AreaTree:
-    """Read and check the areas data file."""
+def parse_areas(text: str, source: str) -> AreaTree:
+    """Check the areas data (YAML text); ``source`` names where it came from in messages."""
     try:
-        text = path.read_text(encoding="utf-8")
         data = yaml.safe_load(text)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+    except yaml.YAMLError as exc:
         raise AreaDataError(f"cannot read areas data: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("countries"), list):
         raise AreaDataError("areas data must be a mapping with a list of 'countries'")
     countries = tuple(_area(item, "", 1) for item in data["countries"])
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
-    tree = AreaTree(countries, digest, str(path))
+    tree = AreaTree(countries, digest, source)
     codes = [a.code for a in tree.places()]
     duplicates = sorted({c for c in codes if codes.count(c) > 1})
     if duplicates:
         raise AreaDataError(f"area code '{duplicates[0]}' is defined twice")
-    _LOADED[str(path)] = tree
     return tree
 
 

@@ -1,36 +1,37 @@
-"""Read flow files into typed definitions; refuse bad ones with file, line, state and reason."""
+"""Parse flow texts into typed definitions; refuse bad ones with source, line, state and reason.
+
+Pure: the text and the areas data are given (``bot.content`` reads them from files or, later,
+from database versions); a source names where the text came from (a file path today).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, cast
 
 import yaml
 from pydantic import ValidationError
 
-from bot.engine.areas import AreaDataError, AreaTree, area_states, expand, load_areas
+from bot.engine.areas import AreaDataError, AreaTree, area_states, expand
 from bot.engine.model import FlowDefinition
-
-AREAS_FILE = Path("data") / "areas.yaml"
-"""Where the areas data lives, relative to the flows folder."""
 
 
 @dataclass(frozen=True)
 class FlowIssue:
-    """One reason a flow is refused; printed as ``file:line: state 'x' [lang]: reason``."""
+    """One reason a flow is refused; printed as ``source:line: state 'x' [lang]: reason``."""
 
-    file: str
+    source: str
+    """Where the flow came from: a file path (later ``flow@version`` for stored versions)."""
     reason: str
     state: str | None = None
     lang: str | None = None
     line: int | None = None
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
+        where = f"{self.source}:{self.line}" if self.line else self.source
         parts = [where]
         if self.state:
             parts.append(f"state '{self.state}'")
@@ -41,10 +42,10 @@ class FlowIssue:
 
 @dataclass(frozen=True)
 class LoadedFlow:
-    """A parsed flow file with its version (content hash) and where each state starts."""
+    """A parsed flow with its version (content hash) and where each state starts."""
 
     definition: FlowDefinition
-    file: str
+    source: str
     version: str
     lines: dict[str, int] = field(default_factory=dict)
 
@@ -67,28 +68,18 @@ FlowYamlLoader.add_implicit_resolver(
 
 
 class FlowLoadError(Exception):
-    """A flow file could not be loaded; carries every issue found."""
+    """A flow could not be loaded; carries every issue found."""
 
     def __init__(self, issues: list[FlowIssue]) -> None:
         super().__init__("\n".join(str(i) for i in issues))
         self.issues = issues
 
 
-def flow_files(paths: Iterable[Path]) -> list[Path]:
-    """Expand folders to their ``*.yaml``/``*.yml`` files, sorted, keeping files as given."""
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found.extend(sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml")))
-        else:
-            found.append(path)
-    return found
+def load_text(text: str, source: str, areas: AreaTree | None = None) -> LoadedFlow:
+    """Parse and type-check one flow's text; raise FlowLoadError with every issue found.
 
-
-def load_text(text: str, file: str, areas: AreaTree | Path | None = None) -> LoadedFlow:
-    """Parse and type-check one flow file's text; raise FlowLoadError with every issue found.
-
-    ``areas`` is the areas data (or its file) that ``type: area`` states are expanded from.
+    ``source`` names the text in issues; ``areas`` is the areas data that ``type: area``
+    states are expanded from (their flow's version changes with it).
     """
     try:
         root = yaml.compose(text, Loader=FlowYamlLoader)
@@ -96,75 +87,57 @@ def load_text(text: str, file: str, areas: AreaTree | Path | None = None) -> Loa
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
-        raise FlowLoadError([FlowIssue(file, f"not valid YAML: {problem}", line=line)]) from None
+        raise FlowLoadError([FlowIssue(source, f"not valid YAML: {problem}", line=line)]) from None
     if root is None or not isinstance(root, yaml.MappingNode):
         raise FlowLoadError(
-            [FlowIssue(file, "a flow file must be a mapping with flow, start, states")]
+            [FlowIssue(source, "a flow file must be a mapping with flow, start, states")]
         )
-    duplicates = list(_duplicate_keys(root, file))
+    duplicates = list(_duplicate_keys(root, source))
     if duplicates:
         raise FlowLoadError(duplicates)
     data = yaml.load(text, Loader=FlowYamlLoader)  # noqa: S506 - a SafeLoader subclass
     try:
         definition = FlowDefinition.model_validate(data)
     except ValidationError as exc:
-        raise FlowLoadError([_issue_from_error(err, root, file) for err in exc.errors()]) from None
+        raise FlowLoadError(
+            [_issue_from_error(err, root, source) for err in exc.errors()]
+        ) from None
     lines = _state_lines(root)
     pending = area_states(definition)
     if not pending:
         version = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
-        return LoadedFlow(definition, file, version, lines)
+        return LoadedFlow(definition, source, version, lines)
     state = pending[0]
     if areas is None:
         raise FlowLoadError(
-            [FlowIssue(file, f"an area state needs {AREAS_FILE}", state, line=lines.get(state))]
+            [FlowIssue(source, "an area state needs the areas data", state, line=lines.get(state))]
         )
     try:
-        tree = load_areas(areas) if isinstance(areas, Path) else areas
-        definition = expand(definition, tree)
+        definition = expand(definition, areas)
     except AreaDataError as exc:
-        source = display_path(areas) if isinstance(areas, Path) else areas.file
         raise FlowLoadError(
-            [FlowIssue(file, f"{source}: {exc}", state, line=lines.get(state))]
+            [FlowIssue(source, f"{areas.source}: {exc}", state, line=lines.get(state))]
         ) from None
     for name in definition.states:
         if name not in lines:  # a generated menu points at the area state that made it
             lines[name] = lines.get(name.split("__", 1)[0], 0)
-    version = hashlib.sha256(f"{text}\n{tree.digest}".encode()).hexdigest()[:12]
-    return LoadedFlow(definition, file, version, lines)
+    version = hashlib.sha256(f"{text}\n{areas.digest}".encode()).hexdigest()[:12]
+    return LoadedFlow(definition, source, version, lines)
 
 
-def display_path(path: Path) -> str:
-    """A path as people read it in messages: relative to the working directory when inside it."""
-    try:
-        return path.resolve().relative_to(Path.cwd()).as_posix()
-    except ValueError:
-        return str(path)
-
-
-def load_file(path: Path) -> LoadedFlow:
-    """Load one flow file from disk."""
-    name = display_path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FlowLoadError([FlowIssue(name, f"cannot read file: {exc}")]) from None
-    return load_text(text, name, path.parent / AREAS_FILE)
-
-
-def _duplicate_keys(node: yaml.Node, file: str) -> Iterator[FlowIssue]:
+def _duplicate_keys(node: yaml.Node, source: str) -> Iterator[FlowIssue]:
     if isinstance(node, yaml.MappingNode):
         seen: set[Any] = set()
         for key, value in node.value:
             if key.value in seen:
                 yield FlowIssue(
-                    file, f"'{key.value}' is defined twice", line=key.start_mark.line + 1
+                    source, f"'{key.value}' is defined twice", line=key.start_mark.line + 1
                 )
             seen.add(key.value)
-            yield from _duplicate_keys(value, file)
+            yield from _duplicate_keys(value, source)
     elif isinstance(node, yaml.SequenceNode):
         for item in node.value:
-            yield from _duplicate_keys(item, file)
+            yield from _duplicate_keys(item, source)
 
 
 def _state_lines(root: yaml.MappingNode) -> dict[str, int]:
@@ -184,7 +157,7 @@ def _child(node: yaml.Node | None, key: str | int) -> yaml.Node | None:
     return None
 
 
-def _issue_from_error(err: Any, root: yaml.Node, file: str) -> FlowIssue:
+def _issue_from_error(err: Any, root: yaml.Node, source: str) -> FlowIssue:
     loc = tuple(err.get("loc", ()))
     state = str(loc[1]) if len(loc) > 1 and loc[0] == "states" else None
     node: yaml.Node | None = root
@@ -199,4 +172,4 @@ def _issue_from_error(err: Any, root: yaml.Node, file: str) -> FlowIssue:
     if state is not None and loc[2:3] and loc[2] in ("menu", "question", "text", "end"):
         field_path = ".".join(str(p) for p in loc[3:])
     where = f"{field_path}: " if field_path else ("" if state else f"{'.'.join(map(str, loc))}: ")
-    return FlowIssue(file, where + str(err.get("msg", "invalid")), state=state, line=line)
+    return FlowIssue(source, where + str(err.get("msg", "invalid")), state=state, line=line)

@@ -1,16 +1,21 @@
-"""The set of compiled flows a process runs: the current version of each, and older ones in use."""
+"""The set of compiled flows a process runs: the current version of each, and older ones in use,
+with the answer formats they run with."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 from bot.engine.compile import CompiledFlow
+from bot.engine.formats import Formats, answer_formats
 
 
 class FlowRegistry:
     """Flows by name and version; running sessions finish on the version they started."""
 
-    def __init__(self, flows: Iterable[CompiledFlow] = ()) -> None:
+    def __init__(self, flows: Iterable[CompiledFlow] = (), formats: Formats | None = None) -> None:
+        """``formats``: the answer formats the flows were validated with (default: those
+        without areas data, ``answer_formats()``)."""
+        self.formats: Formats = answer_formats() if formats is None else formats
         self._current: dict[str, CompiledFlow] = {}
         self._versions: dict[tuple[str, str], CompiledFlow] = {}
         for flow in flows:

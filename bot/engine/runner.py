@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from bot.engine.actions import Scratch, apply_actions
 from bot.engine.compile import QUESTION_KEYS, CompiledFlow, menu_keys
-from bot.engine.formats import FORMATS
 from bot.engine.model import (
     EndState,
     FlowDefinition,
@@ -186,7 +185,7 @@ def _apply_input(registry: FlowRegistry, scratch: Scratch, raw: str) -> _Notice 
             value = value[: screen.max_length]
             notice = _Notice(ui.CUT, (("max_length", str(screen.max_length)),))
         if screen.format is not None and value:
-            form = FORMATS[screen.format]
+            form = registry.formats[screen.format]
             normal = form.normalise(value)
             if normal is None:
                 raise _Rejected(_Notice(form.hint))

@@ -1,6 +1,6 @@
 """Static validation of flows, shared by ``hotline flows check``, start-up and the editor.
 
-Every issue names the file, the state, the language where it matters, and the reason.
+Every issue names the source (file), the state, the language where it matters, and the reason.
 """
 
 from __future__ import annotations
@@ -10,10 +10,11 @@ import string
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
+from bot.core.languages import LANGUAGES as LANGUAGES
 from bot.engine.actions import check_action
 from bot.engine.compile import menu_keys
 from bot.engine.conditions import check_condition
-from bot.engine.formats import FORMATS
+from bot.engine.formats import Formats, answer_formats
 from bot.engine.loader import FlowIssue, LoadedFlow
 from bot.engine.model import (
     ANSWERS,
@@ -33,8 +34,6 @@ from bot.engine.model import (
 from bot.engine.runner import Translate, render
 from bot.engine.state import SessionState, Turn
 from bot.i18n import ui
-
-LANGUAGES = ("en", "fr", "ln", "st")
 
 PLACEHOLDERS = {
     "reference": "WWWW-99",
@@ -63,21 +62,28 @@ def validate(
     flows: list[LoadedFlow],
     catalog: Catalog,
     screen_checks: dict[str, ScreenCheck] | None = None,
+    formats: Formats | None = None,
 ) -> list[FlowIssue]:
-    """All problems in a set of flows that reference each other; empty when they may run."""
+    """All problems in a set of flows that reference each other; empty when they may run.
+
+    ``formats`` are the answer formats the flows will run with (default: those without areas
+    data, ``answer_formats()``); a text screen naming another is refused.
+    """
+    known = answer_formats() if formats is None else formats
     issues: list[FlowIssue] = []
     by_name: dict[str, LoadedFlow] = {}
     for flow in flows:
         if flow.name in by_name:
             issues.append(
                 FlowIssue(
-                    flow.file, f"flow '{flow.name}' is also defined in {by_name[flow.name].file}"
+                    flow.source,
+                    f"flow '{flow.name}' is also defined in {by_name[flow.name].source}",
                 )
             )
         by_name[flow.name] = flow
     recorded = {rid for f in flows for rid in _recorded_ids(f.definition)}
     for flow in flows:
-        issues.extend(_check_flow(flow, by_name, recorded))
+        issues.extend(_check_flow(flow, by_name, recorded, known))
     if issues:
         return issues  # screens of a broken flow would only repeat the same problems
     for flow in flows:
@@ -117,12 +123,12 @@ def _edges(
 
 
 def _check_flow(
-    flow: LoadedFlow, by_name: dict[str, LoadedFlow], recorded: set[str]
+    flow: LoadedFlow, by_name: dict[str, LoadedFlow], recorded: set[str], formats: Formats
 ) -> Iterator[FlowIssue]:
     definition = flow.definition
 
     def issue(state: str, reason: str) -> FlowIssue:
-        return FlowIssue(flow.file, reason, state=state, line=flow.lines.get(state))
+        return FlowIssue(flow.source, reason, state=state, line=flow.lines.get(state))
 
     local_edges: dict[str, set[str]] = {name: set() for name in definition.states}
     leaves_flow: set[str] = set()
@@ -132,9 +138,9 @@ def _check_flow(
             yield issue(name, "dead end: a menu with no options (nothing leads on)")
         if isinstance(state, MenuState):
             yield from (issue(name, r) for r in _key_problems(state))
-        if isinstance(state, TextState) and state.format and state.format not in FORMATS:
+        if isinstance(state, TextState) and state.format and state.format not in formats:
             yield issue(
-                name, f"unknown format '{state.format}' (known: {', '.join(sorted(FORMATS))})"
+                name, f"unknown format '{state.format}' (known: {', '.join(sorted(formats))})"
             )
         if isinstance(state, AreaState):
             yield issue(name, "an area state must be expanded from the areas data by the loader")
@@ -283,7 +289,7 @@ def _check_texts(
     definition = flow.definition
 
     def issue(state: str, reason: str, lang: str | None = None) -> FlowIssue:
-        return FlowIssue(flow.file, reason, state=state, lang=lang, line=flow.lines.get(state))
+        return FlowIssue(flow.source, reason, state=state, lang=lang, line=flow.lines.get(state))
 
     broken: set[str] = set()
     for state, text in flow_texts(definition):

@@ -12,8 +12,8 @@ from sqlmodel import Session, select
 
 from bot.cases import ambassadors
 from bot.cases.ambassadors import ALPHABET, CODE_LENGTH, Redeemed
+from bot.content.files import read_areas
 from bot.core.clock import utcnow
-from bot.engine.areas import load_areas
 from bot.i18n import ui
 from bot.models import Case
 from bot.models.ambassador import Ambassador, Invite
@@ -21,7 +21,7 @@ from tests.conftest import database_text
 
 KEY = "p" * 32
 ROOT = Path(__file__).resolve().parents[2]
-TREE = load_areas(ROOT / "flows" / "data" / "areas.yaml")
+TREE = read_areas(ROOT / "flows" / "data" / "areas.yaml")
 
 
 def invite(engine: Engine, **kwargs: object) -> str:

@@ -10,8 +10,8 @@ import pytest
 from babel.messages.catalog import Catalog
 
 from bot.content.extract import extract, update
+from bot.content.files import flow_files, load_file
 from bot.core.settings import ROOT
-from bot.engine.loader import flow_files, load_file
 from bot.engine.validate import flow_texts
 from bot.i18n.catalog import (
     LANGUAGES,

@@ -1,4 +1,4 @@
-"""Areas: the data file people pick places from, and area states expanded into menus."""
+"""Areas: the data people pick places from, and area states expanded into menus."""
 
 from __future__ import annotations
 
@@ -6,12 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from bot.engine.areas import AreaDataError, expand, load_areas, menu_state
+from bot.engine.areas import AreaDataError, AreaTree, expand, menu_state, parse_areas
+from bot.engine.formats import answer_formats
 from bot.engine.loader import FlowLoadError, load_text
 from bot.engine.model import MenuState
 
 ROOT = Path(__file__).resolve().parents[2]
-AREAS = ROOT / "flows" / "data" / "areas.yaml"
+SHIPPED = parse_areas(
+    (ROOT / "flows" / "data" / "areas.yaml").read_text(encoding="utf-8"), "flows/data/areas.yaml"
+)
+"""The shipped areas data (the engine is given its text; reading files is bot.content's job)."""
 
 FLOW = """
 flow: report
@@ -44,14 +48,12 @@ countries:
 """
 
 
-def write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "areas.yaml"
-    path.write_text(text, encoding="utf-8")
-    return path
+def areas(text: str) -> AreaTree:
+    return parse_areas(text, "flows/data/areas.yaml")
 
 
 def test_shipped_data_covers_the_places_the_hotline_serves() -> None:
-    tree = load_areas(AREAS)
+    tree = SHIPPED
     countries = {c.code: c for c in tree.countries}
     assert set(countries) == {"cd", "gn", "ls"}
     assert len(countries["cd"].areas) == 26  # DR Congo's provinces since 2015
@@ -71,14 +73,14 @@ def test_shipped_data_covers_the_places_the_hotline_serves() -> None:
 
 
 def test_codes_join_down_the_tree_and_paths_lead_back_up() -> None:
-    tree = load_areas(AREAS)
+    tree = SHIPPED
     assert [a.name for a in tree.path("cd-kwilu-kikwit")] == ["DR Congo", "Kwilu", "Kikwit (ville)"]
     assert tree.path("nowhere") == []
     assert tree.find("nowhere") is None
 
 
 def test_place_names_fit_gsm7_as_written() -> None:
-    tree = load_areas(AREAS)
+    tree = SHIPPED
     names = [a.name for a in tree.places()]
     assert all(name.isascii() for name in names)
 
@@ -95,13 +97,13 @@ def test_place_names_fit_gsm7_as_written() -> None:
         ("countries: [", "cannot read"),
     ],
 )
-def test_broken_data_is_refused_with_the_place(tmp_path: Path, text: str, reason: str) -> None:
+def test_broken_data_is_refused_with_the_place(text: str, reason: str) -> None:
     with pytest.raises(AreaDataError, match=reason):
-        load_areas(write(tmp_path, text))
+        areas(text)
 
 
-def test_area_state_becomes_one_menu_per_level(tmp_path: Path) -> None:
-    loaded = load_text(FLOW, "flows/report.yaml", write(tmp_path, SMALL))
+def test_area_state_becomes_one_menu_per_level() -> None:
+    loaded = load_text(FLOW, "flows/report.yaml", areas(SMALL))
     states = loaded.definition.states
     country = states["where"]
     assert isinstance(country, MenuState)
@@ -117,25 +119,24 @@ def test_area_state_becomes_one_menu_per_level(tmp_path: Path) -> None:
     ]
     # "Not sure" below a place records that place: the report keeps what the person knew.
     assert provinces.options[2].do == [{"record": {"id": "area", "value": "cd"}}]
-    territories = states[
-        menu_state("where", load_areas(write(tmp_path, SMALL)).countries[0].areas[0])
-    ]
+    territories = states[menu_state("where", areas(SMALL).countries[0].areas[0])]
     assert isinstance(territories, MenuState) and territories.text == "Which territory?"
     assert loaded.lines["where__cd_kwilu"] == loaded.lines["where"]
 
 
-def test_flow_version_changes_with_the_data(tmp_path: Path) -> None:
-    first = load_text(FLOW, "flows/report.yaml", write(tmp_path, SMALL)).version
+def test_flow_version_changes_with_the_data() -> None:
+    first = load_text(FLOW, "flows/report.yaml", areas(SMALL)).version
     more = SMALL + "  - {code: gn, name: Guinea}\n"
-    assert load_text(FLOW, "flows/report.yaml", write(tmp_path, more)).version != first
+    assert load_text(FLOW, "flows/report.yaml", areas(more)).version != first
 
 
-def test_a_level_without_a_prompt_is_refused_with_file_and_state(tmp_path: Path) -> None:
-    data = write(tmp_path, SMALL.replace("below: territory", "below: district"))
+def test_a_level_without_a_prompt_is_refused_with_file_and_state() -> None:
+    data = areas(SMALL.replace("below: territory", "below: district"))
     with pytest.raises(FlowLoadError) as caught:
         load_text(FLOW, "flows/report.yaml", data)
     (issue,) = caught.value.issues
-    assert issue.file == "flows/report.yaml" and issue.state == "where"
+    assert issue.source == "flows/report.yaml" and issue.state == "where"
+    assert issue.reason.startswith("flows/data/areas.yaml: ")
     assert "no prompt for level 'district'" in issue.reason
 
 
@@ -144,9 +145,9 @@ def test_an_area_state_without_data_is_refused() -> None:
         load_text(FLOW, "flows/report.yaml")
 
 
-def test_expanding_again_changes_nothing(tmp_path: Path) -> None:
-    loaded = load_text(FLOW, "f.yaml", write(tmp_path, SMALL))
-    again = expand(loaded.definition, load_areas(write(tmp_path, SMALL)))
+def test_expanding_again_changes_nothing() -> None:
+    loaded = load_text(FLOW, "f.yaml", areas(SMALL))
+    again = expand(loaded.definition, areas(SMALL))
     assert again.states == loaded.definition.states
 
 
@@ -154,7 +155,7 @@ def test_expanding_again_changes_nothing(tmp_path: Path) -> None:
 
 
 def test_shipped_centres_cover_every_province_region_and_district() -> None:
-    tree = load_areas(AREAS)
+    tree = SHIPPED
     for country in tree.countries:
         for area in country.areas:
             assert area.at is not None, area.code
@@ -176,27 +177,27 @@ def test_shipped_centres_cover_every_province_region_and_district() -> None:
     ],
 )
 def test_a_point_is_placed_in_the_nearest_place(point: tuple[float, float], code: str) -> None:
-    found = load_areas(AREAS).nearest(*point)
+    found = SHIPPED.nearest(*point)
     assert found is not None and found.code == code
 
 
 def test_a_point_far_from_every_centre_is_not_placed() -> None:
-    tree = load_areas(AREAS)
+    tree = SHIPPED
     assert tree.nearest(48.85, 2.35) is None
     assert tree.nearest(-5.04, 18.83, max_km=0.001) is None
 
 
-def test_centres_are_checked(tmp_path: Path) -> None:
+def test_centres_are_checked() -> None:
     good = SMALL.replace(
         "{code: kikwit, name: Kikwit}", "{code: kikwit, name: Kikwit, at: [-5, 18.8]}"
     )
-    assert load_areas(write(tmp_path, good)).find("cd-kwilu-kikwit").at == (-5.0, 18.8)  # type: ignore[union-attr]
+    assert areas(good).find("cd-kwilu-kikwit").at == (-5.0, 18.8)  # type: ignore[union-attr]
     for bad in ("[1]", "[91, 0]", "[0, 181]", "[a, b]", "5", "[true, 1]"):
         text = SMALL.replace(
             "{code: kikwit, name: Kikwit}", f"{{code: kikwit, name: Kikwit, at: {bad}}}"
         )
         with pytest.raises(AreaDataError, match="cd-kwilu-kikwit"):
-            load_areas(write(tmp_path, text))
+            areas(text)
 
 
 @pytest.mark.parametrize(
@@ -211,27 +212,32 @@ def test_centres_are_checked(tmp_path: Path) -> None:
     ],
 )
 def test_a_place_is_found_by_code_or_name(text: str, code: str) -> None:
-    found = load_areas(AREAS).lookup(text)
+    found = SHIPPED.lookup(text)
     assert found is not None and found.code == code
 
 
 @pytest.mark.parametrize("text", ["", "   ", "Atlantis", "cd-"])
 def test_an_unknown_place_is_none(text: str) -> None:
-    assert load_areas(AREAS).lookup(text) is None
+    assert SHIPPED.lookup(text) is None
 
 
 def test_the_area_format_takes_a_known_place_and_stores_its_code() -> None:
-    from bot.engine.areas import known_area
-    from bot.engine.formats import FORMATS
+    area = answer_formats(SHIPPED)["area"]
+    assert area.normalise("Gungu") == "cd-kwilu-gungu"
+    assert area.normalise("ls-maseru") == "ls-maseru"
+    assert area.normalise("nowhere at all") is None
 
-    load_areas(AREAS)
-    assert FORMATS["area"].normalise("Gungu") == "cd-kwilu-gungu"
-    assert known_area("ls-maseru") == "ls-maseru"
-    assert FORMATS["area"].normalise("nowhere at all") is None
+
+def test_the_area_format_knows_only_the_places_it_was_given() -> None:
+    """Formats come with the content: another tree, other places; none, no area format."""
+    assert answer_formats(areas(SMALL))["area"].normalise("Gungu") is None
+    assert answer_formats(areas(SMALL))["area"].normalise("idiofa") == "cd-kwilu-idiofa"
+    assert "area" not in answer_formats(None)
+    assert "area" not in answer_formats()
 
 
 def test_depth_is_the_level_even_when_a_code_has_dashes() -> None:
-    tree = load_areas(AREAS)
+    tree = SHIPPED
     levels = {
         code: area.depth
         for code in ("cd", "cd-kasai-central", "cd-kwilu-masi-manimba", "ls-mohales-hoek")

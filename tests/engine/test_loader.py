@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from bot.engine.loader import FlowLoadError, flow_files, load_file, load_text
+from bot.engine.loader import FlowIssue, FlowLoadError, load_text
 from bot.engine.model import QuestionState
 from tests.engine.conftest import CHECK
 
@@ -71,7 +69,7 @@ def test_yes_and_no_stay_words() -> None:
     assert safe.next == {"yes": "danger", "no": "unsafe", "skip": "unsafe"}
 
 
-def test_version_is_content_hash(tmp_path: Path) -> None:
+def test_version_is_content_hash() -> None:
     one = load_text(CHECK, "a.yaml")
     assert one.version == load_text(CHECK, "b.yaml").version
     assert (
@@ -80,13 +78,8 @@ def test_version_is_content_hash(tmp_path: Path) -> None:
     assert len(one.version) == 12
 
 
-def test_files_and_folders(tmp_path: Path) -> None:
-    (tmp_path / "b.yaml").write_text(CHECK, encoding="utf-8")
-    (tmp_path / "a.yml").write_text(CHECK, encoding="utf-8")
-    (tmp_path / "notes.txt").write_text("not a flow", encoding="utf-8")
-    assert [p.name for p in flow_files([tmp_path])] == ["a.yml", "b.yaml"]
-    unreadable = tmp_path / "bad.yaml"
-    unreadable.write_bytes(b"\xff\xfe\x00")
-    with pytest.raises(FlowLoadError) as caught:
-        load_file(unreadable)
-    assert "cannot read file" in str(caught.value)
+def test_an_issue_names_its_source_line_state_and_language() -> None:
+    """Printed as ``source:line: state 'x' [lang]: reason`` (a file path for flow files)."""
+    issue = FlowIssue("flows/x.yaml", "too long", state="ask", lang="fr", line=7)
+    assert str(issue) == "flows/x.yaml:7 state 'ask' [fr]: too long"
+    assert str(FlowIssue("follow@3", "no flow")) == "follow@3: no flow"

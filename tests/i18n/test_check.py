@@ -12,8 +12,8 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from bot.content.extract import extract
+from bot.content.files import flow_files
 from bot.core.settings import ROOT
-from bot.engine.loader import flow_files
 from bot.i18n.catalog import (
     PLURAL_FORMS,
     po_path,

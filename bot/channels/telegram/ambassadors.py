@@ -18,7 +18,6 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
@@ -28,8 +27,7 @@ from bot.channels.telegram.bot import Chat, TelegramBot
 from bot.channels.telegram.render import language_of
 from bot.core.settings import Settings
 from bot.directory.service import find, split_list
-from bot.engine.areas import AreaDataError, AreaTree, load_areas
-from bot.engine.loader import AREAS_FILE
+from bot.engine.areas import AreaTree
 from bot.engine.runner import BACK_KEY
 from bot.engine.state import fill
 from bot.i18n import ui
@@ -223,12 +221,9 @@ def install(bot: TelegramBot | None, settings: Settings, engine: Engine) -> Amba
     if bot is None:
         return None
     key = settings.pseudonym_key.get_secret_value() if settings.pseudonym_key else ""
-    tree: AreaTree | None
-    try:
-        tree = load_areas(Path(settings.flows_dir) / AREAS_FILE)
-    except AreaDataError:
-        tree = None  # no places: /services and shared locations say they cannot place them
-    added = Ambassadors(bot, engine, key, tree)
+    # The places the content was loaded with; without any, /services and shared locations
+    # say they cannot place them.
+    added = Ambassadors(bot, engine, key, bot.content.areas)
     bot.start_payloads.append(added.start_payload)
     bot.start_menus.append(added.start_menu)
     bot.location_handlers.append(added.on_location)

@@ -79,9 +79,9 @@ def contact(user: int = USER) -> str:
 
 
 def invite(engine: Engine, area: str | None = "cd-kwilu-kikwit") -> str:
-    from bot.engine.areas import load_areas
+    from bot.content.files import read_areas
 
-    tree = load_areas(ROOT / "flows" / "data" / "areas.yaml")
+    tree = read_areas(ROOT / "flows" / "data" / "areas.yaml")
     [issued] = ambassadors.issue(engine, PSEUDONYM_KEY, tree=tree, area=area)
     return issued.code
 
