@@ -1,4 +1,4 @@
-"""Actions on options, answers and state entry, registered by the name used in flow files.
+"""Actions on options, answers and state entry, by the name used in flow files (a fixed table).
 
 Actions change only the conversation's own data and append events; they never send or write.
 Each action is a one-key mapping, e.g. ``{score: indicators}``,
@@ -7,8 +7,9 @@ Each action is a one-key mapping, e.g. ``{score: indicators}``,
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from bot.engine.conditions import check_condition, holds
@@ -35,13 +36,6 @@ class ActionKind:
 
     check: Check
     apply: Apply
-
-
-ACTIONS: dict[str, ActionKind] = {}
-
-
-def _register(name: str, check: Check, apply: Apply) -> None:
-    ACTIONS[name] = ActionKind(check, apply)
 
 
 def check_action(action: Any) -> str | None:
@@ -140,12 +134,18 @@ def _apply_language(args: Any, scratch: Scratch) -> None:
     scratch.state.lang = args
 
 
-_register("record", _check_record, _apply_record)
-_register("score", _check_score, _apply_score)
-_register("set_priority", _check_priority, _apply_priority)
-_register("emit", _check_emit, _apply_emit)
-_register(
-    "set_language",
-    lambda a: None if a in LANGUAGES else f"'set_language' must be one of {', '.join(LANGUAGES)}",
-    _apply_language,
+ACTIONS: Mapping[str, ActionKind] = MappingProxyType(
+    {
+        "record": ActionKind(_check_record, _apply_record),
+        "score": ActionKind(_check_score, _apply_score),
+        "set_priority": ActionKind(_check_priority, _apply_priority),
+        "emit": ActionKind(_check_emit, _apply_emit),
+        "set_language": ActionKind(
+            lambda a: (
+                None if a in LANGUAGES else f"'set_language' must be one of {', '.join(LANGUAGES)}"
+            ),
+            _apply_language,
+        ),
+    }
 )
+"""Every action by the name flow files use; a fixed table, never added to at run time."""

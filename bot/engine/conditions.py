@@ -1,4 +1,4 @@
-"""Conditions on branches, registered by the name used in flow files.
+"""Conditions on branches, by the name used in flow files (a fixed table).
 
 Each condition is a one-key mapping, e.g. ``{answer: {id: U1, is: yes}}``,
 ``{score: {name: indicators, at_least: 2}}``, ``{all: [...]}``.
@@ -6,8 +6,9 @@ Each condition is a one-key mapping, e.g. ``{answer: {id: U1, is: yes}}``,
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from bot.engine.state import PRIORITIES, SessionState
@@ -22,13 +23,6 @@ class ConditionKind:
 
     check: Check
     test: Test
-
-
-CONDITIONS: dict[str, ConditionKind] = {}
-
-
-def _register(name: str, check: Check, test: Test) -> None:
-    CONDITIONS[name] = ConditionKind(check, test)
 
 
 def check_condition(condition: Any) -> str | None:
@@ -90,18 +84,23 @@ def _check_list(args: Any) -> str | None:
     return None
 
 
-_register(
-    "answer",
-    _check_answer,
-    lambda a, s: s.answers.get(str(a["id"])) in _values(a["is"]),
+CONDITIONS: Mapping[str, ConditionKind] = MappingProxyType(
+    {
+        "answer": ConditionKind(
+            _check_answer,
+            lambda a, s: s.answers.get(str(a["id"])) in _values(a["is"]),
+        ),
+        "score": ConditionKind(_check_score, _test_score),
+        "priority": ConditionKind(_check_priority, lambda a, s: s.priority == a),
+        "language": ConditionKind(
+            lambda a: (
+                None if a in ("en", "fr", "ln", "st") else "'language' must be en, fr, ln or st"
+            ),
+            lambda a, s: s.lang == a,
+        ),
+        "all": ConditionKind(_check_list, lambda a, s: all(holds(c, s) for c in a)),
+        "any": ConditionKind(_check_list, lambda a, s: any(holds(c, s) for c in a)),
+        "not": ConditionKind(check_condition, lambda a, s: not holds(a, s)),
+    }
 )
-_register("score", _check_score, _test_score)
-_register("priority", _check_priority, lambda a, s: s.priority == a)
-_register(
-    "language",
-    lambda a: None if a in ("en", "fr", "ln", "st") else "'language' must be en, fr, ln or st",
-    lambda a, s: s.lang == a,
-)
-_register("all", _check_list, lambda a, s: all(holds(c, s) for c in a))
-_register("any", _check_list, lambda a, s: any(holds(c, s) for c in a))
-_register("not", check_condition, lambda a, s: not holds(a, s))
+"""Every condition by the name flow files use; a fixed table, never added to at run time."""
