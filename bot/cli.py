@@ -10,9 +10,11 @@ from typing import TextIO
 
 import click
 
+from bot.core.languages import LANGUAGES
 from bot.core.settings import ROOT, ConfigError, Settings
+from bot.team.roles import ROLES
 
-LANG_CHOICE = click.Choice(["en", "fr", "ln", "st"])
+LANG_CHOICE = click.Choice(LANGUAGES)
 
 
 def _settings() -> Settings:
@@ -342,7 +344,7 @@ def directory_import(file: Path) -> None:
     """Add or update services from FILE.csv; a single bad row and nothing is imported."""
     from bot.core.db import make_engine
     from bot.core.migrate import upgrade
-    from bot.directory.service import import_csv
+    from bot.directory.csv_io import import_csv
 
     engine = make_engine(_settings().database_url)
     try:
@@ -364,7 +366,7 @@ def directory_export(file: Path | None) -> None:
     """Write the whole directory as CSV to FILE, or to standard output."""
     from bot.core.db import make_engine
     from bot.core.migrate import upgrade
-    from bot.directory.service import export_csv
+    from bot.directory.csv_io import export_csv
 
     engine = make_engine(_settings().database_url)
     try:
@@ -379,7 +381,7 @@ def directory_export(file: Path | None) -> None:
     click.echo(f"directory written to {file}", err=True)
 
 
-# --- the team (bot.api.team) ----------------------------------------------------------------
+# --- the team (bot.team.operators) ----------------------------------------------------------
 
 
 @main.group()
@@ -389,7 +391,7 @@ def users() -> None:
 
 @users.command("add")
 @click.argument("username")
-@click.option("--role", type=click.Choice(["operator", "supervisor", "admin"]), required=True)
+@click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--name", required=True, help="The name the team sees.")
 @click.option("--lang", type=LANG_CHOICE, default="en", show_default=True)
 @click.option(
@@ -405,10 +407,10 @@ def users_add(username: str, role: str, name: str, lang: str, phone_stdin: bool)
     """
     from sqlmodel import Session
 
-    from bot.api.team import add_operator
     from bot.core.db import make_engine
     from bot.core.migrate import upgrade
     from bot.core.privacy import Cipher
+    from bot.team.operators import add_operator
 
     stdin = sys.stdin
     phone: str | None = None

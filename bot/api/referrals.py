@@ -27,7 +27,8 @@ from bot.api.cases import load_case
 from bot.api.request import DbSession, Now
 from bot.cases.referrals import IllegalTransition, ReferralRefused, create_referral, update_referral
 from bot.deps import EngineDep
-from bot.directory import service as directory
+from bot.directory.search import find
+from bot.directory.validate import ServiceFields
 from bot.models import Case, Referral, Service
 
 log = logging.getLogger(__name__)
@@ -85,19 +86,20 @@ class ReferralOut(BaseModel):
 
 def _service_out(service: Service) -> ServiceOut:
     assert service.id is not None
+    shown = ServiceFields.of(service)
     return ServiceOut(
         id=service.id,
-        name=service.name,
-        organisation=service.organisation,
-        service_type=service.service_type,
-        areas=directory.split_list(service.areas),
-        phones=service.phones,
-        hours=service.hours,
-        languages=directory.split_list(service.languages),
-        min_age=service.min_age,
-        max_age=service.max_age,
-        genders=service.genders,
-        last_verified=service.last_verified,
+        name=shown.name,
+        organisation=shown.organisation,
+        service_type=shown.service_type,
+        areas=list(shown.areas),
+        phones=shown.phones,
+        hours=shown.hours,
+        languages=list(shown.languages),
+        min_age=shown.min_age,
+        max_age=shown.max_age,
+        genders=shown.genders,
+        last_verified=shown.last_verified,
     )
 
 
@@ -128,7 +130,7 @@ def find_services(
 ) -> list[ServiceOut]:
     """Active services that fit every filter given."""
     try:
-        found = directory.find(
+        found = find(
             engine, area=area, service_type=service_type, lang=lang, age=age, gender=gender
         )
     except ValueError as exc:

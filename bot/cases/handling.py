@@ -30,6 +30,7 @@ from bot.core.clock import utcnow
 from bot.core.privacy import Cipher, DecryptError
 from bot.governance import audit
 from bot.models import AuditEntry, Case, CaseEvent, CaseNote, Operator, Referral, Service
+from bot.team.roles import SUPERVISORS  # reopen a closed case, take over a claim, see a phone
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +52,6 @@ __all__ = [
     "view_case",
 ]
 
-SUPERVISORS = frozenset({"supervisor", "admin"})
-"""Roles that may reopen a closed case, take over a claimed case and see a phone number."""
 MAX_NOTE = 10_000
 """Characters of a note (encrypted, it must fit the 20,000-character column)."""
 MAX_REASON = 300

@@ -24,6 +24,7 @@ from bot.cases.status import IllegalTransition, Status
 from bot.cases.workflow import Workflow
 from bot.core.clock import utcnow
 from bot.models import AuditEntry, Case, CaseEvent, Operator, Referral, Service
+from bot.team.roles import SUPERVISORS
 
 __all__ = [
     "TRANSITIONS",
@@ -38,7 +39,7 @@ __all__ = [
     "update_referral",
 ]
 
-OVERRIDE_ROLES = frozenset({"supervisor", "admin"})
+OVERRIDE_ROLES = frozenset(SUPERVISORS)
 MAX_REASON = 300
 
 

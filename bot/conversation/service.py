@@ -19,7 +19,7 @@ from typing import Protocol
 
 from bot.content.files import Content
 from bot.conversation.ports import MORE_KEY, PREVIOUS_KEY, Renderer, Screen
-from bot.engine.actions import LANGUAGES
+from bot.core.languages import LANGUAGES
 from bot.engine.compile import menu_keys
 from bot.engine.model import MenuState
 from bot.engine.runner import BACK_KEY, UnknownFlow, advance, begin, render

@@ -12,13 +12,13 @@ from typing import Final, Literal, TypeGuard
 Language = Literal["en", "fr", "ln", "st"]
 """A language code, as a type (pydantic models and settings validate against it)."""
 
-LANGUAGES: Final[tuple[Language, ...]] = ("en", "fr", "ln", "st")
-"""Every language, the source first, in the order of the first screen."""
+LANGUAGES: Final[tuple[str, ...]] = ("en", "fr", "ln", "st")
+"""Every language, the source first, in the order of the first screen (as ``Language``'s)."""
 
-SOURCE: Final[Language] = "en"
+SOURCE: Final = "en"
 """The language flows are written in (a text's msgid)."""
 
-NAMES: Final[dict[Language, str]] = {
+NAMES: Final[dict[str, str]] = {
     "en": "English",
     "fr": "Francais",
     "ln": "Lingala",

@@ -18,6 +18,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.core.languages import LANGUAGES, Language
+
 log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,7 +56,7 @@ class Settings(BaseSettings):
     telegram_token: SecretStr | None = None
     telegram_webhook_secret: SecretStr | None = None
     telegram_api_base: str | None = None
-    default_language: Literal["en", "fr", "ln", "st"] = "en"
+    default_language: Language = "en"
     public_number: Annotated[str, Field(min_length=3, max_length=16)] = "0800 000 000"
     """At most 16 characters: every screen is checked with a number that long."""
     demo: bool = False
@@ -85,7 +87,7 @@ class Settings(BaseSettings):
         found: dict[str, str] = {}
         for item in self.sms_keywords.split(","):
             word, _, lang = item.partition("=")
-            if word.strip() and lang.strip() in ("en", "fr", "ln", "st"):
+            if word.strip() and lang.strip() in LANGUAGES:
                 found[word.strip().upper()] = lang.strip()
         return found
 

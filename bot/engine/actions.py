@@ -12,10 +12,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from bot.core.languages import LANGUAGES
 from bot.engine.conditions import check_condition, holds
 from bot.engine.state import PRIORITIES, Event, SessionState
-
-LANGUAGES = ("en", "fr", "ln", "st")
 
 
 @dataclass

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from bot.core.languages import LANGUAGES
 from bot.engine.state import PRIORITIES, SessionState
 
 Check = Callable[[Any], str | None]
@@ -93,9 +94,7 @@ CONDITIONS: Mapping[str, ConditionKind] = MappingProxyType(
         "score": ConditionKind(_check_score, _test_score),
         "priority": ConditionKind(_check_priority, lambda a, s: s.priority == a),
         "language": ConditionKind(
-            lambda a: (
-                None if a in ("en", "fr", "ln", "st") else "'language' must be en, fr, ln or st"
-            ),
+            lambda a: None if a in LANGUAGES else "'language' must be en, fr, ln or st",
             lambda a, s: s.lang == a,
         ),
         "all": ConditionKind(_check_list, lambda a, s: all(holds(c, s) for c in a)),

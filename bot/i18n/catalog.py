@@ -13,9 +13,10 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, unescape, write_po
 
+from bot.core.languages import LANGUAGES as LANGUAGES
+
 log = logging.getLogger(__name__)
 
-LANGUAGES = ("en", "fr", "ln", "st")
 DOMAIN = "messages"
 PLURAL_FORMS = {
     # Lingala counts 0 and 1 alike. Babel's CLDR data gave (n != 1) up to 2.18 and gives (n > 1)

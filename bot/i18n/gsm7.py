@@ -11,6 +11,8 @@ import math
 import unicodedata
 from typing import Final
 
+from bot.core.languages import LANGUAGES
+
 __all__ = [
     "LANGUAGES",
     "USSD_LIMIT_GSM7",
@@ -23,8 +25,6 @@ __all__ = [
     "ussd_length",
     "ussd_limit",
 ]
-
-LANGUAGES: Final[tuple[str, ...]] = ("en", "fr", "ln", "st")
 
 USSD_LIMIT_GSM7: Final = 182
 USSD_LIMIT_UCS2: Final = 80

@@ -18,9 +18,9 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot.api.auth import issue_token, token_key
 from bot.api.request import get_now
 from bot.app import create_app
+from bot.auth.tokens import issue_token, token_key
 from bot.cases.intake import CasesSink
 from bot.core.settings import Settings
 from bot.engine.state import Event
@@ -30,7 +30,7 @@ from tests.conftest import make_settings as test_settings
 from tests.conftest import shipped
 
 FAST_HASHER = PasswordHasher(type=Type.ID, time_cost=1, memory_cost=1024, parallelism=1)
-"""argon2id made cheap for tests (swapped in for ``bot.api.auth.HASHER``): 0.3 s a login is
+"""argon2id made cheap for tests (swapped in for ``bot.auth.passwords.HASHER``): 0.3 s a login is
 the point in production and a waste in a suite that signs in hundreds of times."""
 PASSWORD = "correct horse battery staple"
 PASSWORD_HASH = FAST_HASHER.hash(PASSWORD)

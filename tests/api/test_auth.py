@@ -1,4 +1,7 @@
-"""Signing in: argon2id, signed tokens that expire and die with the account, a rate limit."""
+"""Signing in over the API: tokens that expire and die with the account, a rate limit (429).
+
+The functions underneath (passwords, tokens, the throttle) are tested in ``tests/auth``.
+"""
 
 from __future__ import annotations
 
@@ -7,24 +10,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher, Type
+from argon2 import PasswordHasher
 from click.testing import CliRunner
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot.api import auth
-from bot.api.auth import (
-    MAX_FAILURES,
-    Require,
-    hash_password,
-    issue_token,
-    read_token,
-    token_key,
-    verify_password,
-)
+from bot.api.auth import Require
 from bot.app import create_app
+from bot.auth import passwords
+from bot.auth.throttle import MAX_FAILURES
+from bot.auth.tokens import issue_token, read_token
 from bot.cli import main
 from bot.core.settings import Settings
 from bot.models import Operator
@@ -40,12 +36,10 @@ from tests.api import (
 from tests.cases.helpers import CIPHER, T0
 from tests.conftest import TEST_PHONES, assert_no_phone_numbers, database_text
 
-PRODUCTION_HASHER = auth.HASHER
-
 
 @pytest.fixture(autouse=True)
 def fast_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(auth, "HASHER", FAST_HASHER)
+    monkeypatch.setattr(passwords, "HASHER", FAST_HASHER)
 
 
 @pytest.fixture
@@ -66,19 +60,6 @@ def login(
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
-
-
-def test_passwords_are_argon2id_with_strong_parameters() -> None:
-    assert PRODUCTION_HASHER.type is Type.ID
-    assert PRODUCTION_HASHER.memory_cost >= 64 * 1024 and PRODUCTION_HASHER.time_cost >= 3
-    hashed = hash_password("a long enough password")
-    assert hashed.startswith("$argon2id$")
-    assert verify_password(hashed, "a long enough password")
-    assert not verify_password(hashed, "a long enough passworD")
-    assert not verify_password(None, "anything at all here")
-    assert not verify_password("not a hash", "anything at all here")
-    with pytest.raises(ValueError, match="at least 12"):
-        hash_password("short")
 
 
 def test_login_ok_gives_a_token_that_opens_the_queue(
@@ -232,17 +213,6 @@ def test_outdated_hashes_are_upgraded_at_sign_in(setup: tuple[TestClient, Clock,
         amani = session.exec(select(Operator).where(col(Operator.username) == "amani")).one()
         assert amani.password_hash != weak and amani.password_hash is not None
         assert amani.password_hash.startswith("$argon2id$v=19$m=1024,")
-
-
-def test_the_signing_key_is_derived_not_the_pseudonym_key(
-    setup: tuple[TestClient, Clock, Engine],
-) -> None:
-    client, _, _ = setup
-    app: FastAPI = client.app  # type: ignore[assignment]
-    settings = app.state.settings
-    key = token_key(settings)
-    assert key != settings.pseudonym_key.get_secret_value().encode()
-    assert len(key) == 32
 
 
 def test_require_rejects_unknown_roles() -> None:

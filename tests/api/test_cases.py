@@ -17,8 +17,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot.api import auth
 from bot.api.auth import Require
+from bot.auth import passwords
 from bot.cases.status import Status, allowed
 from bot.models import AuditEntry, CaseEvent, CaseNote, Escalation, Operator
 from bot.team.oncall import on_call
@@ -48,7 +48,7 @@ STATUSES = [s.value for s in Status]
 
 @pytest.fixture(autouse=True)
 def fast_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(auth, "HASHER", FAST_HASHER)
+    monkeypatch.setattr(passwords, "HASHER", FAST_HASHER)
 
 
 @dataclass

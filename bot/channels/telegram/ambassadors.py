@@ -26,7 +26,7 @@ from bot.cases import ambassadors
 from bot.channels.telegram.bot import Chat, TelegramBot
 from bot.channels.telegram.render import language_of
 from bot.core.settings import Settings
-from bot.directory.service import find, split_list
+from bot.directory.search import find, split_list
 from bot.engine.areas import AreaTree
 from bot.engine.runner import BACK_KEY
 from bot.engine.state import fill

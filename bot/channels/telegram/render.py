@@ -11,6 +11,7 @@ from dataclasses import replace
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.conversation.ports import Screen
+from bot.core.languages import LANGUAGES
 from bot.engine.runner import Translate
 from bot.engine.state import Choice, Turn
 from bot.i18n import ui
@@ -20,7 +21,6 @@ CALLBACK_DATA_LIMIT = 64
 SCREENS = 1_000_000
 """Screen counters wrap here: at most six digits and a colon go before a key."""
 KEY_LIMIT = CALLBACK_DATA_LIMIT - len(f"{SCREENS - 1}:")
-LANGUAGES = ("en", "fr", "ln", "st")
 
 
 def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:

@@ -18,7 +18,7 @@ import respx
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot.api.auth import issue_token, token_key
+from bot.auth.tokens import issue_token, token_key
 from bot.cases.escalation import sweep
 from bot.cases.intake import CasesSink
 from bot.channels.telegram.operators import duration

@@ -1,4 +1,4 @@
-"""The service directory: CSV import (all or nothing), export, search, and the CLI."""
+"""The service directory as CSV: import (all or nothing), export, and the CLI."""
 
 from __future__ import annotations
 
@@ -12,14 +12,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.cli import main
-from bot.core.db import make_engine
 from bot.core.settings import Settings
-from bot.directory.service import COLUMNS, export_csv, find, import_csv, parse_csv
+from bot.directory.csv_io import COLUMNS, export_csv, import_csv, parse_csv
+from bot.directory.search import find
 from bot.models import Service
 from tests.conftest import assert_no_phone_numbers
+from tests.directory import DATA, GOOD
 
-DATA = Path(__file__).parent / "data"
-GOOD = DATA / "good.csv"
 HEADER = ",".join(COLUMNS)
 # Obviously fake public service numbers used by the fixtures.
 SERVICE_PHONES = ("+243 000 000 100", "+243 000 000 101", "+266 000 000 102")
@@ -29,11 +28,6 @@ def services(engine: Engine) -> dict[str, Service]:
     """Every service in the directory, by name."""
     with Session(engine) as session:
         return {s.name: s for s in session.exec(select(Service)).all()}
-
-
-def names(found: list[Service]) -> list[str]:
-    """The names of services, in order."""
-    return [s.name for s in found]
 
 
 def csv_text(*rows: str) -> str:
@@ -251,68 +245,6 @@ def test_export_import_round_trip(engine: Engine) -> None:
     assert exported.splitlines()[0] == HEADER
     assert "Maison Espoir,Caritas Kikwit,shelter,Kikwit; Kwilu," in exported
     assert import_csv(engine, exported).unchanged == 6
-
-
-def test_find_filters_active_services(engine: Engine) -> None:
-    import_csv(engine, GOOD)
-
-    assert names(find(engine)) == [
-        "Legal aid Maseru",
-        "Centre médical Bondeko",
-        "Youth listening centre",
-        "Maison Espoir",
-    ]
-    assert names(find(engine, area="KIKWIT")) == ["Centre médical Bondeko", "Maison Espoir"]
-    assert names(find(engine, area=" kwilu ")) == ["Maison Espoir"]
-    assert names(find(engine, area="Kik")) == []
-    assert names(find(engine, service_type="shelter")) == ["Maison Espoir"]
-    assert names(find(engine, lang="en")) == [
-        "Legal aid Maseru",
-        "Centre médical Bondeko",
-        "Youth listening centre",
-    ]
-    assert names(find(engine, age=16)) == [
-        "Centre médical Bondeko",
-        "Youth listening centre",
-        "Maison Espoir",
-    ]
-    assert names(find(engine, age=17)) == names(find(engine, age=16))
-    assert names(find(engine, age=30)) == ["Legal aid Maseru", "Centre médical Bondeko"]
-    assert names(find(engine, gender="male")) == [
-        "Legal aid Maseru",
-        "Centre médical Bondeko",
-        "Youth listening centre",
-    ]
-    assert names(find(engine, gender="female")) == [
-        "Legal aid Maseru",
-        "Centre médical Bondeko",
-        "Maison Espoir",
-    ]
-    assert names(find(engine, area="maseru", lang="st", age=20, gender="male")) == [
-        "Legal aid Maseru",
-        "Youth listening centre",
-    ]
-
-
-def test_find_skips_paused_and_closed(engine: Engine) -> None:
-    import_csv(engine, GOOD)
-
-    assert find(engine, service_type="police") == []
-    assert find(engine, area="Conakry") == []
-    paused = GOOD.read_text(encoding="utf-8").replace(",any,paused,", ",any,active,")
-    import_csv(engine, paused)
-    assert names(find(engine, service_type="police")) == ["Police desk Kikwit"]
-
-
-@pytest.mark.parametrize(
-    "filters",
-    [{"service_type": "clinic"}, {"lang": "sw"}, {"gender": "any"}],
-)
-def test_find_refuses_unknown_filter_values(filters: dict[str, str]) -> None:
-    unmigrated = make_engine("sqlite://")
-    with pytest.raises(ValueError, match="is not"):
-        find(unmigrated, **filters)  # type: ignore[arg-type]
-    unmigrated.dispose()
 
 
 def test_phone_numbers_are_never_logged(engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
