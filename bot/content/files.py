@@ -11,13 +11,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.channels.renderers import screen_checks
 from bot.engine.areas import AreaDataError, AreaTree, parse_areas
 from bot.engine.compile import compile_flow
 from bot.engine.formats import answer_formats
 from bot.engine.loader import FlowIssue, FlowLoadError, LoadedFlow, load_text
 from bot.engine.registry import FlowRegistry
-from bot.engine.runner import Translate
-from bot.engine.validate import Catalog, ScreenCheck, validate
+from bot.engine.validate import Catalog, validate
 from bot.i18n.catalog import Catalogs
 
 AREAS_FILE = Path("data") / "areas.yaml"
@@ -83,20 +83,6 @@ def _load_file(path: Path, areas: AreaTree | None) -> LoadedFlow:
 
 def _areas_issue(folder: Path, exc: AreaDataError) -> FlowIssue:
     return FlowIssue(display_path(folder / AREAS_FILE), str(exc))
-
-
-def screen_checks(tr: Translate) -> dict[str, ScreenCheck]:
-    """Each channel's check of a rendered screen, by the name used in messages."""
-    # Imported here: the channel modules carry the provider routes, which depend on this module.
-    from bot.channels.sms.render import SmsRenderer
-    from bot.channels.telegram.render import TelegramRenderer
-    from bot.channels.ussd.render import UssdRenderer
-
-    return {
-        "USSD": UssdRenderer(tr).check,
-        "SMS": SmsRenderer(tr).check,
-        "Telegram": TelegramRenderer(tr).check,
-    }
 
 
 def check_flows(paths: list[Path], catalogs: Catalogs) -> tuple[list[LoadedFlow], list[FlowIssue]]:

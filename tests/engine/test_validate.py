@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.content.files import screen_checks
+from bot.channels.renderers import screen_checks
 from bot.engine.loader import load_text
 from bot.engine.validate import Catalog, validate
 from bot.i18n.catalog import Catalogs
