@@ -31,11 +31,12 @@ from bot.engine.compile import QUESTION_KEYS, compile_flow, menu_keys
 from bot.engine.loader import LoadedFlow, load_text
 from bot.engine.model import EndState, MenuState, QuestionState, TextState
 from bot.engine.registry import FlowRegistry
-from bot.engine.runner import BACK_KEY, Translate, advance, begin
+from bot.engine.runner import BACK_KEY, advance, begin
 from bot.engine.state import SessionState, Step
 from bot.engine.validate import LANGUAGES, Catalog, flow_texts, validate
 from bot.i18n import ui
 from bot.i18n.catalog import Catalogs
+from bot.i18n.translate import Translate
 
 FLOW_FILE = Path(__file__).resolve().parent / "flows" / "bench30.yaml"
 AIM_US = 200.0

@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from bot.core.privacy import Cipher, DecryptError
-from bot.engine.runner import Translate
 from bot.i18n import ui
+from bot.i18n.translate import Translate
 from bot.models import Case, CaseEvent, Escalation, Operator
 from bot.outbox import keys, queue
 from bot.team.telegram_link import chat_of

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from bot.cases.alerts import alert_operator
 from bot.core.privacy import Cipher
-from bot.engine.runner import Translate
+from bot.i18n.translate import Translate
 from bot.models import Case, CaseEvent, Escalation, Operator
 from bot.team.oncall import LEVELS, on_call
 

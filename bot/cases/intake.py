@@ -39,8 +39,8 @@ from bot.cases.reference import new_reference
 from bot.core.clock import utcnow
 from bot.core.concurrency import finish_in_thread
 from bot.core.privacy import Cipher
-from bot.engine.runner import Translate
 from bot.engine.state import Event
+from bot.i18n.translate import Translate
 from bot.models import Case, CaseEvent
 from bot.outbox.notify import Notifier
 from bot.team.oncall import on_call

@@ -8,8 +8,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.cases.status import Status
-from bot.engine.runner import Translate
 from bot.i18n import ui
+from bot.i18n.translate import Translate
 from bot.models import Case
 
 log = logging.getLogger(__name__)

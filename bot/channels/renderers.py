@@ -13,9 +13,9 @@ from bot.channels.sms.render import SmsRenderer
 from bot.channels.telegram.render import TelegramRenderer
 from bot.channels.ussd.render import UssdRenderer
 from bot.conversation.ports import Renderer, Screen
-from bot.engine.runner import Translate
 from bot.engine.validate import ScreenCheck
 from bot.i18n.gsm7 import is_gsm7, sms_parts, ussd_length, ussd_limit
+from bot.i18n.translate import Translate
 
 RENDERERS: dict[str, Callable[[Translate], Renderer]] = {
     "ussd": UssdRenderer,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.engine.runner import Translate
 from bot.engine.state import Choice, Turn
 from bot.i18n import ui
 from bot.i18n.gsm7 import fold
+from bot.i18n.translate import Translate
 
 
 def fold_turn(turn: Turn) -> Turn:

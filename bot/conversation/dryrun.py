@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from bot.engine.runner import Translate
 from bot.engine.state import Event
 from bot.i18n import ui
+from bot.i18n.translate import Translate
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from bot.channels.renderers import describe, renderer
 from bot.conversation.dryrun import DryRunSink
 from bot.conversation.ports import Renderer, Screen
 from bot.conversation.service import Conversations
-from bot.engine.runner import Translate
+from bot.i18n.translate import Translate
 
 SESSION_KEY = "console:simulator"
 

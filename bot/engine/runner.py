@@ -7,7 +7,6 @@ screen does not accept shows it again with a short hint in the person's language
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.engine.actions import Scratch, apply_actions
@@ -23,9 +22,7 @@ from bot.engine.model import (
 from bot.engine.registry import FlowRegistry
 from bot.engine.state import Choice, SessionState, Step, Turn, fill
 from bot.i18n import ui
-
-Translate = Callable[[str, str], str]
-"""(language, English source text) -> text in that language."""
+from bot.i18n.translate import Translate
 
 EXIT_KEY = "0"
 BACK_KEY = "00"

@@ -31,9 +31,10 @@ from bot.engine.model import (
     branches,
     parse_target,
 )
-from bot.engine.runner import Translate, render
+from bot.engine.runner import render
 from bot.engine.state import SessionState, Turn
 from bot.i18n import ui
+from bot.i18n.translate import Translate
 
 PLACEHOLDERS = {
     "reference": "WWWW-99",

@@ -18,8 +18,8 @@ from bot.core.clock import utcnow
 from bot.core.concurrency import finish_in_thread
 from bot.core.privacy import Cipher
 from bot.core.settings import Settings
-from bot.engine.runner import Translate
 from bot.i18n.catalog import Catalogs
+from bot.i18n.translate import Translate
 from bot.outbox.notify import Notifier
 
 log = logging.getLogger(__name__)

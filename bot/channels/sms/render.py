@@ -5,9 +5,9 @@ from __future__ import annotations
 from bot.channels.paging import paginate
 from bot.channels.text import fold_turn, page_labels
 from bot.conversation.ports import Screen
-from bot.engine.runner import Translate
 from bot.engine.state import Turn
 from bot.i18n.gsm7 import sms_parts
+from bot.i18n.translate import Translate
 
 MAX_PARTS = 2
 

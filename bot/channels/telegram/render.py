@@ -12,9 +12,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.conversation.ports import Screen
 from bot.core.languages import LANGUAGES
-from bot.engine.runner import Translate
 from bot.engine.state import Choice, Turn
 from bot.i18n import ui
+from bot.i18n.translate import Translate
 
 MESSAGE_LIMIT = 4096
 CALLBACK_DATA_LIMIT = 64

@@ -17,9 +17,9 @@ from functools import lru_cache
 from bot.channels.paging import paginate
 from bot.channels.text import fold_turn, page_labels
 from bot.conversation.ports import Screen
-from bot.engine.runner import Translate
 from bot.engine.state import Turn
 from bot.i18n.gsm7 import fits_ussd, ussd_length, ussd_limit
+from bot.i18n.translate import Translate
 
 
 class UssdRenderer:

@@ -14,12 +14,12 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 
 from bot.i18n import ui
+from bot.i18n.translate import Translate
 from bot.outbox import keys
 from bot.outbox.senders.base import SendResult
 from bot.outbox.senders.telegram_logs import quiet_telegram_logs
@@ -34,7 +34,6 @@ PERMANENT = {400, 403}
 """Bad request (chat not found, text refused) and forbidden (blocked, user deactivated)."""
 _NUMBER = re.compile(r"-?\d{5,}")
 
-Translate = Callable[[str, str], str]
 Buttons = list[list[tuple[str, str]]]
 """Rows of (label, callback data)."""
 
