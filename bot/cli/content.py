@@ -1,0 +1,80 @@
+"""``hotline flows check`` and ``hotline i18n update|check``: the flows and their catalogs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from bot.cli.root import main, settings_or_exit
+from bot.core.settings import ROOT, Settings
+
+
+@main.group()
+def flows() -> None:
+    """Flow files."""
+
+
+@flows.command("check")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+def flows_check(paths: tuple[Path, ...]) -> None:
+    """Validate flow files (default: the shipped flows); exit 1 listing every problem."""
+    from bot.content.files import check_flows
+    from bot.i18n.catalog import Catalogs
+
+    settings = settings_or_exit()
+    targets = list(paths) or [settings.flows_dir]
+    loaded, issues = check_flows(targets, Catalogs.load(settings.locales_dir))
+    for issue in issues:
+        click.echo(str(issue), err=True)
+    if issues:
+        raise click.ClickException(f"{len(issues)} problem(s) in flows")
+    states = sum(len(f.definition.states) for f in loaded)
+    click.echo(f"ok: {len(loaded)} flow(s), {states} screens, 4 languages, USSD/SMS/Telegram fit")
+
+
+@main.group()
+def i18n() -> None:
+    """Translations (gettext catalogs under locales/)."""
+
+
+def _template() -> tuple[Settings, object]:
+    from bot.content.extract import extract
+    from bot.content.files import flow_files
+
+    settings = settings_or_exit()
+    return settings, extract(flow_files([settings.flows_dir]), ROOT / "bot", ROOT)
+
+
+@i18n.command("update")
+def i18n_update() -> None:
+    """Extract strings from flows and code into the template and merge into every catalog."""
+    from babel.messages.catalog import Catalog
+
+    from bot.content.extract import update
+
+    settings, template = _template()
+    assert isinstance(template, Catalog)
+    for line in update(settings.locales_dir, template):
+        click.echo(line)
+
+
+@i18n.command("check")
+def i18n_check() -> None:
+    """Fail on any missing, fuzzy or placeholder-broken entry, or a screen over its limit."""
+    from babel.messages.catalog import Catalog
+
+    from bot.content.files import check_flows
+    from bot.i18n.catalog import Catalogs
+    from bot.i18n.check import check_catalogs
+
+    settings, template = _template()
+    assert isinstance(template, Catalog)
+    problems = check_catalogs(settings.locales_dir, template)
+    _, issues = check_flows([settings.flows_dir], Catalogs.load(settings.locales_dir))
+    problems.extend(str(i) for i in issues)
+    for problem in problems:
+        click.echo(problem, err=True)
+    if problems:
+        raise click.ClickException(f"{len(problems)} problem(s) in translations")
+    click.echo(f"ok: {len(template)} strings complete in en, fr, ln, st; every screen fits")

@@ -1,0 +1,38 @@
+"""The ``hotline`` command group and what its commands share: settings, errors as messages."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from bot.core.languages import LANGUAGES
+from bot.core.settings import ConfigError, Settings, resolve_secrets
+
+LANG_CHOICE = click.Choice(LANGUAGES)
+
+
+def settings_or_exit() -> Settings:
+    try:
+        return Settings()
+    except Exception as exc:  # pydantic's ValidationError names the variable and the problem
+        raise click.ClickException(f"invalid HOTLINE_* setting: {exc}") from None
+
+
+@click.group()
+@click.option("--log-level", default=None, help="DEBUG, INFO, WARNING (default: HOTLINE_LOG_LEVEL)")
+def main(log_level: str | None) -> None:
+    """Hotline: reporting and referral hotline against human trafficking."""
+    level = (log_level or settings_or_exit().log_level).upper()
+    if level not in logging.getLevelNamesMapping():
+        raise click.BadParameter(f"unknown log level {level!r}; use DEBUG, INFO, WARNING or ERROR")
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("transitions").setLevel(logging.WARNING)  # one line per callback otherwise
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+
+def resolved_or_exit() -> Settings:
+    try:
+        return resolve_secrets(settings_or_exit())
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None

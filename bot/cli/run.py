@@ -1,0 +1,144 @@
+"""``hotline serve``, ``simulate``, ``worker`` and ``db upgrade``: running the hotline."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import TextIO
+
+import click
+
+from bot.cli.root import LANG_CHOICE, main, resolved_or_exit, settings_or_exit
+from bot.core.settings import ConfigError
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Run the web app (provider callbacks, health, simulator at /simulator)."""
+    import uvicorn
+
+    from bot.app import create_app
+    from bot.engine.loader import FlowLoadError
+
+    try:
+        app = create_app(settings_or_exit())
+    except (FlowLoadError, ConfigError) as exc:
+        raise click.ClickException(f"refusing to start:\n{exc}") from None
+    click.echo(f"Hotline on http://{host}:{port}  (simulator: http://{host}:{port}/simulator)")
+    # No access log: callback paths carry the secret token (our handlers log without it).
+    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+
+
+@main.command()
+@click.option(
+    "--channel", type=click.Choice(["ussd", "sms", "telegram"]), default="ussd", show_default=True
+)
+@click.option(
+    "--lang",
+    type=LANG_CHOICE,
+    default=None,
+    help="Language the conversation starts in (default: HOTLINE_DEFAULT_LANGUAGE).",
+)
+@click.option("--flow", default="main", show_default=True, help="Flow to start.")
+@click.option(
+    "--input",
+    "input_file",
+    type=click.File("r", encoding="utf-8"),
+    default=None,
+    help="Read inputs from a file (one per line), '-' for stdin.",
+)
+def simulate(channel: str, lang: str | None, flow: str, input_file: TextIO | None) -> None:
+    """Walk flows in the terminal exactly as a channel shows them, with screen sizes."""
+    from bot.channels.renderers import renderer
+    from bot.content.files import load_content
+    from bot.conversation.dryrun import DryRunSink
+    from bot.conversation.service import Conversations
+    from bot.conversation.simulate import simulate as run
+    from bot.engine.loader import FlowLoadError
+    from bot.sessions import MemorySessionStore
+
+    settings = settings_or_exit()
+    try:
+        content = load_content(settings.flows_dir, settings.locales_dir)
+    except FlowLoadError as exc:
+        raise click.ClickException(f"flows refused:\n{exc}") from None
+    if flow not in content.registry:
+        raise click.ClickException(
+            f"unknown flow {flow!r}; known: {', '.join(content.registry.names())}"
+        )
+    conversations = Conversations(
+        content,
+        MemorySessionStore(),
+        DryRunSink(content.tr),
+        values={"hotline_number": settings.public_number},
+    )
+    inputs = None
+    if input_file is not None:
+        inputs = [line.rstrip("\n") for line in input_file]
+    elif not sys.stdin.isatty():
+        inputs = [line.rstrip("\n") for line in sys.stdin]
+    asyncio.run(
+        run(
+            conversations,
+            renderer(channel, content.tr),
+            lang=lang or settings.default_language,
+            flow=flow,
+            inputs=inputs,
+            stdin=sys.stdin,
+            out=sys.stdout,
+        )
+    )
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="Deliver what is due, then stop (for cron or tests).")
+def worker(burst: bool) -> None:
+    """Deliver the outbox (SMS replies, alerts) with retries: arq on Redis, else a local loop."""
+    from bot.core.db import make_engine
+    from bot.core.privacy import Cipher
+    from bot.jobs.arq import arq_worker
+    from bot.outbox.senders import make_sender, make_senders
+    from bot.outbox.worker import OutboxWorker
+
+    settings = resolved_or_exit()
+    if settings.redis_url:
+        click.echo("hotline worker: arq job worker on Redis (deliver jobs, sweep every 5 s)")
+        arq_worker(settings.redis_url, burst=burst).run()
+        return
+    click.echo("hotline worker: no HOTLINE_REDIS_URL, delivering from the database in this process")
+    engine = make_engine(settings.database_url)
+    outbox_worker = OutboxWorker(
+        engine,
+        Cipher.from_list(settings.encryption_key_list),
+        make_sender(settings),
+        senders=make_senders(settings),
+    )
+
+    async def run() -> None:
+        if burst:
+            total = 0
+            while done := await outbox_worker.run_due():
+                total += done
+            click.echo(f"delivered or retried {total} message(s)")
+        else:
+            await outbox_worker.run_forever()
+
+    asyncio.run(run())
+
+
+@main.group()
+def db() -> None:
+    """The database schema (Alembic migrations)."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database to the newest schema (also run at start unless HOTLINE_AUTO_MIGRATE=0)."""
+    from bot.core.db import make_engine
+    from bot.core.migrate import current, head, upgrade
+
+    engine = make_engine(settings_or_exit().database_url)
+    upgrade(engine)
+    click.echo(f"database at {current(engine)} (newest {head()})")
