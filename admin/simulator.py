@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from bot.conversation.simulate import step
+from bot.core.languages import Language
 from bot.deps import ContentDep, ConversationsDep
 
 router = APIRouter(prefix="/simulator", tags=["simulator"])
@@ -29,7 +30,7 @@ class SimulatorInput(BaseModel):
 
     session: str = Field(pattern=SESSION.pattern)
     channel: Literal["ussd", "sms", "telegram"] = "ussd"
-    lang: Literal["en", "fr", "ln", "st"] = "en"
+    lang: Language = "en"
     input: str | None = Field(default=None, max_length=500)
 
 
