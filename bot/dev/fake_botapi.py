@@ -81,6 +81,10 @@ class ApiError(Exception):
         self.code = code
         self.description = description
 
+    def body(self) -> dict[str, Any]:
+        """The answer's JSON body, as Telegram words it."""
+        return {"ok": False, "error_code": self.code, "description": self.description}
+
 
 @dataclass
 class Chat:
@@ -134,6 +138,16 @@ class FakeBotApi:
         return {"id": int(head) if head.isdigit() else 1, **BOT_USER}
 
     # --- the Bot API ----------------------------------------------------------------------------
+
+    def respond(
+        self, token: str, method: str, params: dict[str, Any]
+    ) -> tuple[int, dict[str, Any]]:
+        """One Bot API call as Telegram answers it: the HTTP status and the JSON body."""
+        try:
+            result = self.call(token, method, decode_params(params))
+        except ApiError as exc:
+            return exc.code, exc.body()
+        return 200, {"ok": True, "result": result}
 
     def call(self, token: str, method: str, params: dict[str, Any]) -> Any:
         """One Bot API method; its result, or ApiError."""
@@ -351,19 +365,24 @@ async def _params(request: Request) -> dict[str, Any]:
     elif "form" in kind:
         form = await request.form()
         params.update({k: v for k, v in form.items() if isinstance(v, str)})
+    return decode_params(params)
+
+
+def decode_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters with those sent as JSON text (in form bodies) decoded."""
+    decoded = dict(params)
     for name in JSON_PARAMS:
-        value = params.get(name)
+        value = decoded.get(name)
         if isinstance(value, str):
             try:
-                params[name] = json.loads(value)
+                decoded[name] = json.loads(value)
             except ValueError:
                 raise ApiError(400, f"Bad Request: can't parse {name} JSON object") from None
-    return params
+    return decoded
 
 
 def _error(error: ApiError) -> JSONResponse:
-    body = {"ok": False, "error_code": error.code, "description": error.description}
-    return JSONResponse(body, status_code=error.code)
+    return JSONResponse(error.body(), status_code=error.code)
 
 
 def create_fake(
@@ -378,10 +397,10 @@ def create_fake(
     async def bot_api(token: str, method: str, request: Request) -> JSONResponse:
         try:
             params = await _params(request)
-            result = fake.call(token, method, params)
         except ApiError as exc:
             return _error(exc)
-        return JSONResponse({"ok": True, "result": result})
+        status, body = fake.respond(token, method, params)
+        return JSONResponse(body, status_code=status)
 
     async def deliver(chat_id: int, update: dict[str, Any]) -> dict[str, Any]:
         if not fake.webhook:

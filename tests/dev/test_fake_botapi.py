@@ -20,11 +20,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from bot.app import create_app
 from bot.cases.reference import PATTERN
 from bot.cli import main
 from bot.core.db import make_engine
-from bot.core.settings import ROOT, Settings
+from bot.core.settings import ROOT
 from bot.dev.fake_botapi import FakeBotApi, create_fake
 from bot.i18n.catalog import Catalogs
 from bot.models import Case
@@ -37,17 +36,10 @@ from tests.channels.telegram.fake import (
     assert_no_token,
     make_settings,
 )
-from tests.conftest import database_text
+from tests.conftest import database_text, make_app
 
 CATALOGS = Catalogs.load(ROOT / "locales")
 BOT = f"/bot{TOKEN}"
-
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No HOTLINE_* setting leaks in from the shell."""
-    for name in Settings.model_fields:
-        monkeypatch.delenv(f"HOTLINE_{name.upper()}", raising=False)
 
 
 @pytest.fixture
@@ -194,7 +186,7 @@ def test_a_call_back_end_to_end_through_the_fake_bot_api(
     monkeypatch.setenv("HOTLINE_TELEGRAM_API_BASE", fake.url)
     settings = make_settings(tmp_path, flows_dir=ROOT / "flows", locales_dir=ROOT / "locales")
     assert settings.telegram_api_base == fake.url
-    hotline = Server(create_app(settings))
+    hotline = Server(make_app(settings))
     fake_app.state.fake.webhook = f"{hotline.url}/telegram/webhook"
     try:
         fake.start()

@@ -7,9 +7,12 @@ catalogs for the shipped texts; so they do not depend on flows being rewritten m
 
 from __future__ import annotations
 
+import atexit
+import functools
 import json
 import re
 import shutil
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -25,9 +28,12 @@ from fastapi.testclient import TestClient
 from httpx import Response
 
 from bot.app import create_app
-from bot.core.privacy import new_key
+from bot.content.files import Content, load_content
 from bot.core.settings import ROOT, Settings
-from bot.i18n.catalog import Catalogs, po_path, read_catalog, write_catalog
+from bot.dev.fake_botapi import FakeBotApi, Shown
+from bot.i18n.catalog import po_path, read_catalog, write_catalog
+from tests.conftest import make_settings as test_settings
+from tests.conftest import shipped
 
 TOKEN = "123456789:AAtestTOKENforTHEhotlineTESTS_0123-x"
 SECRET = "telegram-secret-for-tests"
@@ -125,55 +131,61 @@ class Sent:
 
 @dataclass
 class FakeTelegram:
-    """Records every Bot API call and answers as Telegram does; keeps each chat's messages."""
+    """The Bot API for respx, served by ``bot.dev.fake_botapi.FakeBotApi`` (the fake behind
+    ``hotline telegram fake-api``): its answers, errors and chats are the ones the tests see.
+    This adds what tests read: every call with its raw form parameters, deleted ids, the chats'
+    messages as ``Sent``, and methods made to fail as if Telegram could not be reached."""
 
+    bot: FakeBotApi = field(default_factory=FakeBotApi)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    chats: dict[int, dict[int, Sent]] = field(default_factory=dict)
     deleted: dict[int, set[int]] = field(default_factory=dict)
-    next_id: int = 100
     fail: set[str] = field(default_factory=set)
     """Methods that fail as if Telegram could not be reached."""
     lock: threading.Lock = field(default_factory=threading.Lock)
+    """The app's event loop and the outbox worker's thread both call."""
 
     def install(self, router: respx.MockRouter, base: str = API) -> None:
-        """Serve every method under ``base``."""
+        """Serve every method under ``base`` (``.../bot{token}``)."""
         pattern = "^" + re.escape(base) + r"/(?P<method>\w+)$"
         router.post(url__regex=pattern).mock(side_effect=self.answer)
 
-    def new_id(self) -> int:
-        """The next message id (shared by the person and the bot, as in a private chat)."""
+    def new_id(self, chat: int = USER) -> int:
+        """The chat's next message id (shared by the person and the bot, as in a private chat)."""
         with self.lock:
-            self.next_id += 1
-            return self.next_id
+            return self.bot.chat(chat).new_id()
+
+    def show(self, chat: int, message_id: int, text: str) -> None:
+        """A message the person sent, shown in the chat."""
+        with self.lock:
+            self.bot.chat(chat).messages[message_id] = Shown(message_id, text, False)
+
+    def expect_answer(self, query_id: str, chat: int) -> None:
+        """A callback query sent to the bot, which it may answer once."""
+        with self.lock:
+            self.bot.pending[query_id] = chat
 
     def answer(self, request: httpx.Request, method: str) -> Response:
         """One Bot API call."""
         params = dict(parse_qsl(request.content.decode()))
         if method in self.fail:
             raise httpx.ConnectError("unreachable", request=request)
+        token = request.url.path.rsplit("/", 2)[-2].removeprefix("bot")
         with self.lock:
             self.calls.append((method, params))
-        result: Any = True
-        if method == "getMe":
-            result = {"id": 42, "is_bot": True, "first_name": "Hotline", "username": "hotline_bot"}
-        elif method == "sendMessage":
-            chat = int(params["chat_id"])
-            sent = Sent(self.new_id(), params["text"], _buttons(params))
-            self.chats.setdefault(chat, {})[sent.message_id] = sent
-            result = _message(chat, sent.message_id, sent.text)
-        elif method == "editMessageText":
-            chat, message_id = int(params["chat_id"]), int(params["message_id"])
-            self.chats.setdefault(chat, {})[message_id] = Sent(
-                message_id, params["text"], _buttons(params)
-            )
-            result = _message(chat, message_id, params["text"])
-        elif method == "deleteMessages":
-            chat = int(params["chat_id"])
-            ids = set(json.loads(params["message_ids"]))
-            self.deleted.setdefault(chat, set()).update(ids)
-            for message_id in ids:
-                self.chats.get(chat, {}).pop(message_id, None)
-        return Response(200, json={"ok": True, "result": result})
+            if method == "deleteMessages":
+                ids = set(json.loads(params["message_ids"]))
+                self.deleted.setdefault(int(params["chat_id"]), set()).update(ids)
+            status, body = self.bot.respond(token, method, params)
+        return Response(status, json=body)
+
+    @property
+    def chats(self) -> dict[int, dict[int, Sent]]:
+        """Each chat's messages still shown, by id."""
+        with self.lock:
+            return {
+                chat.id: {shown.message_id: _sent(shown) for shown in chat.visible()}
+                for chat in self.bot.chats.values()
+            }
 
     def methods(self) -> list[str]:
         """Every method called, in order (getMe left out)."""
@@ -185,7 +197,8 @@ class FakeTelegram:
 
     def visible(self, chat: int = USER) -> list[Sent]:
         """The chat's messages still shown, oldest first."""
-        return [self.chats[chat][k] for k in sorted(self.chats.get(chat, {}))]
+        shown = self.chats.get(chat, {})
+        return [shown[k] for k in sorted(shown)]
 
     def last(self, chat: int = USER) -> Sent:
         """The newest message of the bot in a chat."""
@@ -196,11 +209,9 @@ class FakeTelegram:
         return [m for m in self.visible(chat) if m.buttons][-1]
 
 
-def _buttons(params: dict[str, Any]) -> list[tuple[str, str]]:
-    markup = json.loads(params.get("reply_markup") or "{}")
-    return [
-        (b["text"], b["callback_data"]) for row in markup.get("inline_keyboard", []) for b in row
-    ]
+def _sent(shown: Shown) -> Sent:
+    buttons = [(b["text"], b["callback_data"]) for row in shown.keyboard for b in row]
+    return Sent(shown.message_id, shown.text, buttons, from_bot=shown.from_bot)
 
 
 def _message(chat: int, message_id: int, text: str) -> dict[str, Any]:
@@ -251,7 +262,7 @@ class TelegramHotline:
     ) -> dict[str, Any]:
         """An update carrying a message from a person (a command when it starts with /)."""
         message: dict[str, Any] = {
-            "message_id": self.api.new_id(),
+            "message_id": self.api.new_id(user),
             "date": 1_700_000_000,
             "chat": {"id": user, "type": chat_type},
             "from": person(user, language_code),
@@ -262,8 +273,7 @@ class TelegramHotline:
             if text.startswith("/"):
                 length = len(text.split()[0])
                 message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
-            shown = Sent(message["message_id"], text, [], from_bot=False)
-            self.api.chats.setdefault(user, {})[shown.message_id] = shown
+            self.api.show(user, message["message_id"], text)
         return self.update(message=message)
 
     def send(self, text: str, **kwargs: Any) -> httpx2.Response:
@@ -290,6 +300,7 @@ class TelegramHotline:
             "message": _message(user, message_id, "..."),
         }
         query["message"]["chat"] = {"id": user, "type": "private"}
+        self.api.expect_answer(query["id"], user)
         return {"update_id": self.update_id, "callback_query": query}
 
     def tap(self, label: str, **kwargs: Any) -> httpx2.Response:
@@ -299,24 +310,48 @@ class TelegramHotline:
         return response
 
 
-def make_settings(folder: Path, database_url: str | None = None, **overrides: Any) -> Settings:
-    """Settings for a test app on the test flow, the Telegram bot on."""
-    flows, locales = folder / "flows", folder / "locales"
+@functools.cache
+def flow_content(ambassador: bool = False) -> tuple[Path, Content]:
+    """The test flow (with the shipped ambassador flow and areas when asked) and its catalogs,
+    written to a folder and loaded once per process; the folder, and the content."""
+    folder = Path(tempfile.mkdtemp(prefix="hotline-telegram-"))
+    atexit.register(shutil.rmtree, folder, True)
+    flows, locales = write_content(folder)
+    if ambassador:
+        shutil.copy(ROOT / "flows" / "ambassador.yaml", flows / "ambassador.yaml")
+        (flows / "data").mkdir(exist_ok=True)
+        shutil.copy(ROOT / "flows" / "data" / "areas.yaml", flows / "data" / "areas.yaml")
+    return folder, load_content(flows, locales)
+
+
+def make_settings(
+    folder: Path, database_url: str | None = None, *, ambassador: bool = False, **overrides: Any
+) -> Settings:
+    """Settings for a test app on the test flow, the Telegram bot on; files in ``folder``."""
+    content_folder, _ = flow_content(ambassador)
     values: dict[str, Any] = {
-        "database_url": database_url or f"sqlite:///{folder / 'hotline.db'}",
-        "redis_url": None,
-        "callback_token": "t0k3n-for-tests",
-        "pseudonym_key": PSEUDONYM_KEY,
-        "encryption_keys": new_key(),
         "telegram_token": TOKEN,
         "telegram_webhook_secret": SECRET,
-        "secrets_file": folder / "s.json",
+        "pseudonym_key": PSEUDONYM_KEY,
         "public_number": HOTLINE,
-        "flows_dir": flows,
-        "locales_dir": locales,
+        "secrets_file": folder / "s.json",
+        "flows_dir": content_folder / "flows",
+        "locales_dir": content_folder / "locales",
     }
-    values.update(overrides)
-    return Settings(**values)
+    if database_url is not None:
+        values["database_url"] = database_url
+    return test_settings(folder, **{**values, **overrides})
+
+
+def content_of(settings: Settings) -> Content | None:
+    """The content already loaded for these settings' flows and catalogs (None: load them)."""
+    if (settings.flows_dir, settings.locales_dir) == (ROOT / "flows", ROOT / "locales"):
+        return shipped()
+    for ambassador in (False, True):
+        folder, content = flow_content(ambassador)
+        if (settings.flows_dir, settings.locales_dir) == (folder / "flows", folder / "locales"):
+            return content
+    return None
 
 
 LOCAL_API = "http://127.0.0.1:8081"
@@ -324,10 +359,13 @@ LOCAL_API = "http://127.0.0.1:8081"
 
 
 def starter(
-    folder: Path, router: respx.MockRouter, database_url: str | None = None
+    folder: Path,
+    router: respx.MockRouter,
+    database_url: str | None = None,
+    *,
+    ambassador: bool = False,
 ) -> Iterator[Callable[..., TelegramHotline]]:
     """Start apps on demand (with settings overrides); each is stopped after the test."""
-    write_content(folder)
     stack: list[TestClient] = []
     api = FakeTelegram()
     api.install(router, API)
@@ -336,7 +374,8 @@ def starter(
     def start(*, unreachable: bool = False, **overrides: Any) -> TelegramHotline:
         if unreachable:
             api.fail.add("getMe")
-        app = create_app(make_settings(folder, database_url, **overrides))
+        settings = make_settings(folder, database_url, ambassador=ambassador, **overrides)
+        app = create_app(settings, content=content_of(settings))
         client = TestClient(app)
         client.__enter__()
         stack.append(client)
@@ -349,9 +388,9 @@ def starter(
             stack.pop().__exit__(None, None, None)
 
 
-def translate(folder: Path) -> Callable[[str, str], str]:
+def translate(ambassador: bool = False) -> Callable[[str, str], str]:
     """The test catalogs' translation, with the hotline number filled in."""
-    catalogs = Catalogs.load(folder / "locales")
+    catalogs = flow_content(ambassador)[1].catalogs
 
     def tr(lang: str, msgid: str) -> str:
         return catalogs.gettext(lang, msgid).replace("{hotline_number}", HOTLINE)

@@ -7,7 +7,6 @@ and areas data next to the fake's test main flow, on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -57,12 +56,8 @@ SENT = (
 def hotline(
     tmp_path: Path, router: respx.MockRouter, database_url: str
 ) -> Iterator[TelegramHotline]:
-    starts = starter(tmp_path, router, database_url)
+    starts = starter(tmp_path, router, database_url, ambassador=True)
     start = next(starts)
-    flows = tmp_path / "flows"
-    shutil.copy(ROOT / "flows" / "ambassador.yaml", flows / "ambassador.yaml")
-    (flows / "data").mkdir(exist_ok=True)
-    shutil.copy(ROOT / "flows" / "data" / "areas.yaml", flows / "data" / "areas.yaml")
     try:
         yield start()
     finally:
@@ -70,8 +65,8 @@ def hotline(
 
 
 @pytest.fixture
-def tr(tmp_path: Path, hotline: TelegramHotline) -> Translate:
-    return translate(tmp_path)
+def tr(hotline: TelegramHotline) -> Translate:
+    return translate(ambassador=True)
 
 
 def contact(user: int = USER) -> str:

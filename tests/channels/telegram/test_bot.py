@@ -53,8 +53,8 @@ def hotline(start: Callable[..., TelegramHotline]) -> TelegramHotline:
 
 
 @pytest.fixture
-def tr(tmp_path: Path, hotline: TelegramHotline) -> Translate:
-    return translate(tmp_path)
+def tr(hotline: TelegramHotline) -> Translate:
+    return translate()
 
 
 def labels(hotline: TelegramHotline, user: int = USER) -> list[str]:
@@ -257,7 +257,7 @@ def test_a_typed_report_becomes_a_case_with_no_telegram_id_anywhere(
     start = next(starts)
     try:
         hotline = start()
-        tr = translate(tmp_path)
+        tr = translate()
         hotline.send("/start", language_code="fr", user=OTHER)
         hotline.tap(tr("fr", "Report something"), user=OTHER)
         assert hotline.api.last(OTHER).text == tr("fr", "Say in a few words what happens.")

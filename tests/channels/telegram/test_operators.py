@@ -90,8 +90,8 @@ def ids(db: Engine, now: datetime) -> dict[str, int]:
 
 
 @pytest.fixture
-def tr(tmp_path: Path, hotline: TelegramHotline) -> Translate:
-    return translate(tmp_path)
+def tr(hotline: TelegramHotline) -> Translate:
+    return translate()
 
 
 def auth(hotline: TelegramHotline, db: Engine, username: str) -> dict[str, str]:
