@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import fcntl
 import functools
 import hashlib
 import logging
@@ -57,6 +58,21 @@ TEST_PHONES = ("+243000000001", "+243000000002", "+266000000003")
 def _postgres_schema_url(schema: str) -> str:
     joiner = "&" if "?" in POSTGRES_URL else "?"
     return f"{POSTGRES_URL}{joiner}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(autouse=True)
+def one_arq_test_at_a_time(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Tests on arq's fixed keys (``arq:queue`` in their own Redis database) take a lock, so that
+    xdist workers (or another run on this machine) never share the queue at the same time."""
+    if "arq_url" not in request.fixturenames:
+        yield
+        return
+    with open(Path(tempfile.gettempdir()) / "hotline-tests-arq.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def worker_id() -> str:
