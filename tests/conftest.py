@@ -111,7 +111,8 @@ def sqlite_url(tmp_path: Path) -> str:
 
 class PostgresSchema:
     """One PostgreSQL schema migrated once per session (per xdist worker), emptied after each
-    test: every table but Alembic's version table is truncated and its ids restarted."""
+    test: the tables a test wrote to (rows, or an id drawn) are truncated and their ids restarted;
+    Alembic's version table stays."""
 
     def __init__(self) -> None:
         from bot.core.db import make_engine
@@ -119,6 +120,7 @@ class PostgresSchema:
         self.admin = make_engine(POSTGRES_URL)
         self.schema = ""
         self.tables: list[str] = []
+        self.dirty_query = ""
 
     @property
     def url(self) -> str:
@@ -139,6 +141,30 @@ class PostgresSchema:
         finally:
             made.dispose()
         self.tables = [name for name in names if name != "alembic_version"]
+        with self.admin.connect() as connection:
+            owned = connection.execute(
+                text(
+                    "SELECT t.relname, s.relname FROM pg_class s"
+                    " JOIN pg_namespace n ON n.oid = s.relnamespace"
+                    " JOIN pg_depend d ON d.objid = s.oid AND d.deptype IN ('a', 'i')"
+                    " JOIN pg_class t ON t.oid = d.refobjid"
+                    " WHERE s.relkind = 'S' AND n.nspname = :schema"
+                ),
+                {"schema": self.schema},
+            ).all()
+        sequences: dict[str, list[str]] = {}
+        for table, sequence in owned:
+            sequences.setdefault(table, []).append(sequence)
+        checks = []
+        for table in self.tables:
+            # Names from the catalog of the schema just migrated, not from input.
+            drawn = [
+                f'(SELECT is_called FROM "{self.schema}"."{s}")'  # noqa: S608
+                for s in sequences.get(table, [])
+            ]
+            rows = f'EXISTS (SELECT 1 FROM "{self.schema}"."{table}")'  # noqa: S608
+            checks.append(f"SELECT '{table}' WHERE {' OR '.join([rows, *drawn])}")
+        self.dirty_query = " UNION ALL ".join(checks)
 
     def drop(self) -> None:
         if self.schema:
@@ -149,11 +175,13 @@ class PostgresSchema:
     def reset(self) -> None:
         """Empty every table as a fresh schema would be; if that cannot be done quickly (a lock
         left behind by the test), start over on a new schema."""
-        listed = ", ".join(f'"{self.schema}"."{name}"' for name in self.tables)
         try:
             with self.admin.begin() as connection:
                 connection.execute(text("SET LOCAL lock_timeout = '5s'"))
-                connection.execute(text(f"TRUNCATE {listed} RESTART IDENTITY CASCADE"))
+                dirty = connection.execute(text(self.dirty_query)).scalars().all()
+                if dirty:
+                    listed = ", ".join(f'"{self.schema}"."{name}"' for name in dirty)
+                    connection.execute(text(f"TRUNCATE {listed} RESTART IDENTITY CASCADE"))
         except OperationalError:
             logging.getLogger(__name__).warning("test schema locked: starting a new one")
             self.drop()

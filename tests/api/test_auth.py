@@ -34,7 +34,7 @@ from tests.api import (
     seed_team,
 )
 from tests.cases.helpers import CIPHER, T0
-from tests.conftest import TEST_PHONES, assert_no_phone_numbers, database_text
+from tests.conftest import TEST_PHONES, assert_no_phone_numbers, database_text, shipped
 
 
 @pytest.fixture(autouse=True)
@@ -249,7 +249,7 @@ def test_cli_adds_a_user_reading_the_password_from_stdin(
         main, [*args[:2], "other", *args[3:], "--phone-stdin"], input=f"{secret}\n"
     )
     assert missing.exit_code != 0 and "no number" in missing.output
-    app = create_app(settings)
+    app = create_app(settings, content=shipped())
     with TestClient(app) as client:
         engine: Engine = app.state.engine
         assert_no_phone_numbers(database_text(engine))
