@@ -23,7 +23,6 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
-from bot.app import create_app
 from bot.content.files import Content, load_content
 from bot.core.privacy import new_key
 from bot.core.settings import Settings
@@ -302,6 +301,8 @@ def make_settings(tmp_path: Path, *, secrets: bool = True, **overrides: Any) -> 
 def make_app(settings: Settings, content: Content | None = None) -> FastAPI:
     """``create_app`` on the session's shipped content (or the content given): nothing is
     loaded again. For content a test changes on disk, call ``create_app`` itself."""
+    from bot.app import create_app  # here: engine-only runs need not import the whole app
+
     return create_app(settings, content=content or shipped())
 
 
