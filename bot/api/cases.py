@@ -33,10 +33,11 @@ from sqlmodel import Session, col, select
 
 from bot.api.auth import Staff, Supervisor
 from bot.api.request import DbSession, Now
-from bot.cases import handling
-from bot.cases.handling import CaseNotFound, Conflict, IllegalTransition, NotPermitted
-from bot.cases.status import allowed
+from bot.cases import access, case_view, commands, queue
+from bot.cases.access import CaseNotFound, Conflict, NotPermitted
+from bot.cases.status import IllegalTransition, allowed
 from bot.deps import CipherDep
+from bot.governance import audit
 from bot.models import Case
 
 log = logging.getLogger(__name__)
@@ -48,13 +49,13 @@ StatusName = Literal["new", "triaged", "active", "referred", "follow_up", "close
 def load_case(db: Session, reference: str) -> Case:
     """The case, or 404."""
     try:
-        return handling.find_case(db, reference)
+        return access.find_case(db, reference)
     except CaseNotFound:
         raise HTTPException(status_code=404, detail=f"no case {reference!r}") from None
 
 
 def refused(exc: Exception) -> HTTPException:
-    """The HTTP answer for a refusal from ``handling``."""
+    """The HTTP answer for a refusal from the case services."""
     if isinstance(exc, NotPermitted):
         return HTTPException(status_code=403, detail=str(exc))
     if isinstance(exc, Conflict | IllegalTransition):
@@ -104,7 +105,7 @@ class NoteIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    body: str = Field(min_length=1, max_length=handling.MAX_NOTE)
+    body: str = Field(min_length=1, max_length=commands.MAX_NOTE)
 
 
 class NoteOut(BaseModel):
@@ -154,9 +155,9 @@ class AuditOut(BaseModel):
 
 
 @router.get("/queue")
-def get_queue(me: Staff, db: DbSession, now: Now) -> list[handling.QueueItem]:
+def get_queue(me: Staff, db: DbSession, now: Now) -> list[queue.QueueItem]:
     """Open cases by priority, then due time; no reported content."""
-    return handling.queue(db, now=now)
+    return queue.open_cases(db, now=now)
 
 
 @router.post("/cases/{ref}/ack")
@@ -164,7 +165,7 @@ def ack_case(ref: str, me: Staff, db: DbSession, now: Now) -> AckOut:
     """I have seen it: the escalation ladder stops."""
     case = load_case(db, ref)
     try:
-        first = handling.acknowledge(db, case=case, actor=me, now=now)
+        first = commands.acknowledge(db, case=case, actor=me, now=now)
     except (NotPermitted, Conflict) as exc:
         raise refused(exc) from None
     db.commit()
@@ -177,7 +178,7 @@ def claim_case(ref: str, me: Staff, db: DbSession, now: Now) -> ClaimOut:
     """Make me the case's assignee (acknowledging it)."""
     case = load_case(db, ref)
     try:
-        handling.claim(db, case=case, actor=me, now=now)
+        commands.claim(db, case=case, actor=me, now=now)
     except (NotPermitted, Conflict) as exc:
         raise refused(exc) from None
     db.commit()
@@ -200,7 +201,7 @@ def change_status(
         )
         return JSONResponse(status_code=409, content={"detail": message, "allowed": options})
     try:
-        handling.change_status(db, case=case, actor=me, to=body.to, reason=body.reason, now=now)
+        commands.change_status(db, case=case, actor=me, to=body.to, reason=body.reason, now=now)
     except IllegalTransition as exc:  # the move is allowed, its details are not (close reason)
         raise HTTPException(status_code=422, detail=str(exc)) from None
     except (NotPermitted, Conflict, ValueError) as exc:
@@ -221,7 +222,7 @@ def add_note(
     """Add a note to the case (encrypted at rest)."""
     case = load_case(db, ref)
     try:
-        note = handling.add_note(db, cipher, case=case, actor=me, body=body.body, now=now)
+        note = commands.add_note(db, cipher, case=case, actor=me, body=body.body, now=now)
     except (NotPermitted, Conflict, ValueError) as exc:
         raise refused(exc) from None
     db.commit()
@@ -234,7 +235,7 @@ def record_consent(ref: str, body: ConsentIn, me: Staff, db: DbSession, now: Now
     """Record consent the person gave or withdrew (with who and when)."""
     case = load_case(db, ref)
     try:
-        summary = handling.record_consent(
+        summary = commands.record_consent(
             db,
             case=case,
             actor=me,
@@ -263,11 +264,11 @@ def view_case(
     db: DbSession,
     cipher: CipherDep,
     now: Now,
-) -> handling.CaseView:
+) -> case_view.CaseView:
     """The whole case, decrypted for me; the view and each decryption go to the audit log."""
     case = load_case(db, ref)
     try:
-        view = handling.view_case(db, cipher, case=case, actor=me, reason=reason, now=now)
+        view = case_view.view_case(db, cipher, case=case, actor=me, reason=reason, now=now)
     except (NotPermitted, ValueError) as exc:
         raise refused(exc) from None
     db.commit()  # the record of the reading before the reading is shown
@@ -284,7 +285,7 @@ def audit_log(
 ) -> list[AuditOut]:
     """Who read or changed what, newest first; of one case with ``?case=REF``."""
     found = load_case(db, case) if case is not None else None
-    entries = handling.audit_trail(db, actor=me, case=found, limit=limit, now=now)
+    entries = audit.trail(db, actor=me, case=found, limit=limit, now=now)
     ids = {e.case_id for e in entries if e.case_id is not None}
     references = (
         dict(db.exec(select(Case.id, Case.reference).where(col(Case.id).in_(ids))).all())

@@ -25,8 +25,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
-from bot.cases import handling
-from bot.cases.handling import Conflict, NotPermitted
+from bot.cases import commands, queue
+from bot.cases.access import Conflict, NotPermitted
 from bot.cases.status import Status
 from bot.channels.telegram.bot import Chat, TelegramBot
 from bot.channels.telegram.render import language_of
@@ -169,12 +169,12 @@ class Operators:
             reference = case.reference
             try:
                 if action == ACK:
-                    handling.acknowledge(session, case=case, actor=operator, now=now)
+                    commands.acknowledge(session, case=case, actor=operator, now=now)
                     done = ui.OP_ACKNOWLEDGED
                 else:
                     if case.status == Status.CLOSED:
                         return self._tr(lang, ui.OP_CASE_CLOSED, reference=reference)
-                    handling.claim(session, case=case, actor=operator, now=now)
+                    commands.claim(session, case=case, actor=operator, now=now)
                     done = ui.OP_CLAIMED
                 session.commit()
             except NotPermitted:
@@ -212,7 +212,7 @@ class Operators:
             }
             mine = [
                 item
-                for item in handling.queue(session, now=now)
+                for item in queue.open_cases(session, now=now)
                 if item.assignee == operator.username
                 or (
                     item.assignee is None

@@ -1,0 +1,242 @@
+"""Reading a case: the summary, timeline, notes and referrals one reader may see.
+
+Decryption goes only through ``audit.decrypt_for``, so every decryption is on record with the
+reader and the reason they gave.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from bot.cases.access import MAX_REASON, check_actor, now_or
+from bot.cases.commands import NOTE_BODY
+from bot.cases.status import allowed
+from bot.core.privacy import Cipher, DecryptError
+from bot.governance import audit
+from bot.models import Case, CaseEvent, CaseNote, Operator, Referral, Service
+from bot.team.roles import SUPERVISORS  # see a phone number
+
+log = logging.getLogger(__name__)
+
+NARRATIVE = "case.narrative"
+ANSWERS = "case.answers"
+SAFE_TIME = "case.safe_time"
+CONTACT_PHONE = "case.contact_phone"
+
+
+@dataclass(frozen=True)
+class NoteView:
+    """A note, decrypted for the reader."""
+
+    id: int
+    author: str | None
+    created_at: datetime
+    body: str | None
+
+
+@dataclass(frozen=True)
+class EventView:
+    """A line of the timeline."""
+
+    at: datetime
+    actor: str
+    kind: str
+    from_status: str | None
+    to_status: str | None
+    detail: str | None
+
+
+@dataclass(frozen=True)
+class ReferralView:
+    """A referral of the case to a service."""
+
+    id: int
+    service_id: int
+    service: str
+    service_type: str
+    status: str
+    outcome: str | None
+    override: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """A whole case as one reader may see it."""
+
+    reference: str
+    kind: str
+    channel: str
+    lang: str
+    area: str | None
+    exploitation_type: str | None
+    people_affected: int | None
+    age_band: str | None
+    minor: bool | None
+    rule: str | None
+    priority: str
+    status: str
+    close_reason: str | None
+    allowed: list[str]
+    consent_contact: bool
+    consent_refer: bool
+    consent_police: bool
+    assignee: str | None
+    due_at: datetime
+    acknowledged_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+    anonymised_at: datetime | None
+    narrative: str | None
+    answers: dict[str, str] | None
+    safe_time: str | None
+    contact_phone: str | None
+    """Only for a supervisor or an admin, and only with consent to be contacted."""
+    contact_phone_hidden: bool
+    """A number is on file that this reader may not see."""
+    notes: list[NoteView] = field(default_factory=list)
+    timeline: list[EventView] = field(default_factory=list)
+    referrals: list[ReferralView] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
+    """Encrypted fields no configured key opens (named by context)."""
+
+
+def view_case(
+    session: Session,
+    cipher: Cipher,
+    *,
+    case: Case,
+    actor: Operator,
+    reason: str,
+    now: datetime | None = None,
+) -> CaseView:
+    """Everything about a case for ``actor``, who says why; each decryption is audited.
+
+    Writes one ``view_case`` entry and one ``decrypt`` entry per field read. The caller must
+    commit before showing the result (a read whose record was rolled back did not happen).
+    """
+    check_actor(actor)
+    reason = reason.strip()
+    if not reason:
+        raise ValueError("viewing a case needs a reason")
+    if len(reason) > MAX_REASON:
+        raise ValueError(f"a reason is at most {MAX_REASON} characters")
+    now = now_or(now)
+    assert case.id is not None
+    audit.record(
+        session, actor=actor.username, action="view_case", case_id=case.id, reason=reason, at=now
+    )
+    unreadable: list[str] = []
+
+    def read(token: str | None, context: str) -> str | None:
+        if token is None:
+            return None
+        try:
+            return audit.decrypt_for(
+                session,
+                cipher,
+                token,
+                context,
+                actor=actor.username,
+                case_id=case.id,
+                reason=reason,
+            )
+        except DecryptError:
+            log.error("case %s: %s cannot be decrypted (key dropped?)", case.reference, context)
+            unreadable.append(context)
+            return None
+
+    narrative = read(case.narrative, NARRATIVE)
+    raw_answers = read(case.answers, ANSWERS)
+    answers = (
+        {str(k): str(v) for k, v in dict(json.loads(raw_answers)).items()} if raw_answers else None
+    )
+    safe_time = read(case.safe_time, SAFE_TIME)
+    may_see_phone = actor.role in SUPERVISORS and case.consent_contact
+    contact_phone = read(case.contact_phone, CONTACT_PHONE) if may_see_phone else None
+    names = {
+        o.id: o.username
+        for o in session.exec(select(Operator)).all()  # a team is small
+    }
+    notes = [
+        NoteView(
+            id=note.id or 0,
+            author=names.get(note.author_id),
+            created_at=note.created_at,
+            body=read(note.body, NOTE_BODY),
+        )
+        for note in session.exec(
+            select(CaseNote)
+            .where(col(CaseNote.case_id) == case.id)
+            .order_by(col(CaseNote.created_at), col(CaseNote.id))
+        ).all()
+    ]
+    timeline = [
+        EventView(e.at, e.actor, e.kind, e.from_status, e.to_status, e.detail)
+        for e in session.exec(
+            select(CaseEvent)
+            .where(col(CaseEvent.case_id) == case.id)
+            .order_by(col(CaseEvent.at), col(CaseEvent.id))
+        ).all()
+    ]
+    referrals = [
+        ReferralView(
+            id=r.id or 0,
+            service_id=s.id or 0,
+            service=s.name,
+            service_type=s.service_type,
+            status=r.status,
+            outcome=r.outcome,
+            override=r.override_by is not None,
+            created_at=r.created_at,
+            updated_at=r.updated_at,
+        )
+        for r, s in session.exec(
+            select(Referral, Service)
+            .join(Service, col(Referral.service_id) == col(Service.id))
+            .where(col(Referral.case_id) == case.id)
+            .order_by(col(Referral.id))
+        ).all()
+    ]
+    return CaseView(
+        reference=case.reference,
+        kind=case.kind,
+        channel=case.channel,
+        lang=case.lang,
+        area=case.area,
+        exploitation_type=case.exploitation_type,
+        people_affected=case.people_affected,
+        age_band=case.age_band,
+        minor=case.minor,
+        rule=case.rule,
+        priority=case.priority,
+        status=case.status,
+        close_reason=case.close_reason,
+        allowed=allowed(case.status),
+        consent_contact=case.consent_contact,
+        consent_refer=case.consent_refer,
+        consent_police=case.consent_police,
+        assignee=names.get(case.assignee_id),
+        due_at=case.due_at,
+        acknowledged_at=case.acknowledged_at,
+        created_at=case.created_at,
+        updated_at=case.updated_at,
+        closed_at=case.closed_at,
+        anonymised_at=case.anonymised_at,
+        narrative=narrative,
+        answers=answers,
+        safe_time=safe_time,
+        contact_phone=contact_phone,
+        contact_phone_hidden=case.contact_phone is not None and not may_see_phone,
+        notes=notes,
+        timeline=timeline,
+        referrals=referrals,
+        unreadable=unreadable,
+    )
