@@ -18,7 +18,7 @@ from click.testing import CliRunner, Result
 from bot.cli import main
 from bot.content.files import flow_files, load_file
 from bot.conversation.dryrun import SAMPLE_REFERENCE
-from bot.core.settings import ROOT, Settings
+from bot.core.settings import ROOT
 from bot.i18n.catalog import Catalogs, po_path, read_catalog, write_catalog
 from bot.i18n.gsm7 import fold
 
@@ -48,8 +48,6 @@ TO_HELP = 'next: "help:"}'
 @pytest.fixture(autouse=True)
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Clean HOTLINE_* environment; flows and locales are copies in tmp_path, never the repo's."""
-    for name in Settings.model_fields:
-        monkeypatch.delenv(f"HOTLINE_{name.upper()}", raising=False)
     monkeypatch.chdir(tmp_path)
     shutil.copytree(ROOT / "flows", tmp_path / "flows")  # with flows/data (places)
     assert (tmp_path / "flows" / "data" / "areas.yaml").is_file()

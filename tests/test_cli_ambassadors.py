@@ -12,7 +12,7 @@ from bot.cases import ambassadors
 from bot.cases.ambassadors import ALPHABET, CODE_LENGTH, Redeemed
 from bot.cli import main
 from bot.core.db import make_engine
-from bot.core.settings import ROOT, Settings
+from bot.core.settings import ROOT
 from tests.conftest import database_text
 
 KEY = "c" * 32
@@ -21,8 +21,6 @@ KEY = "c" * 32
 @pytest.fixture(autouse=True)
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Clean environment, a SQLite file and a copy of the shipped flows (with the areas)."""
-    for name in Settings.model_fields:
-        monkeypatch.delenv(f"HOTLINE_{name.upper()}", raising=False)
     monkeypatch.chdir(tmp_path)
     shutil.copytree(ROOT / "flows", tmp_path / "flows")
     monkeypatch.setenv("HOTLINE_FLOWS_DIR", str(tmp_path / "flows"))

@@ -15,7 +15,8 @@ Each action builds an Update shaped as Telegram's and posts it to the webhook, w
 after. The webhook is given when the fake starts, or registered through ``setWebhook`` as
 ``hotline telegram set-webhook`` does. Everything lives in memory; nothing is sent anywhere else.
 
-Run it with ``hotline telegram fake-api`` (see the README's "Telegram bot" section).
+Run it with ``hotline telegram fake-api`` (see the README's "Telegram bot" section). The test
+suite's respx mock of the Bot API answers through the same ``FakeBotApi`` (``respond``).
 """
 
 from __future__ import annotations

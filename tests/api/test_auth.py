@@ -22,7 +22,6 @@ from bot.auth import passwords
 from bot.auth.throttle import MAX_FAILURES
 from bot.auth.tokens import issue_token, read_token
 from bot.cli import main
-from bot.core.settings import Settings
 from bot.models import Operator
 from tests.api import (
     FAST_HASHER,
@@ -226,8 +225,6 @@ def test_cli_adds_a_user_reading_the_password_from_stdin(
     database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = make_settings(database_url, tmp_path)
-    for name in Settings.model_fields:
-        monkeypatch.delenv(f"HOTLINE_{name.upper()}", raising=False)
     monkeypatch.setenv("HOTLINE_DATABASE_URL", database_url)
     monkeypatch.setenv("HOTLINE_PSEUDONYM_KEY", PSEUDONYM_KEY)
     monkeypatch.setenv("HOTLINE_ENCRYPTION_KEYS", ",".join(CIPHER.keys))

@@ -12,7 +12,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.cli import main
-from bot.core.settings import Settings
 from bot.directory.csv_io import COLUMNS, export_csv, import_csv, parse_csv
 from bot.directory.search import find
 from bot.models import Service
@@ -264,8 +263,6 @@ def test_phone_numbers_are_never_logged(engine: Engine, caplog: pytest.LogCaptur
 @pytest.fixture
 def hotline_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A clean HOTLINE_* environment, secrets in tmp, run from tmp."""
-    for name in Settings.model_fields:
-        monkeypatch.delenv(f"HOTLINE_{name.upper()}", raising=False)
     monkeypatch.setenv("HOTLINE_SECRETS_FILE", str(tmp_path / "secrets.json"))
     monkeypatch.chdir(tmp_path)
     return tmp_path

@@ -14,7 +14,6 @@ from sqlmodel import Session, col, select
 
 from bot.cli import main
 from bot.core.privacy import Cipher, DecryptError, key_id, new_key
-from bot.core.settings import Settings
 from bot.governance import keys
 from bot.governance.keys import COLUMNS, RotateReport, Unreadable, rotate
 from bot.governance.retention import PURGED_BODY
@@ -284,8 +283,6 @@ def test_every_encrypted_column_of_the_schema_is_rotated() -> None:
 @pytest.fixture
 def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str) -> Iterator[Path]:
     """The CLI's environment: the test database, ring [B, A], secrets kept in tmp_path."""
-    for name in Settings.model_fields:
-        monkeypatch.delenv(f"HOTLINE_{name.upper()}", raising=False)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("HOTLINE_DATABASE_URL", database_url)
     monkeypatch.setenv("HOTLINE_ENCRYPTION_KEYS", f"{KEY_B}, {KEY_A}")

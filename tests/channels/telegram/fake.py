@@ -1,5 +1,8 @@
 """The Bot API as respx serves it, and the hotline fed Telegram updates through its webhook.
 
+The Bot API's answers come from ``bot.dev.fake_botapi`` (the local fake of ``hotline telegram
+fake-api``): one fake, whether the hotline reaches it through respx or over a real socket.
+
 Tests run on a small flow of their own that follows the shipped main menu's path (language
 menu, main menu, "Get help now") plus a typed report that becomes a case, with the real
 catalogs for the shipped texts; so they do not depend on flows being rewritten meanwhile.
