@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
+from bot.cases.access import check_actor
 from bot.core.clock import utcnow
 from bot.core.privacy import Cipher
-from bot.models import AuditEntry
+from bot.models import AuditEntry, Case, Operator
 
 ACTOR_MAX = 64
 ACTION_MAX = 32
@@ -86,3 +87,31 @@ def decrypt_for(
     )
     session.flush()
     return cipher.decrypt(token, context)
+
+
+def trail(
+    session: Session,
+    *,
+    actor: Operator,
+    case: Case | None = None,
+    limit: int = 500,
+    now: datetime | None = None,
+) -> list[AuditEntry]:
+    """Audit entries, newest first (of one case, or all); reading them is itself recorded."""
+    check_actor(actor)
+    query = select(AuditEntry)
+    if case is not None:
+        query = query.where(col(AuditEntry.case_id) == case.id)
+    entries = list(
+        session.exec(
+            query.order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc()).limit(limit)
+        ).all()
+    )
+    record(
+        session,
+        actor=actor.username,
+        action="view_audit",
+        case_id=case.id if case is not None else None,
+        at=now if now is not None else utcnow(),
+    )
+    return entries
