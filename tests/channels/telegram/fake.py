@@ -35,6 +35,7 @@ from bot.content.files import Content, load_content
 from bot.core.settings import ROOT, Settings
 from bot.dev.fake_botapi import FakeBotApi, Shown
 from bot.i18n.catalog import po_path, read_catalog, write_catalog
+from bot.i18n.translate import Translate
 from tests.conftest import make_settings as test_settings
 from tests.conftest import shipped
 
@@ -391,7 +392,7 @@ def starter(
             stack.pop().__exit__(None, None, None)
 
 
-def translate(ambassador: bool = False) -> Callable[[str, str], str]:
+def translate(ambassador: bool = False) -> Translate:
     """The test catalogs' translation, with the hotline number filled in."""
     catalogs = flow_content(ambassador)[1].catalogs
 

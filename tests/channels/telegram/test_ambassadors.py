@@ -7,7 +7,7 @@ and areas data next to the fake's test main flow, on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,6 +19,7 @@ from bot.cases import ambassadors
 from bot.core.privacy import pseudonym
 from bot.core.settings import ROOT
 from bot.i18n import ui
+from bot.i18n.translate import Translate
 from bot.models import Case, Service
 from bot.models.ambassador import Ambassador, Invite
 from tests.channels.telegram.fake import (
@@ -34,7 +35,6 @@ from tests.channels.telegram.fake import (
 )
 from tests.conftest import database_text
 
-Translate = Callable[[str, str], str]
 KIKWIT = {"latitude": -5.0412, "longitude": 18.8163}
 """A point in Kikwit: its digits must never be stored or logged."""
 SECRET_DIGITS = ("5.0412", "18.8163")

@@ -22,6 +22,7 @@ from bot.core.privacy import pseudonym
 from bot.core.settings import ROOT
 from bot.i18n import ui
 from bot.i18n.catalog import Catalogs
+from bot.i18n.translate import Translate
 from bot.models import Case
 from tests.channels.telegram.fake import (
     HELP,
@@ -38,8 +39,6 @@ from tests.channels.telegram.fake import (
     translate,
 )
 from tests.conftest import database_text
-
-Translate = Callable[[str, str], str]
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ covers now, and the escalation sweep is run by the test at chosen times after th
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from bot.core.clock import utcnow
 from bot.core.privacy import pseudonym
 from bot.engine.state import Event
 from bot.i18n import ui
+from bot.i18n.translate import Translate
 from bot.models import (
     AuditEntry,
     Case,
@@ -50,7 +51,6 @@ from tests.channels.telegram.fake import (
 )
 from tests.conftest import database_text
 
-Translate = Callable[[str, str], str]
 NARRATIVE = "they took our papers at the brick kiln"
 
 
