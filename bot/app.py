@@ -49,11 +49,11 @@ def create_app(settings: Settings | None = None, *, content: Content | None = No
     settings = resolve_secrets(settings or Settings())
     if content is None:
         content = load_content(settings.flows_dir, settings.locales_dir)
-    store = make_store(settings.redis_url)
+    cipher = Cipher.from_list(settings.encryption_key_list)
+    store = make_store(settings.redis_url, cipher=cipher)  # sessions sealed with the app's keys
     engine = make_engine(settings.database_url)
     if settings.auto_migrate:
         upgrade(engine)
-    cipher = Cipher.from_list(settings.encryption_key_list)
     worker = OutboxWorker(engine, cipher, make_sender(settings), senders=make_senders(settings))
     if settings.demo and settings.demo_password is not None:
         demo.seed(

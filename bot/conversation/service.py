@@ -182,7 +182,7 @@ class Conversations:
         async with self.store.hold(key, recall=_only(note)) as held:
             data = held.value or {}
             memo = data.get("memo") or {}
-            if memo.get("request") == request and "screen" in memo:
+            if _is_request(memo, request) and "screen" in memo:
                 return Screen(
                     text=memo["screen"], end=memo["end"], page=memo["page"], pages=memo["pages"]
                 )
@@ -350,7 +350,10 @@ class Conversations:
         if state is None:
             if request is None:
                 held.delete()
-            else:  # keep only the last screen, so a repeated final request gets it again
+            else:  # keep only the last screen, so a repeated final request gets it again; of the
+                # request (every input, the narrative too) only a digest to recognise it by
+                del memo["request"]
+                memo["digest"] = _digest(request)
                 held.save({"memo": memo}, self._ttl(key))
         else:
             if request is not None:
@@ -359,6 +362,18 @@ class Conversations:
         if chosen is not None and (note := self._note(contact)) is not None:
             held.remember(note, chosen, self.language_ttl)
         return screen
+
+
+def _digest(request: str) -> str:
+    """What an ended session keeps of its last request: enough to know it again, not its text."""
+    return hashlib.sha256(request.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _is_request(memo: dict[str, object], request: str) -> bool:
+    """Is ``request`` the one ``memo`` answered (kept as it was, or as a digest at the end)?"""
+    if "digest" in memo:
+        return memo["digest"] == _digest(request)
+    return memo.get("request") == request
 
 
 def _only(note: str | None) -> tuple[str, ...]:

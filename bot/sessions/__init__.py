@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.core.privacy import Cipher
 from bot.sessions.base import SessionBusy, SessionStore
 from bot.sessions.memory import MemorySessionStore
 from bot.sessions.redis import RedisSessionStore
@@ -15,8 +16,11 @@ __all__ = [
 ]
 
 
-def make_store(redis_url: str | None) -> SessionStore:
-    """Pick the backend from configuration: a Redis URL means Redis, None or empty means memory."""
+def make_store(redis_url: str | None, *, cipher: Cipher) -> SessionStore:
+    """Pick the backend from configuration: a Redis URL means Redis, None or empty means memory.
+
+    Either keeps sessions and notes sealed with ``cipher`` (the app's encryption keys).
+    """
     if redis_url:
-        return RedisSessionStore(redis_url)
-    return MemorySessionStore()
+        return RedisSessionStore(redis_url, cipher=cipher)
+    return MemorySessionStore(cipher=cipher)

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import json
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
+
+from bot.core.privacy import Cipher, DecryptError, new_key
+
+logger = logging.getLogger(__name__)
+
+STATE_CONTEXT = "session.state"
+"""Associated data of a sealed session (with its key): a value opens only where it was put."""
+NOTE_CONTEXT = "session.note"
+"""Associated data of a sealed note (with its key)."""
 
 
 class SessionBusy(Exception):
@@ -48,6 +58,58 @@ def check_note(value: str) -> None:
     """Notes are short text (a language code): anything else is a programming error."""
     if not isinstance(value, str):
         raise TypeError(f"a note is a str, got {type(value).__name__}")
+
+
+class Sealer:
+    """What a store keeps is sealed: sessions and notes are encrypted with the app's keys
+    (AES-256-GCM, ``bot.core.privacy.Cipher``: the newest key seals, every key opens, so a
+    ``hotline keys rotate`` leaves sessions readable), bound to their kind and key, so nothing
+    a person typed, chose or was shown sits in clear in Redis or in memory, and a value copied
+    to another key, or altered, is refused (read as missing: the conversation starts again).
+
+    Without a cipher (a store used in one process only, e.g. in tests or the simulator) a
+    random key of its own seals; the in-process store seals all the same.
+    """
+
+    def __init__(self, cipher: Cipher | None = None) -> None:
+        self.cipher = cipher if cipher is not None else Cipher((new_key(),))
+
+    def seal(self, context: str, key: str, text: str) -> str:
+        """Encrypt ``text`` (JSON or a note) to be stored under ``key``."""
+        return self.cipher.encrypt(text, f"{context}:{key}")
+
+    def open(self, context: str, key: str, token: str | bytes) -> str | None:
+        """Decrypt what is stored under ``key``; None (and a warning) when no key opens it or
+        it was altered or moved. The key is a pseudonym or a hash, so it is safe to log."""
+        try:
+            text = token.decode() if isinstance(token, bytes) else token
+            return self.cipher.decrypt(text, f"{context}:{key}")
+        except (DecryptError, UnicodeDecodeError, ValueError) as exc:
+            logger.warning("stored %s under %r refused (%s); read as missing", context, key, exc)
+            return None
+
+    def seal_state(self, key: str, raw: str) -> str:
+        """A session's JSON, sealed for ``key``."""
+        return self.seal(STATE_CONTEXT, key, raw)
+
+    def open_state(self, key: str, token: str | bytes) -> dict[str, Any] | None:
+        """A stored session as a fresh dict, or None when refused."""
+        raw = self.open(STATE_CONTEXT, key, token)
+        if raw is None:
+            return None
+        try:
+            return decode_state(raw)
+        except ValueError:
+            logger.warning("stored session under %r is not a JSON object; read as missing", key)
+            return None
+
+    def seal_note(self, key: str, value: str) -> str:
+        """A note, sealed for ``key``."""
+        return self.seal(NOTE_CONTEXT, key, value)
+
+    def open_note(self, key: str, token: str | bytes) -> str | None:
+        """A stored note, or None when refused."""
+        return self.open(NOTE_CONTEXT, key, token)
 
 
 @dataclass

@@ -10,14 +10,15 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.core.privacy import Cipher
 from bot.sessions.base import (
     Held,
+    Sealer,
     SessionBusy,
     SessionStore,
     check_lock_args,
     check_note,
     check_ttl,
-    decode_state,
     encode_state,
 )
 
@@ -40,14 +41,23 @@ class _KeyLock:
 
 
 class MemorySessionStore(SessionStore):
-    """Dict-backed store with lazy expiry, periodic sweeping and expiring per-key asyncio locks."""
+    """Dict-backed store with lazy expiry, periodic sweeping and expiring per-key asyncio locks.
+
+    Sessions and notes are kept sealed (``Sealer``) exactly as the Redis store keeps them.
+    """
 
     def __init__(
-        self, clock: Callable[[], float] = time.monotonic, *, sweep_every: int = 1000
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        sweep_every: int = 1000,
+        cipher: Cipher | None = None,
     ) -> None:
-        """Use `clock` for data TTLs (injectable in tests); sweep every `sweep_every` writes."""
+        """Use `clock` for data TTLs (injectable in tests); sweep every `sweep_every` writes;
+        seal with ``cipher`` (the app's keys), or with a random key of this store's own."""
         if sweep_every <= 0:
             raise ValueError(f"sweep_every must be > 0, got {sweep_every!r}")
+        self._sealer = Sealer(cipher)
         self._clock = clock
         self._sweep_every = sweep_every
         self._writes = 0
@@ -65,13 +75,13 @@ class MemorySessionStore(SessionStore):
         if expires_at <= self._clock():
             del self._sessions[key]
             return None
-        return decode_state(raw)
+        return self._sealer.open_state(key, raw)
 
     async def set(self, key: str, value: dict[str, Any], ttl: int) -> None:
         """Store a JSON copy of `value` for `ttl` seconds; non-JSON values raise before storing."""
         check_ttl(ttl)
         raw = encode_state(value)
-        self._sessions[key] = (self._clock() + ttl, raw)
+        self._sessions[key] = (self._clock() + ttl, self._sealer.seal_state(key, raw))
         self._wrote()
 
     async def delete(self, key: str) -> None:
@@ -102,13 +112,13 @@ class MemorySessionStore(SessionStore):
         if expires_at <= self._clock():
             del self._notes[key]
             return None
-        return value
+        return self._sealer.open_note(key, value)
 
     async def remember(self, key: str, value: str, ttl: int) -> None:
         """Keep `value` under `key` for `ttl` seconds."""
         check_ttl(ttl)
         check_note(value)
-        self._notes[key] = (self._clock() + ttl, value)
+        self._notes[key] = (self._clock() + ttl, self._sealer.seal_note(key, value))
         self._wrote()
 
     def lock(
@@ -122,7 +132,7 @@ class MemorySessionStore(SessionStore):
     async def _hold(
         self, key: str, recall: tuple[str, ...], timeout: float, wait: float
     ) -> AsyncIterator[Held]:
-        """Lock, read, and write the staged JSON as it is (no second encoding) before unlocking."""
+        """Lock, read, and write the staged JSON (sealed, no second encoding) before unlocking."""
         async with self._locked(key, timeout, wait):
             held = Held(await self.get(key), {note: await self.recall(note) for note in recall})
             yield held
@@ -131,7 +141,7 @@ class MemorySessionStore(SessionStore):
                 if raw is None:
                     self._sessions.pop(key, None)
                 else:
-                    self._sessions[key] = (self._clock() + ttl, raw)
+                    self._sessions[key] = (self._clock() + ttl, self._sealer.seal_state(key, raw))
                     self._wrote()
             for note, (value, ttl) in held.remembered.items():
                 await self.remember(note, value, ttl)

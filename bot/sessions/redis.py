@@ -5,6 +5,9 @@ any notes asked for) in one round trip, another writes what the request staged a
 go in one more. That is two round trips per request, as few as a plain GET and SET. The lock is
 a ``SET NX PX`` token, released only by its owner (a late release never frees someone else's).
 
+Sessions and notes are stored sealed with the app's keys (``bot.sessions.base.Sealer``): Redis
+never holds what a person typed, chose or was shown in clear.
+
 The scripts touch the lock, session and note keys of one request together: on Redis Cluster
 those keys would need a common hash tag. This store talks to one Redis (or Sentinel's primary).
 """
@@ -23,14 +26,15 @@ from redis.asyncio import Redis
 from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import NoScriptError, RedisError, ResponseError
 
+from bot.core.privacy import Cipher
 from bot.sessions.base import (
     Held,
+    Sealer,
     SessionBusy,
     SessionStore,
     check_lock_args,
     check_note,
     check_ttl,
-    decode_state,
     encode_state,
 )
 
@@ -79,24 +83,25 @@ def _token() -> str:
     return secrets.token_hex(8)
 
 
-def _text(raw: bytes | None) -> str | None:
-    """A note as read from Redis."""
-    return None if raw is None else raw.decode()
-
-
 class RedisSessionStore(SessionStore):
-    """Sessions as JSON strings with EX, seen-ids via SET NX EX, notes as strings with EX, and
-    per-session token locks."""
+    """Sessions as sealed JSON strings with EX, seen-ids via SET NX EX, notes as sealed strings
+    with EX, and per-session token locks.
 
-    def __init__(self, url: str, *, prefix: str = "hotline:") -> None:
+    Sessions and notes are encrypted with ``cipher``, the app's keys (``Sealer``): every process
+    sharing this Redis must be given the same key list (newest first, older keys kept until
+    sessions sealed with them have expired).
+    """
+
+    def __init__(self, url: str, *, cipher: Cipher, prefix: str = "hotline:") -> None:
         """Create a lazily-connecting client for `url`; every key is namespaced under `prefix`."""
         self._prefix = prefix
+        self._sealer = Sealer(cipher)
         self._client: Redis = Redis.from_url(url)
 
     @classmethod
-    def from_url(cls, url: str, *, prefix: str = "hotline:") -> RedisSessionStore:
+    def from_url(cls, url: str, *, cipher: Cipher, prefix: str = "hotline:") -> RedisSessionStore:
         """Alternative constructor mirroring redis-py's naming."""
-        return cls(url, prefix=prefix)
+        return cls(url, cipher=cipher, prefix=prefix)
 
     @property
     def prefix(self) -> str:
@@ -125,14 +130,16 @@ class RedisSessionStore(SessionStore):
         return f"{self._prefix}note:{key}"
 
     async def get(self, key: str) -> dict[str, Any] | None:
-        """Return the decoded session under `key`, or None if missing or expired."""
+        """Return the decoded session under `key`, or None if missing, expired or refused."""
         raw = await self._client.get(self.session_key(key))
-        return None if raw is None else decode_state(raw)
+        return None if raw is None else self._sealer.open_state(key, raw)
 
     async def set(self, key: str, value: dict[str, Any], ttl: int) -> None:
-        """Store `value` as JSON with `SET key value EX ttl`; non-JSON values raise before I/O."""
+        """Store `value` as sealed JSON with `SET key value EX ttl`; non-JSON values raise before
+        I/O."""
         check_ttl(ttl)
-        await self._client.set(self.session_key(key), encode_state(value), ex=ttl)
+        sealed = self._sealer.seal_state(key, encode_state(value))
+        await self._client.set(self.session_key(key), sealed, ex=ttl)
 
     async def delete(self, key: str) -> None:
         """Forget the session under `key` if present."""
@@ -148,14 +155,14 @@ class RedisSessionStore(SessionStore):
         await self._client.delete(self.seen_key(key))
 
     async def recall(self, key: str) -> str | None:
-        """The note under `key`, or None."""
-        return _text(await self._client.get(self.note_key(key)))
+        """The note under `key`, or None (also when refused)."""
+        return self._note(key, await self._client.get(self.note_key(key)))
 
     async def remember(self, key: str, value: str, ttl: int) -> None:
-        """Keep `value` under `key` with `SET key value EX ttl`."""
+        """Keep `value` sealed under `key` with `SET key value EX ttl`."""
         check_ttl(ttl)
         check_note(value)
-        await self._client.set(self.note_key(key), value, ex=ttl)
+        await self._client.set(self.note_key(key), self._sealer.seal_note(key, value), ex=ttl)
 
     def lock(
         self, key: str, *, timeout: float = 10.0, wait: float = 5.0
@@ -175,6 +182,10 @@ class RedisSessionStore(SessionStore):
     async def close(self) -> None:
         """Close the client and its connection pool."""
         await self._client.aclose()
+
+    def _note(self, key: str, raw: bytes | None) -> str | None:
+        """A note as read from Redis, opened."""
+        return None if raw is None else self._sealer.open_note(key, raw)
 
     async def _script(
         self, conn: AbstractConnection | None, script: str, keys: list[str], args: list[Any]
@@ -262,16 +273,22 @@ class RedisSessionStore(SessionStore):
             notes = [self.note_key(n) for n in recall]
             raw, *values = await self._acquire(conn, key, token, timeout, wait, [session, *notes])
             held = Held(
-                None if raw is None else decode_state(raw),
-                {n: _text(v) for n, v in zip(recall, values, strict=True)},
+                None if raw is None else self._sealer.open_state(key, raw),
+                {n: self._note(n, v) for n, v in zip(recall, values, strict=True)},
             )
             writes: list[tuple[str, str, int]] = []
             try:
                 yield held
                 if held.write is not None:
                     value, ttl = held.write
-                    writes.append((session, value or "", ttl if value is not None else 0))
-                writes += [(self.note_key(n), v, t) for n, (v, t) in held.remembered.items()]
+                    if value is None:
+                        writes.append((session, "", 0))
+                    else:
+                        writes.append((session, self._sealer.seal_state(key, value), ttl))
+                writes += [
+                    (self.note_key(n), self._sealer.seal_note(n, v), t)
+                    for n, (v, t) in held.remembered.items()
+                ]
             finally:
                 await self._release(conn, key, token, writes)
         finally:

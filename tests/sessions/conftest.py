@@ -10,8 +10,12 @@ import pytest
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from bot.core.privacy import Cipher, new_key
 from bot.sessions import MemorySessionStore, RedisSessionStore, SessionStore
 from tests.conftest import REDIS_URL, service_missing
+
+CIPHER = Cipher((new_key(),))
+"""The app's keys, as far as these tests go: one random key for the whole test run."""
 
 
 class FakeClock:
@@ -66,7 +70,7 @@ async def memory_store(clock: FakeClock) -> AsyncIterator[MemorySessionStore]:
 async def open_redis_store() -> AsyncIterator[RedisSessionStore]:
     """Redis store under a unique per-test prefix, whose keys are removed afterwards."""
     await _probe_redis()
-    store = RedisSessionStore(REDIS_URL, prefix=f"test:{uuid4().hex}:")
+    store = RedisSessionStore(REDIS_URL, cipher=CIPHER, prefix=f"test:{uuid4().hex}:")
     try:
         yield store
     finally:

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from bot.sessions import MemorySessionStore, SessionBusy, make_store
-from tests.sessions.conftest import FakeClock
+from tests.sessions.conftest import CIPHER, FakeClock
 from tests.sessions.test_store import _increment, _locked_increment
 
 
@@ -101,7 +101,7 @@ async def test_close_drops_state() -> None:
 @pytest.mark.parametrize("url", [None, ""])
 async def test_make_store_without_url_is_memory(url: str | None) -> None:
     """No Redis configured means the embedded store."""
-    store = make_store(url)
+    store = make_store(url, cipher=CIPHER)
     assert isinstance(store, MemorySessionStore)
     await store.close()
 

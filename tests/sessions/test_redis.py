@@ -12,13 +12,15 @@ from redis.asyncio.connection import AbstractConnection
 
 from bot.sessions import RedisSessionStore, make_store
 from tests.conftest import REDIS_URL
+from tests.sessions.conftest import CIPHER
 
 
 async def test_session_key_layout_and_ttl(redis_store: RedisSessionStore) -> None:
-    """Sessions live at {prefix}session:{key} as JSON with a server-side TTL."""
+    """Sessions live at {prefix}session:{key} as sealed JSON with a server-side TTL."""
     await redis_store.set("ussd:abc", {"step": 1}, ttl=30)
     key = f"{redis_store.prefix}session:ussd:abc"
-    assert await redis_store.client.get(key) == b'{"step":1}'
+    raw = await redis_store.client.get(key)
+    assert CIPHER.decrypt(raw.decode(), "session.state:ussd:abc") == '{"step":1}'
     pttl = await redis_store.client.pttl(key)
     assert 0 < pttl <= 30_000
 
@@ -50,7 +52,7 @@ async def test_one_second_ttl_really_expires(redis_store: RedisSessionStore) -> 
 
 async def test_two_stores_share_state_through_redis(redis_store: RedisSessionStore) -> None:
     """A second process (store instance) with the same prefix sees the same sessions and locks."""
-    other = RedisSessionStore(REDIS_URL, prefix=redis_store.prefix)
+    other = RedisSessionStore(REDIS_URL, cipher=CIPHER, prefix=redis_store.prefix)
     try:
         await redis_store.set("ussd:abc", {"step": 4}, ttl=30)
         assert await other.get("ussd:abc") == {"step": 4}
@@ -62,7 +64,7 @@ async def test_two_stores_share_state_through_redis(redis_store: RedisSessionSto
 
 async def test_ping_false_when_unreachable() -> None:
     """An unreachable server makes ping False instead of raising, for health checks."""
-    store = RedisSessionStore("redis://127.0.0.1:1/0")
+    store = RedisSessionStore("redis://127.0.0.1:1/0", cipher=CIPHER)
     try:
         assert await store.ping() is False
     finally:
@@ -71,17 +73,18 @@ async def test_ping_false_when_unreachable() -> None:
 
 async def test_make_store_with_url_is_redis() -> None:
     """A configured Redis URL selects the Redis backend (no connection needed to construct)."""
-    store = make_store(REDIS_URL)
+    store = make_store(REDIS_URL, cipher=CIPHER)
     assert isinstance(store, RedisSessionStore)
     assert store.prefix == "hotline:"
     await store.close()
 
 
 async def test_note_key_layout_and_ttl(redis_store: RedisSessionStore) -> None:
-    """Notes live at {prefix}note:{key} as plain text with a server-side TTL."""
+    """Notes live at {prefix}note:{key} sealed, with a server-side TTL."""
     await redis_store.remember("lang:abc", "fr", ttl=90 * 86400)
     key = f"{redis_store.prefix}note:lang:abc"
-    assert await redis_store.client.get(key) == b"fr"
+    raw = await redis_store.client.get(key)
+    assert CIPHER.decrypt(raw.decode(), "session.note:lang:abc") == "fr"
     assert 89 * 86400 < await redis_store.client.ttl(key) <= 90 * 86400
 
 
@@ -94,7 +97,8 @@ async def test_hold_writes_session_and_note_with_their_ttls(
         held.save({"step": 1}, 30)
         held.remember("lang:abc", "ln", 86400)
     client = redis_store.client
-    assert await client.get(f"{redis_store.prefix}session:ussd:abc") == b'{"step":1}'
+    assert await redis_store.get("ussd:abc") == {"step": 1}
+    assert await redis_store.recall("lang:abc") == "ln"
     assert 0 < await client.ttl(f"{redis_store.prefix}session:ussd:abc") <= 30
     assert 86000 < await client.ttl(f"{redis_store.prefix}note:lang:abc") <= 86400
     assert await client.exists(f"{redis_store.prefix}lock:ussd:abc") == 0

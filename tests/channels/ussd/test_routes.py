@@ -469,7 +469,8 @@ def test_the_language_is_kept_for_days_under_a_pseudonym_not_the_number(
         note = language_notes(line.app, settings)[0]
         client = redis.Redis.from_url(REDIS_URL)
         try:
-            assert client.get(f"hotline:note:{note}") == b"ln"
+            sealed = cast(bytes, client.get(f"hotline:note:{note}"))  # sealed with the app's keys
+            assert line.app.state.cipher.decrypt(sealed.decode(), f"session.note:{note}") == "ln"
             assert 6 * 86400 < cast(int, client.ttl(f"hotline:note:{note}")) <= 7 * 86400
         finally:
             client.close()
