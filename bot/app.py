@@ -9,11 +9,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from bot.api import router as api_router
+from bot.api.auth import Require
 from bot.cases.intake import CasesSink
 from bot.channels.sms.routes import router as sms_router
 from bot.channels.telegram import operators as telegram_operators
@@ -29,6 +30,8 @@ from bot.core.privacy import Cipher
 from bot.core.settings import Settings, resolve_secrets
 from bot.deps import ContentDep, EngineDep, SettingsDep, StoreDep
 from bot.dev import demo
+from bot.http import install as install_http
+from bot.http.health import PublicHealth
 from bot.jobs.escalation import escalate_forever
 from bot.jobs.purge import purge_forever
 from bot.outbox import queue
@@ -36,6 +39,7 @@ from bot.outbox.notify import ArqNotifier, NullNotifier, WakeNotifier
 from bot.outbox.senders import make_sender, make_senders
 from bot.outbox.worker import OutboxWorker
 from bot.sessions import make_store
+from bot.team.roles import STAFF
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +104,16 @@ def create_app(settings: Settings | None = None, *, content: Content | None = No
             await store.close()
             engine.dispose()
 
-    app = FastAPI(title="Hotline", lifespan=lifespan, docs_url=None, redoc_url=None)
+    production = settings.env == "production"
+    app = FastAPI(
+        title="Hotline",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None if production else "/openapi.json",  # no public schema in production
+    )
+    install_http(app, production=production)
+    staff_only = [Depends(Require(STAFF))]  # a bearer token of the operator API
     app.state.settings = settings
     app.state.content = content
     app.state.store = store
@@ -146,11 +159,16 @@ def create_app(settings: Settings | None = None, *, content: Content | None = No
         }
         return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
 
+    # Production: /healthz says only up or down; the details are for staff (bearer token).
+    app.add_api_route("/healthz/details", healthz, methods=["GET"], dependencies=staff_only)
+    if production:
+        app.add_middleware(PublicHealth)
+
     from admin.simulator import router as simulator_router
 
     app.include_router(ussd_router)
     app.include_router(sms_router)
     app.include_router(telegram_router)
-    app.include_router(simulator_router)
+    app.include_router(simulator_router, dependencies=staff_only if production else [])
     app.include_router(api_router)
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -10,13 +11,17 @@ import redis
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from bot.app import create_app
+from bot.auth.tokens import issue_token, token_key
 from bot.content.files import flow_files, load_file
+from bot.core.clock import utcnow
 from bot.core.db import make_engine, ping
 from bot.core.settings import ROOT, ConfigError, Settings
 from bot.deps import get_engine, get_settings, get_store
 from bot.engine.loader import FlowLoadError
+from bot.models import Operator
 from bot.sessions import MemorySessionStore, SessionStore
 from tests.conftest import POSTGRES_URL, REDIS_URL, make_app, make_settings, service_missing
 
@@ -200,3 +205,86 @@ def test_production_without_secrets_refuses_to_build_the_app(tmp_path: Path) -> 
         create_app(make_settings(tmp_path, secrets=False, env="production"))
     assert "HOTLINE_PSEUDONYM_KEY" in str(caught.value)
     assert not (tmp_path / "secrets.json").exists()
+
+
+def production_settings(tmp_path: Path) -> Settings:
+    """Production with every secret it needs (fake ones) on a SQLite copy."""
+    return make_settings(
+        tmp_path, env="production", at_api_key="test-at-key", at_username="hotline-test"
+    )
+
+
+def staff_token(app: FastAPI) -> dict[str, str]:
+    """A bearer header for an operator added to the app's database."""
+    with Session(app.state.engine) as session:
+        operator = Operator(username="amani", display_name="Amani", role="operator")
+        session.add(operator)
+        session.commit()
+        session.refresh(operator)
+    token = issue_token(
+        token_key(app.state.settings), operator, expires_at=utcnow() + timedelta(hours=1)
+    )
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_production_publishes_no_schema_and_says_only_up_or_down(tmp_path: Path) -> None:
+    """No /openapi.json; /healthz answers up or down, the details need a staff token."""
+    app = make_app(production_settings(tmp_path))
+    with TestClient(app) as test_client:
+        assert test_client.get("/openapi.json").status_code == 404
+        assert test_client.get("/docs").status_code == 404
+        health = test_client.get("/healthz")
+        assert (health.status_code, health.json()) == (200, {"status": "ok"})
+        assert health.headers["cache-control"] == "no-store"
+        assert test_client.get("/healthz/details").status_code == 401
+        details = test_client.get("/healthz/details", headers=staff_token(app))
+        assert details.status_code == 200 and "outbox" in details.json()
+
+
+def test_production_health_says_down_with_its_503(tmp_path: Path) -> None:
+    settings = production_settings(tmp_path).model_copy(update={"redis_url": None})
+    app = make_app(settings)
+    down: SessionStore = DownStore()
+    app.dependency_overrides[get_store] = lambda: down
+    with TestClient(app) as test_client:
+        health = test_client.get("/healthz")
+    assert (health.status_code, health.json()) == (503, {"status": "degraded"})
+
+
+def test_production_simulator_is_for_signed_in_staff_only(tmp_path: Path) -> None:
+    """A visitor cannot walk the simulator (nor write sessions, nor be told a report is saved)."""
+    app = make_app(production_settings(tmp_path))
+    walk = {"session": "visitor-12345", "channel": "ussd", "lang": "en", "input": None}
+    with TestClient(app) as test_client:
+        assert test_client.get("/simulator").status_code == 401
+        refused = test_client.post("/simulator/api", json=walk)
+        assert refused.status_code == 401
+        staff = staff_token(app)
+        assert test_client.get("/simulator", headers=staff).status_code == 200
+        walked = test_client.post("/simulator/api", json=walk, headers=staff)
+        assert walked.status_code == 200 and walked.json()["end"] is False
+
+
+def test_production_answers_carry_the_security_headers(tmp_path: Path) -> None:
+    app = make_app(production_settings(tmp_path))
+    with TestClient(app) as test_client:
+        staff = staff_token(app)
+        for response in (
+            test_client.get("/healthz"),
+            test_client.get("/api/queue", headers=staff),
+            test_client.get("/no-such-page"),
+        ):
+            headers = response.headers
+            assert "default-src 'self'" in headers["content-security-policy"]
+            assert "frame-ancestors 'none'" in headers["content-security-policy"]
+            assert headers["x-content-type-options"] == "nosniff"
+            assert headers["referrer-policy"] == "no-referrer"
+            assert headers["strict-transport-security"].startswith("max-age=")
+        assert test_client.get("/api/queue", headers=staff).headers["cache-control"] == "no-store"
+
+
+def test_development_keeps_the_schema_and_the_open_simulator(client: TestClient) -> None:
+    """The embedded default is a developer's: schema and simulator open, health detailed."""
+    assert client.get("/openapi.json").status_code == 200
+    assert client.get("/simulator").status_code == 200
+    assert "flows" in client.get("/healthz").json()

@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlmodel import Session, col, select
 
 from bot.api.auth import Staff, Supervisor
-from bot.api.request import DbSession, Now
+from bot.api.request import DbSession, Now, Ref
 from bot.cases import access, case_view, commands, queue
 from bot.cases.access import CaseNotFound, Conflict, NotPermitted
 from bot.cases.status import IllegalTransition, allowed
@@ -161,7 +161,7 @@ def get_queue(me: Staff, db: DbSession, now: Now) -> list[queue.QueueItem]:
 
 
 @router.post("/cases/{ref}/ack")
-def ack_case(ref: str, me: Staff, db: DbSession, now: Now) -> AckOut:
+def ack_case(ref: Ref, me: Staff, db: DbSession, now: Now) -> AckOut:
     """I have seen it: the escalation ladder stops."""
     case = load_case(db, ref)
     try:
@@ -174,7 +174,7 @@ def ack_case(ref: str, me: Staff, db: DbSession, now: Now) -> AckOut:
 
 
 @router.post("/cases/{ref}/claim")
-def claim_case(ref: str, me: Staff, db: DbSession, now: Now) -> ClaimOut:
+def claim_case(ref: Ref, me: Staff, db: DbSession, now: Now) -> ClaimOut:
     """Make me the case's assignee (acknowledging it)."""
     case = load_case(db, ref)
     try:
@@ -189,7 +189,7 @@ def claim_case(ref: str, me: Staff, db: DbSession, now: Now) -> ClaimOut:
 
 @router.post("/cases/{ref}/status", response_model=StatusOut)
 def change_status(
-    ref: str, body: StatusIn, me: Staff, db: DbSession, now: Now
+    ref: Ref, body: StatusIn, me: Staff, db: DbSession, now: Now
 ) -> StatusOut | JSONResponse:
     """Move the case along its workflow (reopening a closed case: supervisor or admin)."""
     case = load_case(db, ref)
@@ -217,7 +217,7 @@ def change_status(
 
 @router.post("/cases/{ref}/notes", status_code=201)
 def add_note(
-    ref: str, body: NoteIn, me: Staff, db: DbSession, cipher: CipherDep, now: Now
+    ref: Ref, body: NoteIn, me: Staff, db: DbSession, cipher: CipherDep, now: Now
 ) -> NoteOut:
     """Add a note to the case (encrypted at rest)."""
     case = load_case(db, ref)
@@ -231,7 +231,7 @@ def add_note(
 
 
 @router.post("/cases/{ref}/consent")
-def record_consent(ref: str, body: ConsentIn, me: Staff, db: DbSession, now: Now) -> ConsentOut:
+def record_consent(ref: Ref, body: ConsentIn, me: Staff, db: DbSession, now: Now) -> ConsentOut:
     """Record consent the person gave or withdrew (with who and when)."""
     case = load_case(db, ref)
     try:
@@ -258,7 +258,7 @@ def record_consent(ref: str, body: ConsentIn, me: Staff, db: DbSession, now: Now
 
 @router.get("/cases/{ref}")
 def view_case(
-    ref: str,
+    ref: Ref,
     reason: Annotated[str, Query(min_length=3, max_length=300)],
     me: Staff,
     db: DbSession,

@@ -24,7 +24,7 @@ from sqlmodel import Session
 
 from bot.api.auth import Staff
 from bot.api.cases import load_case
-from bot.api.request import DbSession, Now
+from bot.api.request import MAX_ID, DbId, DbSession, Now, Ref
 from bot.cases.referrals import IllegalTransition, ReferralRefused, create_referral, update_referral
 from bot.deps import EngineDep
 from bot.directory.search import find
@@ -57,7 +57,7 @@ class ReferralIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    service_id: int
+    service_id: int = Field(ge=1, le=MAX_ID)
     override_reason: str | None = Field(default=None, max_length=300)
 
 
@@ -139,7 +139,7 @@ def find_services(
 
 
 @router.post("/cases/{ref}/referrals", status_code=201)
-def refer_case(ref: str, body: ReferralIn, me: Staff, db: DbSession, now: Now) -> ReferralOut:
+def refer_case(ref: Ref, body: ReferralIn, me: Staff, db: DbSession, now: Now) -> ReferralOut:
     """Refer the case to a service (consent, or a supervisor's recorded override)."""
     case = load_case(db, ref)
     if case.anonymised_at is not None:
@@ -165,7 +165,7 @@ def refer_case(ref: str, body: ReferralIn, me: Staff, db: DbSession, now: Now) -
 
 @router.post("/referrals/{referral_id}/status")
 def change_referral(
-    referral_id: int, body: ReferralChange, me: Staff, db: DbSession, now: Now
+    referral_id: DbId, body: ReferralChange, me: Staff, db: DbSession, now: Now
 ) -> ReferralOut:
     """Move a referral on: accepted, rejected (with a reason), revoked, done (with an outcome)."""
     referral = db.get(Referral, referral_id)

@@ -15,7 +15,7 @@ from fastapi import APIRouter, HTTPException
 from pydantic import AwareDatetime, BaseModel, Field
 
 from bot.api.auth import Admin, Supervisor
-from bot.api.request import DbSession
+from bot.api.request import DbSession, Username
 from bot.auth.passwords import MAX_PASSWORD
 from bot.core.languages import Language
 from bot.deps import CipherDep
@@ -106,7 +106,9 @@ def create_operator(body: OperatorIn, me: Admin, db: DbSession, cipher: CipherDe
 
 
 @router.patch("/operators/{username}")
-def change_operator(username: str, body: OperatorChange, me: Admin, db: DbSession) -> OperatorOut:
+def change_operator(
+    username: Username, body: OperatorChange, me: Admin, db: DbSession
+) -> OperatorOut:
     """Deactivate (revokes their tokens at once), change role, or set a new password."""
     try:
         operator = team.find_operator(db, username)

@@ -1,4 +1,8 @@
-"""The SQL engine: SQLite (WAL, busy timeout) for the embedded default, PostgreSQL by URL."""
+"""The SQL engine: SQLite (WAL, busy timeout) for the embedded default, PostgreSQL by URL.
+
+Database errors never carry their statement's parameters (``hide_parameters``): an error's
+message is logged, and parameters are what people typed (a password, a narrative).
+"""
 
 from __future__ import annotations
 
@@ -23,12 +27,12 @@ def make_engine(url: str) -> Engine:
     """Create the engine; SQLite connections get WAL, a busy timeout and foreign keys."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        engine = create_engine(url, connect_args={"check_same_thread": False}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     # A database that drops packets must not hold a request for the OS's TCP timeout.
     connect_args = {} if "connect_timeout=" in url else {"connect_timeout": 5}
-    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, hide_parameters=True)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -3,6 +3,7 @@
 Registered with ``hotline telegram set-webhook URL``. A wrong ``X-Telegram-Bot-Api-Secret-Token``
 gets 403 and nothing is processed; an update Telegram sends again (same ``update_id``) is
 processed once. The update is handled before the answer, so a failure can ask for a retry.
+A body that is not an update, or nests deeper than any update does (``MAX_DEPTH``), gets 400.
 """
 
 from __future__ import annotations
@@ -21,6 +22,23 @@ router = APIRouter(tags=["telegram"])
 SEEN_TTL = 24 * 3600
 """Telegram gives up re-sending an update well within a day."""
 MAX_BODY = 1_000_000
+MAX_DEPTH = 32
+"""Objects and arrays inside each other: a real update nests about 6 deep."""
+
+
+def nesting(data: Any) -> int:
+    """How deep objects and arrays nest in ``data`` (counted without recursion)."""
+    deepest = 0
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            deepest = max(deepest, depth)
+            if depth > MAX_DEPTH:
+                break
+            items = value.values() if isinstance(value, dict) else value
+            stack.extend((item, depth + 1) for item in items)
+    return deepest
 
 
 async def _update(request: Request) -> dict[str, Any]:
@@ -29,7 +47,9 @@ async def _update(request: Request) -> dict[str, Any]:
         raise HTTPException(status_code=413, detail="too large")
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested past Python's stack
+        data = None
+    if nesting(data) > MAX_DEPTH:
         data = None
     if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
         log.warning("telegram webhook refused: not an update")

@@ -71,6 +71,24 @@ def test_what_is_not_an_update_is_refused(hotline: TelegramHotline, body: bytes)
     assert hotline.api.methods() == []
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 100_000 + b"]" * 100_000,  # past Python's recursion limit
+        b'{"update_id": 7, "message": ' + b'{"a": ' * 900 + b"1" + b"}" * 901,
+        b'{"update_id": 8, "message": {"text": ' + b"[" * 200 + b"]" * 200 + b"}}",
+    ],
+)
+def test_deeply_nested_json_is_refused_with_400(hotline: TelegramHotline, body: bytes) -> None:
+    response = hotline.client.post(
+        "/telegram/webhook",
+        content=body,
+        headers={"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert hotline.api.methods() == []
+
+
 def test_a_malformed_update_is_taken_and_ignored(hotline: TelegramHotline) -> None:
     update = hotline.update(message={"message_id": "x", "chat": 5})
     assert hotline.post(update).json() == {"status": "ok"}

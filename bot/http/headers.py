@@ -1,0 +1,56 @@
+"""Security headers on every response, and no caching of the team's API answers.
+
+Every response: a Content-Security-Policy that loads nothing from elsewhere and may not be
+framed, ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer``,
+``X-Frame-Options: DENY`` (for old browsers), and in production
+``Strict-Transport-Security``. Answers under ``/api/`` carry case data:
+``Cache-Control: no-store``. A header the route set itself is kept.
+"""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+"""Nothing from another host. The simulator page still has its script inline (the team web's
+own pages will not): ``'unsafe-inline'`` goes once it moves to a static file."""
+HSTS = "max-age=31536000; includeSubDomains"
+NO_STORE_PREFIXES = ("/api/", "/healthz/")
+
+BASE: tuple[tuple[bytes, bytes], ...] = (
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+)
+
+
+class SecurityHeaders:
+    """Add the security headers (and ``no-store`` under ``/api/``) to each response."""
+
+    def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
+        self.app = app
+        extra = [(b"strict-transport-security", HSTS.encode())] if hsts else []
+        self.headers = (*BASE, *extra)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope.get("path", "")
+        wanted = list(self.headers)
+        if path.startswith(NO_STORE_PREFIXES) or path == "/api":
+            wanted.append((b"cache-control", b"no-store"))
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers.extend((n, v) for n, v in wanted if n not in present)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
