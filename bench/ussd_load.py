@@ -691,7 +691,8 @@ class Memory:
     mean_key: float  # MEMORY USAGE: key, value and entry, jemalloc size classes
     tables: float  # db 13's main and expires hash tables (MEMORY STATS), per session
     used_memory: float  # INFO used_memory delta, whole server
-    value_bytes: int  # the JSON of a sample session
+    value_bytes: int  # the stored value of a sample session (sealed JSON)
+    clear: int  # session and note values not sealed with the app's keys (must be 0)
     keys: int  # session keys found
     others: int  # other keys in db 13 (e.g. locks left behind: must be 0)
     notes: int  # remembered languages (one per caller who chose one; kept for days)
@@ -737,6 +738,11 @@ async def memory_phase(
     sizes = [int(cast(int | None, admin.memory_usage(k, samples=0)) or 0) for k in keys]
     note_sizes = [int(cast(int | None, admin.memory_usage(k, samples=0)) or 0) for k in notes]
     value = cast(bytes | None, admin.get(keys[0])) if keys else None
+    everything = [*keys, *notes]
+    stored: list[bytes | None] = []
+    for i in range(0, len(everything), 500):
+        stored += cast(list[bytes | None], admin.mget(everything[i : i + 500]))
+    clear = sum(1 for v in stored if v is not None and not v.startswith(b"v1."))
     mean_key = sum(sizes) / len(sizes) if sizes else 0.0
     tables = (tables_after - tables_before) / max(1, len(keys) + len(notes))  # per key
     return Memory(
@@ -745,6 +751,7 @@ async def memory_phase(
         tables=tables,
         used_memory=(after - before) / count,
         value_bytes=len(value or b""),
+        clear=clear,
         keys=len(keys),
         others=int(cast(int, admin.dbsize())) - len(keys) - len(notes),
         notes=len(notes),
@@ -869,7 +876,7 @@ async def run_all(
             "(language chosen, main menu shown) and not ended"
         )
         say(
-            f"  MEMORY USAGE {memory.mean_key:,.0f} B per session key (key, JSON value of "
+            f"  MEMORY USAGE {memory.mean_key:,.0f} B per session key (key, sealed value of "
             f"{memory.value_bytes:,} B for a sample, entry; mean over {memory.keys:,} keys) + "
             f"{memory.tables:,.0f} B per key of db {DB}'s hash tables (MEMORY STATS) = "
             f"{memory.per_session:,.0f} B per active session"
@@ -886,6 +893,10 @@ async def run_all(
             "using this Redis)"
         )
         say(f"  other keys left in db {DB} (locks): {memory.others} (must be 0)")
+        say(
+            f"  values in clear (not sealed with the app's keys): {memory.clear} of "
+            f"{memory.keys + memory.notes:,} sessions and notes (must be 0)"
+        )
         say()
     return results
 
@@ -912,6 +923,10 @@ def summary(say: Report, args: argparse.Namespace, results: Results, began: floa
             f"  Redis per active session  {per:,.0f} B (MEMORY USAGE + hash tables; used_memory "
             f"delta {results.memory.used_memory:,.0f} B)   aim ≤ {AIM_SESSION_BYTES:,} B (1 KiB): "
             f"{verdict(per <= AIM_SESSION_BYTES)}"
+        )
+        say(
+            f"  session values in clear  {results.memory.clear} (must be 0): "
+            f"{verdict(results.memory.clear == 0)}"
         )
     say(f"  errors {results.errors} (must be 0): {verdict(results.errors == 0)}")
     say(
