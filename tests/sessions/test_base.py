@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from uuid import uuid4
 
@@ -17,8 +17,13 @@ import pytest
 import redis
 
 import bot.app
+from bot.channels.telegram.render import TelegramRenderer
 from bot.channels.ussd.routes import session_key
+from bot.content.files import Content
+from bot.conversation.service import Conversations
 from bot.core.privacy import Cipher, new_key
+from bot.engine.state import Event
+from bot.i18n import ui
 from bot.sessions import MemorySessionStore, RedisSessionStore, SessionStore
 from bot.sessions.base import STATE_CONTEXT, Sealer
 from tests.channels.ussd.test_routes import Line, make_settings, new_session, reachable_redis
@@ -152,6 +157,29 @@ async def test_an_old_key_still_opens_after_rotation_on_redis() -> None:
             await store.close()
 
 
+class KeepNothing:
+    """A cases service stand-in: nothing to commit in these conversations."""
+
+    async def handle(
+        self, events: Sequence[Event], *, channel: str, contact: str, address: str | None = None
+    ) -> dict[str, str]:
+        return {}
+
+
+async def test_an_altered_conversation_restarts_politely(
+    store: SessionStore, shipped_content: Content
+) -> None:
+    """Telegram and SMS: a tampered state is a lost one; the person is told it started again."""
+    conversations = Conversations(shipped_content, store, KeepNothing())
+    renderer = TelegramRenderer(shipped_content.tr)
+    await conversations.start("telegram:x", renderer, "en")
+    await conversations.reply("telegram:x", "1", renderer, "en")  # English: the main menu
+    await _put_raw(store, "telegram:x", _tampered(_raw(store, "telegram:x")))
+    screen = await conversations.reply("telegram:x", "2", renderer, "en")
+    assert shipped_content.tr("en", ui.RESTARTED) in screen.text
+    assert await store.get("telegram:x") is not None, "a new conversation, sealed"
+
+
 # --- over the USSD endpoint, on a real Redis ----------------------------------------------------
 
 
@@ -235,9 +263,12 @@ def test_a_tip_with_a_narrative_leaves_nothing_in_clear_and_no_state_after_its_e
     assert_nothing_in_clear(after)
     kept = line.stored(sid)
     assert kept is not None and set(kept) == {"memo"}, "only the answer to replay remains"
-    assert set(kept["memo"]) == {"screen", "end", "page", "pages", "digest"}
-    assert kept["memo"]["screen"] in final
-    assert NARRATIVE not in json.dumps(kept)
+    memo = kept["memo"]
+    assert "request" not in memo, "of the request (every input) only a digest is kept"
+    assert {"screen", "end", "page", "pages", "digest"} <= set(memo)
+    assert set(memo) <= {"screen", "end", "page", "pages", "digest", "seen"}, "screens only"
+    assert memo["screen"] in final
+    assert NARRATIVE not in json.dumps(kept) and "Men carry" not in json.dumps(kept)
 
     assert line.screen(sid, texts[-1]) == final, "the final request again gets the same END"
     assert len(cases(line)) == 1
