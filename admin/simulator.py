@@ -12,8 +12,8 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from fastapi import APIRouter
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
 from bot.conversation.simulate import step
@@ -21,7 +21,11 @@ from bot.core.languages import Language
 from bot.deps import ContentDep, ConversationsDep
 
 router = APIRouter(prefix="/simulator", tags=["simulator"])
-PAGE = Path(__file__).parent / "static" / "simulator.html"
+STATIC = Path(__file__).parent / "static"
+PAGE = STATIC / "simulator.html"
+ASSETS = {"simulator.js": "text/javascript", "simulator.css": "text/css"}
+"""The page's script and style, served from here: the Content-Security-Policy allows no
+inline script or style."""
 SESSION = re.compile(r"^[a-zA-Z0-9_-]{8,64}$")
 
 
@@ -48,6 +52,15 @@ class SimulatorScreen(BaseModel):
 async def page() -> HTMLResponse:
     """The simulator page."""
     return HTMLResponse(PAGE.read_text(encoding="utf-8"))
+
+
+@router.get("/static/{name}")
+async def asset(name: str) -> Response:
+    """The page's script or style (nothing else is served from the folder)."""
+    media_type = ASSETS.get(name)
+    if media_type is None:
+        raise HTTPException(status_code=404, detail="not found")
+    return Response((STATIC / name).read_bytes(), media_type=media_type)
 
 
 @router.post("/api")

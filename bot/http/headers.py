@@ -11,12 +11,8 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-)
-"""Nothing from another host. The simulator page still has its script inline (the team web's
-own pages will not): ``'unsafe-inline'`` goes once it moves to a static file."""
+CSP = "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+"""Nothing from another host, no inline script or style, never framed."""
 HSTS = "max-age=31536000; includeSubDomains"
 NO_STORE_PREFIXES = ("/api/", "/healthz/")
 

@@ -78,7 +78,7 @@ def test_page_is_served(client: TestClient) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     assert "Hotline simulator" in response.text
-    assert "/simulator/api" in response.text
+    assert "/simulator/static/simulator.js" in response.text
 
 
 def test_ussd_walk_in_french_to_help(client: TestClient) -> None:
@@ -199,3 +199,19 @@ def test_bad_requests_are_refused(client: TestClient, body: dict[str, Any]) -> N
     """Malformed session ids, channels, languages or oversized input get 422, not a screen."""
     response = client.post("/simulator/api", json=body)
     assert response.status_code == 422
+
+
+def test_the_page_has_no_inline_script_or_style_and_its_assets_are_served(
+    client: TestClient,
+) -> None:
+    """The Content-Security-Policy allows no inline code: the page loads its own files."""
+    page = client.get("/simulator")
+    assert "<script>" not in page.text and "<style>" not in page.text
+    assert "unsafe-inline" not in page.headers["content-security-policy"]
+    script = client.get("/simulator/static/simulator.js")
+    assert script.status_code == 200 and "/simulator/api" in script.text
+    assert script.headers["content-type"].startswith("text/javascript")
+    style = client.get("/simulator/static/simulator.css")
+    assert style.status_code == 200 and style.headers["content-type"].startswith("text/css")
+    assert client.get("/simulator/static/simulator.html").status_code == 404
+    assert client.get("/simulator/static/..%2Fsimulator.py").status_code == 404
