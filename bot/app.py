@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.api import router as api_router
 from bot.api.auth import Require
-from bot.cases.intake import CasesSink
+from bot.cases.intake import CasesSink, Limits
 from bot.channels.sms.routes import router as sms_router
 from bot.channels.telegram import operators as telegram_operators
 from bot.channels.telegram.ambassadors import install as install_ambassadors
@@ -124,7 +124,14 @@ def create_app(settings: Settings | None = None, *, content: Content | None = No
     app.state.conversations = Conversations(
         content,
         store,
-        CasesSink(engine, cipher, content.tr, lambda: app.state.notifier),
+        CasesSink(
+            engine,
+            cipher,
+            content.tr,
+            lambda: app.state.notifier,
+            limits=Limits.from_settings(settings),
+            store=store,
+        ),
         ttl=settings.session_ttl,
         ttls={"sms": settings.sms_session_ttl, "telegram": settings.telegram_session_ttl},
         values={"hotline_number": settings.public_number},

@@ -16,8 +16,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot.cases.alerts import alert_operator
+from bot.cases.alerts import AlertPolicy, alert_operator
 from bot.core.privacy import Cipher
+from bot.core.settings import Settings
 from bot.i18n.translate import Translate
 from bot.models import Case, CaseEvent, Escalation, Operator
 from bot.team.oncall import LEVELS, on_call
@@ -52,12 +53,28 @@ def acknowledge(session: Session, case: Case, *, actor: Operator, now: datetime)
     return first
 
 
-def sweep(engine: Engine, cipher: Cipher, tr: Translate, *, now: datetime) -> list[int]:
-    """Climb the ladder for every missed deadline; returns outbox ids of the alerts queued."""
-    return _overdue_steps(engine, cipher, tr, now) + _overdue_cases(engine, cipher, tr, now)
+def sweep(
+    engine: Engine,
+    cipher: Cipher,
+    tr: Translate,
+    *,
+    now: datetime,
+    policy: AlertPolicy | None = None,
+) -> list[int]:
+    """Climb the ladder for every missed deadline; returns outbox ids of the alerts queued.
+
+    Its alerts are grouped and budgeted like a new P1's (``policy``: from the settings when
+    not given), so a burst of cases missing their deadline together is no storm either.
+    """
+    policy = policy or AlertPolicy.from_settings(Settings())
+    return _overdue_steps(engine, cipher, tr, now, policy) + _overdue_cases(
+        engine, cipher, tr, now, policy
+    )
 
 
-def _overdue_steps(engine: Engine, cipher: Cipher, tr: Translate, now: datetime) -> list[int]:
+def _overdue_steps(
+    engine: Engine, cipher: Cipher, tr: Translate, now: datetime, policy: AlertPolicy
+) -> list[int]:
     queued: list[int] = []
     with Session(engine) as session:
         due = session.exec(
@@ -105,6 +122,8 @@ def _overdue_steps(engine: Engine, cipher: Cipher, tr: Translate, now: datetime)
                     level=level,
                     reason=step.reason,
                     now=now,
+                    team=team,
+                    policy=policy,
                 )
                 session.commit()
             except IntegrityError:
@@ -115,7 +134,9 @@ def _overdue_steps(engine: Engine, cipher: Cipher, tr: Translate, now: datetime)
     return queued
 
 
-def _overdue_cases(engine: Engine, cipher: Cipher, tr: Translate, now: datetime) -> list[int]:
+def _overdue_cases(
+    engine: Engine, cipher: Cipher, tr: Translate, now: datetime, policy: AlertPolicy
+) -> list[int]:
     """Cases past their triage target with no ladder yet start one at the primary."""
     queued: list[int] = []
     with Session(engine) as session:
@@ -144,6 +165,8 @@ def _overdue_cases(engine: Engine, cipher: Cipher, tr: Translate, now: datetime)
                     level=0,
                     reason="overdue",
                     now=now,
+                    team=team,
+                    policy=policy,
                 )
                 session.commit()
             except IntegrityError:  # another worker started this ladder

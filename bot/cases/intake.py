@@ -18,31 +18,45 @@ consent_police     consent_police
 safe_time          safe_time (encrypted)
 description        narrative (encrypted)
 =================  ===========================================================
+
+One number cannot file reports or probe references in bursts (``Limits``): a contact files at
+most ``HOTLINE_CASE_HOURLY_LIMIT`` cases an hour on every channel (past it the conversation ends
+on a kind, neutral screen and nothing is kept: ``Declined``), and looks reports up at most
+``HOTLINE_LOOKUP_HOURLY_LIMIT`` times an hour (past it the answer is neutral and nothing is
+checked).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, func, select
 
-from bot.cases.alerts import alert_operator
-from bot.cases.lookup import status_text
+from bot.cases.alerts import AlertPolicy, alert_operator
+from bot.cases.lookup import LookupLimit, status_text
 from bot.cases.reference import new_reference
+from bot.conversation.ports import Declined
 from bot.core.clock import utcnow
 from bot.core.concurrency import finish_in_thread
 from bot.core.privacy import Cipher
+from bot.core.settings import Settings
 from bot.engine.state import Event
+from bot.i18n import ui
 from bot.i18n.translate import Translate
 from bot.models import Case, CaseEvent
 from bot.outbox.notify import Notifier
+from bot.sessions import MemorySessionStore, SessionStore
 from bot.team.oncall import on_call
 
 log = logging.getLogger(__name__)
@@ -70,6 +84,32 @@ TRIAGE = {
     "P4": timedelta(days=7),
 }
 """Time to acknowledge (P1) or triage (P2-P4) before the case is escalated."""
+
+
+_SQLITE_WRITES = threading.Lock()
+"""SQLite: one case transaction at a time in this process (its count and its insert together)."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one contact may do per hour (0: no limit), and how alerts are tamed."""
+
+    cases_per_hour: int = 5
+    lookups_per_hour: int = 10
+    alerts: AlertPolicy = field(default_factory=AlertPolicy)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limits:
+        """The limits the settings ask for."""
+        return cls(
+            cases_per_hour=max(0, settings.case_hourly_limit),
+            lookups_per_hour=max(0, settings.lookup_hourly_limit),
+            alerts=AlertPolicy.from_settings(settings),
+        )
+
+
+class OverLimit(Exception):
+    """The contact filed as many cases as the last hour allows: nothing was written."""
 
 
 def _yes(answers: dict[str, str], *names: str) -> bool:
@@ -136,12 +176,20 @@ class CasesSink:
         notifier: Callable[[], Notifier],
         *,
         clock: Callable[[], datetime] = utcnow,
+        limits: Limits | None = None,
+        store: SessionStore | None = None,
     ) -> None:
+        """``store`` counts look-ups per contact (the app's session store, shared by every
+        process on Redis); without one they are counted in this process."""
         self.engine = engine
         self.cipher = cipher
         self.tr = tr
         self.notifier = notifier
         self.clock = clock
+        self.limits = limits or Limits()
+        self.lookups = LookupLimit(
+            store or MemorySessionStore(), self.limits.lookups_per_hour, clock=clock
+        )
 
     async def handle(
         self,
@@ -151,42 +199,72 @@ class CasesSink:
         contact: str,
         address: str | None = None,
     ) -> dict[str, str]:
-        """Commit a case per event (and its alerts); returns the reference to show."""
+        """Commit a case per event (and its alerts); returns the reference to show.
+
+        Raises ``Declined`` (nothing written) when the contact filed too many cases lately.
+        """
         values: dict[str, str] = {}
         alerts: list[int] = []
-        for event in events:
-            if event.name == "status_requested":
-                values["status"] = await finish_in_thread(
-                    status_text,
-                    self.engine,
-                    self.tr,
-                    str(dict(event.payload.get("answers") or {}).get("reference", "")),
-                    str(event.payload.get("lang") or "en"),
-                )
-                continue
-            if event.name not in KINDS:
-                log.info("event %s is not a case; ignored", event.name)
-                continue
-            reference, queued = await finish_in_thread(
-                self.commit, event, channel=channel, contact=contact, address=address
-            )
-            values["reference"] = reference
-            alerts.extend(queued)
-        if alerts:
-            await self.notifier().notify(alerts)
+        try:
+            for event in events:
+                if event.name == "status_requested":
+                    values["status"] = await self._status(event, contact)
+                    continue
+                if event.name not in KINDS:
+                    log.info("event %s is not a case; ignored", event.name)
+                    continue
+                try:
+                    reference, queued = await finish_in_thread(
+                        self.commit, event, channel=channel, contact=contact, address=address
+                    )
+                except OverLimit:
+                    log.warning(
+                        "%s case refused: contact %s over %d cases an hour; nothing kept",
+                        channel,
+                        contact[:11],
+                        self.limits.cases_per_hour,
+                    )
+                    raise Declined(ui.CASES_LIMIT) from None
+                values["reference"] = reference
+                alerts.extend(queued)
+        finally:
+            if alerts:
+                await self.notifier().notify(alerts)
         return values
+
+    async def _status(self, event: Event, contact: str) -> str:
+        """A report's neutral status, or (over the contact's look-up limit) a neutral answer
+        given without checking anything."""
+        lang = str(event.payload.get("lang") or "en")
+        if not await self.lookups.allow(contact):
+            log.warning("status look-up refused: contact %s over the limit", contact[:11])
+            return self.tr(lang, ui.STATUS_LATER)
+        return await finish_in_thread(
+            status_text,
+            self.engine,
+            self.tr,
+            str(dict(event.payload.get("answers") or {}).get("reference", "")),
+            lang,
+        )
 
     def commit(
         self, event: Event, *, channel: str, contact: str, address: str | None
     ) -> tuple[str, list[int]]:
-        """Write one case and its alerts in one transaction (blocking); idempotent by event id."""
+        """Write one case and its alerts in one transaction (blocking); idempotent by event id.
+
+        Raises ``OverLimit`` (nothing written) when the contact already filed the hour's cases;
+        an event delivered again still gets its case's reference.
+        """
         key = f"{channel}:{event.payload.get('event_id') or event.name}"[:160]
         for _ in range(5):
-            with Session(self.engine) as session:
+            with self._serial(), Session(self.engine) as session:
+                self._lock_contact(session, contact)
                 existing = session.exec(select(Case).where(Case.event_key == key)).first()
                 if existing is not None:
                     log.info("case %s: event delivered again; nothing created", existing.reference)
                     return existing.reference, []
+                if self._over_limit(session, contact):
+                    raise OverLimit
                 try:
                     case, alerts = self._create(session, event, key, channel, contact, address)
                     session.commit()
@@ -202,6 +280,40 @@ class CasesSink:
                 )
                 return case.reference, alerts
         raise RuntimeError("could not store the case after 5 attempts")
+
+    @contextmanager
+    def _serial(self) -> Iterator[None]:
+        """On SQLite, one case transaction at a time in this process (PostgreSQL: see
+        ``_lock_contact``)."""
+        if self.engine.dialect.name != "sqlite":
+            yield
+            return
+        with _SQLITE_WRITES:
+            yield
+
+    def _lock_contact(self, session: Session, contact: str) -> None:
+        """PostgreSQL: one case transaction per contact at a time, across processes, so the
+        hour's count cannot be passed by requests racing each other."""
+        if self.engine.dialect.name == "postgresql" and self.limits.cases_per_hour:
+            lock = int.from_bytes(hashlib.sha256(f"case:{contact}".encode()).digest()[:8], "big")
+            session.execute(
+                sql_text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": lock - (1 << 63)}
+            )
+
+    def _over_limit(self, session: Session, contact: str) -> bool:
+        """Has this contact filed the hour's cases already?"""
+        limit = self.limits.cases_per_hour
+        if not limit:
+            return False
+        recent = session.exec(
+            select(func.count())
+            .select_from(Case)
+            .where(
+                col(Case.contact) == contact,
+                col(Case.created_at) > self.clock() - timedelta(hours=1),
+            )
+        ).one()
+        return int(recent) >= limit
 
     def _create(
         self,
@@ -270,6 +382,8 @@ class CasesSink:
                     level=0,
                     reason="new_p1",
                     now=now,
+                    team=team,
+                    policy=self.limits.alerts,
                 )
             )
         return case, alerts

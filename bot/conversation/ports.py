@@ -34,3 +34,13 @@ class Renderer(Protocol):
     def check(self, turn: Turn) -> str | None:
         """Why a turn cannot be shown well on this channel, or None (used by flow validation)."""
         ...
+
+
+class Declined(Exception):
+    """An event sink's refusal to keep what the events ask for (e.g. too many reports from one
+    contact): nothing was kept, and the conversation ends on ``message`` (a catalog msgid,
+    translated and filled like any screen, ``{hotline_number}`` included)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message

@@ -7,6 +7,9 @@ shown, so nothing a person reported is acknowledged before it is committed.
 
 A language a person chose (a ``set_language`` action) is remembered per contact pseudonym for
 ``language_ttl`` seconds: their next conversation starts at the main menu in that language.
+
+A sink may decline what the events ask for (``Declined``: e.g. too many reports from one
+contact); the conversation then ends on the sink's neutral message and nothing is kept.
 """
 
 from __future__ import annotations
@@ -15,15 +18,15 @@ import hashlib
 import logging
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.content.files import Content
-from bot.conversation.ports import MORE_KEY, PREVIOUS_KEY, Renderer, Screen
+from bot.conversation.ports import MORE_KEY, PREVIOUS_KEY, Declined, Renderer, Screen
 from bot.core.languages import LANGUAGES
 from bot.engine.compile import menu_keys
 from bot.engine.model import MenuState
 from bot.engine.runner import BACK_KEY, UnknownFlow, advance, begin, render
-from bot.engine.state import Event, SessionState, Step, Turn
+from bot.engine.state import Event, SessionState, Step, Turn, fill
 from bot.i18n import ui
 from bot.sessions.base import Held, SessionStore
 
@@ -32,6 +35,8 @@ log = logging.getLogger(__name__)
 START_FLOW = "main"
 MENU_STATE = "menu"
 """Where a conversation starts when the contact's language is remembered (``main:menu``)."""
+SEEN = 16
+"""Earlier requests of a provider session whose screens are kept, to answer a late retry."""
 
 
 def _sid() -> str:
@@ -166,26 +171,34 @@ class Conversations:
         lang: str,
         *,
         request: str,
-        inputs: Callable[[str | None], list[str]],
+        inputs: Callable[[str | None], list[str] | None],
         contact: str | None = None,
         address: str | None = None,
     ) -> Screen:
-        """Apply a provider request exactly once; the same request again gets the same screen.
+        """Apply a provider request exactly once; the same request again gets the same screen,
+        and a late retry of an earlier request the screen it had then.
 
         ``inputs(previous_request)`` says what this request adds since the previous one (None
         for a new session): Africa's Talking's USSD ``text`` carries every input of the session.
+        It returns None for a request older than the previous one (its screen is answered, or
+        the current one when no longer kept; nothing is applied or saved).
         A new session with no input opens at the main menu in the contact's remembered language;
         one that carries inputs (dialled with the code, or replayed after a lost state) starts
-        at the beginning, so they mean what they always mean.
+        at the beginning, so they mean what they always mean — but they may only choose a
+        language and menus: they stop before any step that would hand events over (submit a
+        report), whose screen is shown instead, for the person to confirm.
         """
         note = self._note(contact) if request == "" else None
         async with self.store.hold(key, recall=_only(note)) as held:
             data = held.value or {}
             memo = data.get("memo") or {}
             if _is_request(memo, request) and "screen" in memo:
-                return Screen(
-                    text=memo["screen"], end=memo["end"], page=memo["page"], pages=memo["pages"]
-                )
+                return _screen(memo)
+            seen = _seen(memo)
+            digest = _digest(request)
+            for entry in seen:
+                if entry[0] == digest:  # a late retry of an earlier request: what it was shown
+                    return Screen(text=entry[1], end=entry[2], page=entry[3], pages=entry[4])
             saved = SessionState.from_dict(data) if "flow" in data else None
             chosen: str | None = None
             turn: Turn | None
@@ -197,14 +210,26 @@ class Conversations:
                 step = self._begin(lang, held if not pending else None, note, sid=sid)
                 state, turn, events = step.state, step.turn, list(step.events)
             else:
-                pending = inputs(memo.get("request"))
+                later = inputs(memo.get("request"))
+                if later is None:  # older than the last request, its screen no longer kept
+                    log.info("late retry of an earlier request; answered with the current screen")
+                    turn = self._current(saved).format(self.values)
+                    return renderer.render(turn, saved.page)
+                pending = later
                 state, events = saved, []
                 # The screen as it stands is shown only when the request adds nothing.
                 turn = self._current(saved) if not pending else None
-            for raw in pending:
+            dialled = saved is None and bool(pending)
+            for raw in pending or ():
                 if state is None:
                     break  # the conversation ended; whatever follows has nothing to apply to
-                state, turn, more, picked = self._apply(state, raw, renderer)
+                after, shown, more, picked = self._apply(state, raw, renderer)
+                if dialled and more:
+                    # Dialled inputs choose a language and menus, never confirm a report: show
+                    # the screen that would submit, for the person to answer themselves.
+                    log.info("dialled inputs stop before a step that hands events over")
+                    break
+                state, turn = after, shown
                 events.extend(more)
                 chosen = picked or chosen
             assert turn is not None  # there was at least one input, or the current screen
@@ -214,6 +239,7 @@ class Conversations:
                 renderer,
                 Step(state, turn, tuple(events)),
                 request=request,
+                seen=[*seen, _entry(memo)] if "screen" in memo else seen,
                 contact=contact,
                 address=address,
                 chosen=chosen,
@@ -321,6 +347,7 @@ class Conversations:
         step: Step,
         *,
         request: str | None = None,
+        seen: list[list[Any]] | None = None,
         contact: str | None = None,
         address: str | None = None,
         chosen: str | None,
@@ -328,25 +355,34 @@ class Conversations:
         """Hand events over, then save, then show: nothing is acknowledged before it is kept.
 
         The session (and a chosen language) are written as the session's lock is let go, and
-        only if nothing here raised.
+        only if nothing here raised. A sink that declines ends the conversation on its message.
+        ``seen``: the screens of the provider session's earlier requests, kept with the last.
         """
         state, turn, events = step.state, step.turn, step.events
         values = self.values
         if events:
-            values = dict(values)
-            values.update(
-                await self.sink.handle(
+            try:
+                given = await self.sink.handle(
                     events, channel=renderer.name, contact=contact or key, address=address
                 )
-            )
+            except Declined as declined:
+                state = None  # nothing of this conversation is kept
+                text = self.content.tr(turn.lang, declined.message)
+                turn = Turn(text=text, lang=turn.lang, end=True, expects="nothing")
+            else:
+                values = dict(values)
+                # What the sink gives may hold placeholders of its own, e.g. {hotline_number}.
+                values.update({name: fill(value, self.values) for name, value in given.items()})
         screen = renderer.render(turn.format(values), state.page if state is not None else 0)
-        memo = {
+        memo: dict[str, Any] = {
             "request": request,
             "screen": screen.text,
             "end": screen.end,
             "page": screen.page,
             "pages": screen.pages,
         }
+        if seen:
+            memo["seen"] = seen[-SEEN:]
         if state is None:
             if request is None:
                 held.delete()
@@ -367,6 +403,25 @@ class Conversations:
 def _digest(request: str) -> str:
     """What an ended session keeps of its last request: enough to know it again, not its text."""
     return hashlib.sha256(request.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _screen(memo: dict[str, Any]) -> Screen:
+    """The screen a memo keeps."""
+    return Screen(text=memo["screen"], end=memo["end"], page=memo["page"], pages=memo["pages"])
+
+
+def _entry(memo: dict[str, Any]) -> list[Any]:
+    """A memo's request as an earlier one: its digest and the screen it got."""
+    digest = memo.get("digest") or _digest(str(memo.get("request")))
+    return [digest, memo["screen"], memo["end"], memo["page"], memo["pages"]]
+
+
+def _seen(memo: dict[str, Any]) -> list[list[Any]]:
+    """The earlier requests a memo keeps (digest, screen, end, page, pages), oldest first."""
+    found = memo.get("seen")
+    if not isinstance(found, list):
+        return []
+    return [list(e) for e in found if isinstance(e, list) and len(e) == 5]
 
 
 def _is_request(memo: dict[str, object], request: str) -> bool:

@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     language_memory_days: int = 90  # days a contact's chosen language is remembered; 0: off
     telegram_session_ttl: int = 1800
     sms_hourly_limit: int = 20
+    case_hourly_limit: int = 5  # cases one contact may file per hour, on every channel
+    lookup_hourly_limit: int = 10  # report look-ups (follow a report) per contact per hour
+    alert_group_seconds: int = 120  # an operator's later alerts in this window go as one
+    alert_shift_budget: int = 30  # pages per shift; past it only the supervisor's summary
     sms_keywords: str = ""
     retention_closed_days: int = 730
     retention_contact_days: int = 30

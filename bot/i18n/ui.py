@@ -29,6 +29,19 @@ ALERT_NEW = N_(
 ALERT_ESCALATED = N_(
     "Hotline: case {reference} ({priority}, area {area}) is not acknowledged. You are next on call."
 )
+ALERT_GROUP = N_("Hotline: {count} new alerts for you: {cases}. Please acknowledge each.")
+ALERT_GROUP_ITEM = N_("{reference} {priority} {area}")
+ALERT_GROUP_MORE = N_("{count} more in the queue")
+ALERT_BUDGET = N_(
+    "Hotline: {count} alerts this shift, the limit. No more alerts until the shift ends: "
+    "watch the queue."
+)
+CASES_LIMIT = N_(
+    "We have received your recent reports. If you are in danger, call {hotline_number}."
+)
+STATUS_LATER = N_(
+    "We cannot look up more reports just now. Please try again later, or call {hotline_number}."
+)
 STATUS_RECEIVED = N_("Report {reference}: received. Our team will look at it soon.")
 STATUS_LOOKED_AT = N_("Report {reference}: our team is looking at it.")
 STATUS_PARTNER = N_("Report {reference}: passed to a partner who can help.")

@@ -19,6 +19,8 @@ class OnCall:
     primary: Operator | None = None
     backup: Operator | None = None
     supervisor: Operator | None = None
+    shift: Shift | None = None
+    """The shift covering the moment asked about (its id and start bound the alert budget)."""
 
     def at_level(self, level: int) -> Operator | None:
         """Level 0 primary, 1 backup, 2 supervisor."""
@@ -39,4 +41,6 @@ def on_call(session: Session, now: datetime) -> OnCall:
         operator = session.get(Operator, operator_id) if operator_id is not None else None
         return operator if operator is not None and operator.active else None
 
-    return OnCall(active(shift.primary_id), active(shift.backup_id), active(shift.supervisor_id))
+    return OnCall(
+        active(shift.primary_id), active(shift.backup_id), active(shift.supervisor_id), shift
+    )

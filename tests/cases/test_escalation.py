@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from bot.cases.alerts import AlertPolicy
 from bot.cases.escalation import acknowledge, sweep
 from bot.cases.intake import CasesSink
 from bot.models import Case, CaseEvent, Escalation, Operator, OutboundMessage
 from bot.outbox import queue
 from tests.cases.helpers import CATALOGS, CIPHER, T0, team
 from tests.cases.test_intake import Recorder, event
+
+
+def fixed(at: datetime) -> Callable[[], datetime]:
+    """A clock stopped at ``at``."""
+    return lambda: at
 
 
 async def new_case(engine: Engine, priority: str = "P1", at: datetime = T0) -> Case:
@@ -123,3 +130,25 @@ async def test_deadlines_survive_a_restart(engine: Engine) -> None:
     await new_case(engine)
     engine.dispose()
     assert len(sweep(engine, CIPHER, CATALOGS.gettext, now=T0 + timedelta(minutes=15))) == 1
+
+
+async def test_a_burst_missing_its_deadline_together_escalates_in_one_grouped_alert(
+    engine: Engine,
+) -> None:
+    ids = team(engine)
+    recorder = Recorder()
+    for n in range(12):  # twelve P1s in one minute, from twelve numbers; nobody acknowledges
+        at = T0 + timedelta(seconds=5 * n)
+        cases_sink = CasesSink(engine, CIPHER, CATALOGS.gettext, lambda: recorder, clock=fixed(at))
+        await cases_sink.handle([event(event_id=f"e{n}:1:x")], channel="ussd", contact=f"ph_{n}")
+    policy = AlertPolicy(group_seconds=120, shift_budget=0)
+    queued = sweep(engine, CIPHER, CATALOGS.gettext, now=T0 + timedelta(minutes=11), policy=policy)
+    with Session(engine) as session:
+        to_backup = session.exec(
+            select(OutboundMessage)
+            .where(OutboundMessage.contact == f"op_{ids['lerato']}")
+            .order_by(col(OutboundMessage.id))
+        ).all()
+    assert len(to_backup) == 2, "the backup is paged once at once, once grouped"
+    assert queued == [to_backup[0].id]
+    assert "11" in CIPHER.decrypt(to_backup[1].body, queue.BODY)

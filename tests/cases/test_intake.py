@@ -11,9 +11,12 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot.cases.intake import CasesSink, read_event
+from bot.cases.intake import CasesSink, Limits, read_event
 from bot.cases.reference import PATTERN
+from bot.conversation.ports import Declined
 from bot.engine.state import Event
+from bot.i18n import ui
+from bot.i18n.gsm7 import fits_ussd, fold
 from bot.models import Case, CaseEvent, Escalation, OutboundMessage
 from bot.outbox import queue
 from tests.cases.helpers import CATALOGS, CIPHER, T0, team
@@ -199,3 +202,65 @@ def test_a_band_of_people_is_kept_as_at_least_its_lower_bound(
     intake = read_event(event("tip_submitted", answers={"people": people}))
     assert intake.people_affected == expected
     assert intake.answers["people"] == people, "the band itself stays with the answers"
+
+
+# --- one contact cannot file reports in bursts (issue 11, item 2) -----------------------------
+
+
+def limited(engine: Engine, recorder: Recorder, now: Any = T0, per_hour: int = 3) -> CasesSink:
+    return CasesSink(
+        engine,
+        CIPHER,
+        CATALOGS.gettext,
+        lambda: recorder,
+        clock=lambda: now,
+        limits=Limits(cases_per_hour=per_hour),
+    )
+
+
+@pytest.mark.parametrize("channel", ["ussd", "sms", "telegram"])
+async def test_a_burst_from_one_contact_makes_at_most_the_hour_s_cases(
+    engine: Engine, channel: str
+) -> None:
+    team(engine)
+    recorder = Recorder()
+    cases_sink = limited(engine, recorder)
+    declined = 0
+    for n in range(100):
+        try:
+            await cases_sink.handle(
+                [event(event_id=f"burst{n}:12:x")], channel=channel, contact="ph_burst"
+            )
+        except Declined as refusal:
+            assert refusal.message == ui.CASES_LIMIT
+            declined += 1
+    assert declined == 97
+    with Session(engine) as session:
+        assert len(session.exec(select(Case)).all()) == 3, "nothing is kept for a refused report"
+        assert len(session.exec(select(CaseEvent)).all()) == 3 * 2  # created + alert, each
+    # Another number is not held back, and the same number may report again an hour later.
+    await cases_sink.handle([event(event_id="other:12:x")], channel=channel, contact="ph_other")
+    later = limited(engine, recorder, now=T0 + timedelta(minutes=61))
+    await later.handle([event(event_id="later:12:x")], channel=channel, contact="ph_burst")
+    with Session(engine) as session:
+        assert len(session.exec(select(Case)).all()) == 5
+
+
+async def test_an_event_delivered_again_over_the_limit_still_gets_its_reference(
+    engine: Engine,
+) -> None:
+    recorder = Recorder()
+    cases_sink = limited(engine, recorder, per_hour=1)
+    first = await cases_sink.handle([event()], channel="ussd", contact="ph_a")
+    assert await cases_sink.handle([event()], channel="ussd", contact="ph_a") == first
+    with pytest.raises(Declined):
+        await cases_sink.handle([event(event_id="new:1:x")], channel="ussd", contact="ph_a")
+
+
+def test_the_refusal_is_neutral_and_fits_a_screen_in_every_language() -> None:
+    for lang in ("en", "fr", "ln", "st"):
+        text = CATALOGS.gettext(lang, ui.CASES_LIMIT).format(hotline_number="0800 000 000 0000")
+        assert fits_ussd(fold(text, lang)), (lang, text)
+        assert "0800" in text and "{" not in text
+        if lang != "en":
+            assert text != ui.CASES_LIMIT.format(hotline_number="0800 000 000 0000")

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.cases.lookup import NEUTRAL, status_text
+from bot.cases.intake import CasesSink, Limits
+from bot.cases.lookup import NEUTRAL, LookupLimit, status_text
 from bot.cases.status import Status
+from bot.engine.state import Event
 from bot.i18n import ui
-from bot.i18n.gsm7 import fold, sms_parts
+from bot.i18n.gsm7 import fits_ussd, fold, sms_parts
 from bot.models import Case
+from bot.outbox.notify import NullNotifier
+from bot.sessions import MemorySessionStore
 from tests.cases.helpers import CATALOGS, CIPHER, T0
 
 LANGS = ("en", "fr", "ln", "st")
@@ -81,3 +87,68 @@ def test_status_messages_fit_one_screen_and_one_sms(lang: str) -> None:
         text = fold(CATALOGS.gettext(lang, message).format(reference="WWWW-99"), lang)
         assert len(text) <= 150, text  # the flow's end screen shows it alone (validate sample)
         assert sms_parts(text) == 1
+
+
+# --- guessing references from one number (issue 11, item 15) ---------------------------------
+
+
+def lookup_event(reference: str) -> Event:
+    return Event(
+        "status_requested",
+        {"event_id": f"s:{reference}", "lang": "en", "answers": {"reference": reference}},
+    )
+
+
+async def test_3000_guesses_from_one_number_check_at_most_the_limit(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for n in range(6):
+        add_case(engine, Status.NEW, reference=f"KAA{n}-33")
+    checked: list[str] = []
+
+    def counting(engine: Engine, tr: Any, reference: str, lang: str) -> str:
+        checked.append(reference)
+        return status_text(engine, tr, reference, lang)
+
+    monkeypatch.setattr("bot.cases.intake.status_text", counting)
+    sink = CasesSink(
+        engine,
+        CIPHER,
+        CATALOGS.gettext,
+        lambda: NullNotifier(),
+        clock=lambda: T0,
+        limits=Limits(lookups_per_hour=10),
+    )
+    answers = []
+    for n in range(3000):
+        guess = f"KAA{n % 10}-33"  # every tenth guess is a real reference
+        values = await sink.handle([lookup_event(guess)], channel="ussd", contact="ph_guesser")
+        answers.append(values["status"])
+    assert len(checked) == 10
+    later = CATALOGS.gettext("en", ui.STATUS_LATER)
+    assert answers[10:] == [later] * 2990, "past the limit: the same neutral answer, unchecked"
+    found = [a for a in answers if "received" in a]
+    assert len(found) <= 6
+    # Someone else is not held back.
+    values = await sink.handle([lookup_event("KAA1-33")], channel="ussd", contact="ph_other")
+    assert values["status"] == CATALOGS.gettext("en", ui.STATUS_RECEIVED).format(
+        reference="KAA1-33"
+    )
+
+
+async def test_the_limit_is_per_hour_and_shared_through_the_store(engine: Engine) -> None:
+    now = [T0]
+    store = MemorySessionStore(clock=lambda: now[0].timestamp())
+    limit = LookupLimit(store, 2, clock=lambda: now[0])
+    assert [await limit.allow("ph_a") for _ in range(3)] == [True, True, False]
+    again = LookupLimit(store, 2, clock=lambda: now[0])  # another process on the same store
+    assert await again.allow("ph_a") is False
+    now[0] = T0 + timedelta(hours=1)
+    assert await again.allow("ph_a") is True
+    assert "ph_a" not in limit.key("ph_a")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_later_answer_fits_one_screen(lang: str) -> None:
+    text = CATALOGS.gettext(lang, ui.STATUS_LATER).format(hotline_number="0800 000 000 0000")
+    assert fits_ussd(fold(text, lang)), text

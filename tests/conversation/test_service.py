@@ -478,16 +478,27 @@ async def test_a_replayed_provider_session_emits_the_same_event_ids(
     conversations: Conversations, store: MemorySessionStore, sink: RecordingSink, ussd: UssdRenderer
 ) -> None:
     """A USSD session rebuilt from the provider's record after its state was lost must not
-    look like a new report: its events keep their ids, so the cases service dedupes them."""
+    look like a new report: the replay stops before the step that submits (replayed inputs
+    confirm nothing), and the submission the person then makes keeps its event id, so the
+    cases service dedupes it."""
     text = "1*1*1*1*1*1*1*they took our papers"
 
     def cumulative(previous: str | None) -> list[str]:
-        return text.split("*") if previous is None else []
+        return text.split("*") if previous is None else [text.split("*")[-1]]
 
+    before = "*".join(text.split("*")[:-1])
+    await conversations.exchange(
+        KEY, ussd, "en", request=before, inputs=lambda p: before.split("*")
+    )
     first = await conversations.exchange(KEY, ussd, "en", request=text, inputs=cumulative)
     assert first.end
     await store.delete(KEY)  # the state is lost (a store restart), the provider retries
-    again = await conversations.exchange(KEY, ussd, "en", request=text, inputs=cumulative)
+    replayed = await conversations.exchange(KEY, ussd, "en", request=text, inputs=cumulative)
+    assert not replayed.end, "a replay never submits on its own"
+    assert len(sink.calls) == 1
+    again = await conversations.exchange(
+        KEY, ussd, "en", request=text + "*again", inputs=cumulative
+    )
     assert again.text == first.text
     ids = [call.events[0].payload["event_id"] for call in sink.calls]
     assert len(ids) == 2 and ids[0] == ids[1]

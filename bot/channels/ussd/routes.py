@@ -48,15 +48,19 @@ def session_key(session_id: str) -> str:
     return "ussd:" + hashlib.sha256(session_id.encode()).hexdigest()[:32]
 
 
-def new_inputs(text: str, previous: str | None) -> list[str]:
+def new_inputs(text: str, previous: str | None) -> list[str] | None:
     """What a request adds to the session: Africa's Talking's ``text`` is cumulative.
 
     A new session's ``text`` holds whatever was dialled with the code (``3*1`` -> two inputs);
     after that each request adds one input after a ``*``, which may itself contain ``*`` or be
-    empty. A ``text`` that does not extend the previous one is taken at its last segment.
+    empty. A ``text`` the previous one extends is a late retry of an earlier request: None
+    (nothing to apply). Any other ``text`` that does not extend the previous one is taken at
+    its last segment.
     """
     if previous is None:
         return text.split("*") if text else []
+    if previous.startswith(text + "*") or (text == "" and previous != ""):
+        return None
     if previous == "":
         return [text]
     if text.startswith(previous + "*"):

@@ -139,7 +139,7 @@ def new_case(db: Engine, at: datetime, priority: str = "P1", n: int = 1, **answe
         },
     )
     sink = CasesSink(db, CIPHER, CATALOGS.gettext, Recorder, clock=lambda: at)
-    reference, _ = sink.commit(event, channel="ussd", contact="ph_test", address=None)
+    reference, _ = sink.commit(event, channel="ussd", contact=f"ph_test_{n}", address=None)
     with Session(db) as session:
         return session.exec(select(Case).where(col(Case.reference) == reference)).one()
 

@@ -41,7 +41,8 @@ from bot.engine.runner import advance
 from bot.engine.state import SessionState, Step
 from bot.i18n import ui
 from bot.i18n.gsm7 import fits_ussd, fold, is_gsm7
-from bot.models import Case
+from bot.models import Case, OutboundMessage
+from bot.outbox import keys
 from bot.sessions import SessionStore
 from bot.sessions.base import Held
 from tests.conftest import (
@@ -366,12 +367,18 @@ def test_a_dialled_language_lands_on_the_lingala_main_menu(memory_line: Line) ->
 def test_dialled_language_and_choice_land_on_lingala_help(memory_line: Line) -> None:
     body = memory_line.screen(new_session(), "3*4")
     assert is_help_menu(body, "ln"), body
-    end = memory_line.screen(new_session(), f"3*4*{CALL_BACK}")
+    # Dialled inputs never send a request: they stop on the screen that would send it.
+    sid = new_session()
+    method = memory_line.screen(sid, f"3*4*{CALL_BACK}")
+    assert method.startswith("CON ") and REFERENCE.search(method) is None, method
+    assert cases(memory_line) == []
+    # The person answers that screen themselves: now it is sent.
+    end = memory_line.screen(sid, f"3*4*{CALL_BACK}*1")
     assert is_call_back_end(end, "ln"), end
-    # Inputs dialled past the end have nothing to apply to: the same END (its own reference).
+    # Inputs dialled past it are not applied either: the same screen, nothing sent.
     past = memory_line.screen(new_session(), f"3*4*{CALL_BACK}*9")
-    assert is_call_back_end(past, "ln"), past
-    assert REFERENCE.sub("REF", past) == REFERENCE.sub("REF", end)
+    assert past == method
+    assert len(cases(memory_line)) == 1
 
 
 # --- the language a caller chose is remembered (DESIGN §6) -------------------------------------
@@ -627,9 +634,14 @@ def test_an_input_with_a_star_inside_is_one_answer_on_the_main_menu(light_line: 
         ("1**", "1", ["*"]),
         ("1*a*b", "1", ["a*b"]),
         ("1*2*", "1*2", [""]),
+        # A late retry of an earlier request (a prefix of the last one): nothing to apply.
+        ("1", "1*2", None),
+        ("", "1*2", None),
+        ("1*2", "1*2*3", None),
+        ("1*", "1**", None),
     ],
 )
-def test_new_inputs(text: str, previous: str | None, expected: list[str]) -> None:
+def test_new_inputs(text: str, previous: str | None, expected: list[str] | None) -> None:
     assert new_inputs(text, previous) == expected
 
 
@@ -700,11 +712,15 @@ def test_an_expired_session_continues_from_africas_talking_s_text(line: Line) ->
     line.forget(sid)
     help_menu = line.screen(sid, "2*7*4")
     assert is_help_menu(help_menu, "fr"), help_menu
-    # Lost again just before the call back is sent: it is sent, once, with its reference.
+    # Lost again just before the call back is sent: the replay stops on the screen that sends
+    # (replayed inputs are never a confirmation); answered again, it is sent once.
     line.screen(sid, "2*7*4*1")
-    line.screen(sid, "2*7*4*1*1")
+    method = line.screen(sid, "2*7*4*1*1")
     line.forget(sid)
-    final = line.screen(sid, f"2*7*4*{CALL_BACK}")
+    replayed = line.screen(sid, f"2*7*4*{CALL_BACK}")
+    assert replayed == method
+    assert cases(line) == []
+    final = line.screen(sid, f"2*7*4*{CALL_BACK}*1")
     assert is_call_back_end(final, "fr"), final
     [case] = cases(line)
     assert case.reference in final
@@ -962,3 +978,115 @@ async def test_two_identical_requests_at_once_advance_once(
     finally:
         if url:
             _drop_keys(url, [sid], language_notes(app, settings))
+
+
+# --- one number cannot file reports or page the team in bursts (issue 11, items 2 and 16) ------
+
+DIALLED_REPORT = "1*1*1*3*1*1*2*1*2*2*1"
+"""``*384*12*1*1*1*3*1*1*2*1*2*2*1#``: English, Report, every answer of a P1 tip, and Send."""
+
+
+def outbox_alerts(line: Line) -> list[OutboundMessage]:
+    engine: Engine = line.app.state.engine
+    with Session(engine) as session:
+        return list(
+            session.exec(select(OutboundMessage).where(OutboundMessage.purpose == "alert")).all()
+        )
+
+
+def test_a_dialled_full_report_makes_no_case_and_pages_nobody(
+    tmp_path: Path, database_url: str
+) -> None:
+    with running(make_settings(tmp_path, database_url, demo=True)) as line:
+        screens = {line.screen(new_session(), DIALLED_REPORT) for _ in range(100)}
+        assert cases(line) == [] and outbox_alerts(line) == []
+        # Every request stops on the screen that would send, for a person to answer.
+        [screen] = screens
+        assert screen.startswith("CON ") and REFERENCE.search(screen) is None, screen
+
+
+def call_back(line: Line, lang: str = "fr", phone: str = PHONE) -> str:
+    """A whole call back request, one screen at a time; its last screen."""
+    sid = new_session()
+    key = LANG_KEYS[lang]
+    body = ""
+    for text in ("", key, f"{key}*4", f"{key}*4*1", f"{key}*4*1*1", f"{key}*4*{CALL_BACK}"):
+        body = line.screen(sid, text, phoneNumber=phone)
+    return body
+
+
+@pytest.mark.parametrize("lang", list(LANG_KEYS))
+def test_a_burst_of_reports_from_one_number_makes_at_most_the_limit(
+    tmp_path: Path, database_url: str, lang: str
+) -> None:
+    settings = make_settings(tmp_path, database_url, case_hourly_limit=3, language_memory_days=0)
+    with running(settings) as line:
+        ends = [call_back(line, lang) for _ in range(12)]
+        assert all(is_call_back_end(end, lang) for end in ends[:3]), ends[:3]
+        content: Content = line.app.state.content
+        refusal = "END " + fold(
+            content.tr(lang, ui.CASES_LIMIT).format(hotline_number=HOTLINE), lang
+        )
+        assert ends[3:] == [refusal] * 9, "kind, neutral, and the same every time"
+        assert len(cases(line)) == 3, "nothing is kept for a refused report"
+        # Another number reports as usual.
+        assert is_call_back_end(call_back(line, lang, phone=TEST_PHONES[1]), lang)
+
+
+def test_a_burst_of_p1_tips_pages_a_bounded_number_of_times(
+    tmp_path: Path, database_url: str
+) -> None:
+    settings = make_settings(tmp_path, database_url, demo=True, case_hourly_limit=0)
+    with running(settings) as line:
+        for _ in range(20):  # dialled up to Send, then Send pressed: 20 P1 tips
+            sid = new_session()
+            line.screen(sid, DIALLED_REPORT)
+            assert is_p1_end(line.screen(sid, DIALLED_REPORT + "*1"))
+        assert len(cases(line)) == 20
+        pages = {keys.page(m.key) for m in outbox_alerts(line)}
+        assert len(pages) == 2, "the first P1 at once, the 19 others grouped in one alert"
+
+
+def is_p1_end(body: str) -> bool:
+    return body.startswith("END ") and REFERENCE.search(body) is not None
+
+
+def test_a_late_retry_of_an_older_request_gets_the_screen_it_had(
+    line: Line, advances: list[str]
+) -> None:
+    sid = new_session()
+    first = line.screen(sid, "")
+    menu = line.screen(sid, "1")
+    help_menu = line.screen(sid, "1*4")
+    safe_time = line.screen(sid, "1*4*1")
+    applied = list(advances)
+    # The network delivers old requests again, late: each gets its own screen, nothing moves.
+    assert line.screen(sid, "1") == menu
+    assert line.screen(sid, "") == first
+    assert line.screen(sid, "1*4") == help_menu
+    assert advances == applied, "an old request is never applied as a new input"
+    stored = line.stored(sid)
+    assert stored is not None and stored["state"] != "menu" and stored["inputs"] == ["1", "4", "1"]
+    # The session goes on from where it was; after its END, old requests still get theirs.
+    line.screen(sid, "1*4*1*1")
+    end = line.screen(sid, f"1*4*{CALL_BACK}")
+    assert is_call_back_end(end, "en"), end
+    assert line.screen(sid, "1*4*1") == safe_time
+    assert line.screen(sid, "1") == menu
+    assert len(cases(line)) == 1
+
+
+def test_a_late_retry_older_than_the_kept_screens_gets_the_current_screen(
+    light_line: Line,
+) -> None:
+    sid = new_session()
+    light_line.screen(sid, "")
+    light_line.screen(sid, "1")
+    texts = ["1"] + [f"1{'*7' * n}" for n in range(1, 25)]  # 24 wrong answers, each a hint
+    for text in texts[1:]:
+        current = light_line.screen(sid, text)
+    late = light_line.screen(sid, "1")  # not kept any more: the screen as it stands
+    assert late.startswith("CON Anti-trafficking hotline")
+    assert main_menu_lines(late) == main_menu_lines(current)
+    stored = light_line.stored(sid)
+    assert stored is not None and stored["inputs"] == ["1"]
