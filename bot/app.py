@@ -32,6 +32,7 @@ from bot.deps import ContentDep, EngineDep, SettingsDep, StoreDep
 from bot.dev import demo
 from bot.http import install as install_http
 from bot.http.health import PublicHealth
+from bot.jobs import health
 from bot.jobs.escalation import escalate_forever
 from bot.jobs.purge import purge_forever
 from bot.outbox import queue
@@ -156,13 +157,25 @@ def create_app(settings: Settings | None = None, *, content: Content | None = No
         sessions_ok = await store.ping()
         database_ok = await run_in_threadpool(ping, engine)  # a down database must not block
         messages = await run_in_threadpool(queue.counts, engine) if database_ok else {}
+        delivery = (
+            await run_in_threadpool(
+                health.report,
+                engine,
+                max_lag=settings.delivery_max_lag,
+                stale_after=settings.worker_stale_after,
+            )
+            if database_ok
+            else None
+        )
+        delivery_ok = delivery is not None and delivery["ok"]
         body = {
-            "status": "ok" if sessions_ok and database_ok else "degraded",
+            "status": "ok" if sessions_ok and database_ok and delivery_ok else "degraded",
             "flows": content.registry.names(),
             "sessions": "redis" if settings.redis_url else "memory",
             "sessions_ok": sessions_ok,
             "database_ok": database_ok,
             "outbox": messages,
+            "delivery": delivery,
         }
         return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
 

@@ -70,7 +70,23 @@ def test_healthz_ok_on_each_database(tmp_path: Path, database_url: str) -> None:
         "sessions": "memory",
         "sessions_ok": True,
         "database_ok": True,
-        "outbox": {"pending": 0, "sending": 0, "sent": 0, "delivered": 0, "failed": 0},
+        "outbox": {
+            "pending": 0,
+            "sending": 0,
+            "sent": 0,
+            "delivered": 0,
+            "failed": 0,
+            "unknown": 0,
+        },
+        "delivery": {
+            "ok": True,
+            "problems": [],
+            "outbox_due_seconds": None,
+            "escalation_due_seconds": None,
+            "max_lag_seconds": 120,
+            "workers": [],
+            "worker_stale_after_seconds": 60,
+        },
     }
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
 import sys
 from typing import TextIO
 
@@ -95,37 +97,66 @@ def simulate(channel: str, lang: str | None, flow: str, input_file: TextIO | Non
 @main.command()
 @click.option("--burst", is_flag=True, help="Deliver what is due, then stop (for cron or tests).")
 def worker(burst: bool) -> None:
-    """Deliver the outbox (SMS replies, alerts) with retries: arq on Redis, else a local loop."""
+    """Deliver the outbox (SMS replies, alerts), escalate and purge: from the database, with arq
+    jobs on Redis when it answers."""
     from bot.core.db import make_engine
     from bot.core.privacy import Cipher
-    from bot.jobs.arq import arq_worker
+    from bot.i18n.catalog import Catalogs
+    from bot.jobs.runner import SWEEP_SECONDS, Runner
     from bot.outbox.senders import make_sender, make_senders
     from bot.outbox.worker import OutboxWorker
 
     settings = resolved_or_exit()
-    if settings.redis_url:
-        click.echo("hotline worker: arq job worker on Redis (deliver jobs, sweep every 5 s)")
-        arq_worker(settings.redis_url, burst=burst).run()
-        return
-    click.echo("hotline worker: no HOTLINE_REDIS_URL, delivering from the database in this process")
     engine = make_engine(settings.database_url)
     outbox_worker = OutboxWorker(
         engine,
         Cipher.from_list(settings.encryption_key_list),
         make_sender(settings),
         senders=make_senders(settings),
+        poll=SWEEP_SECONDS,
     )
+    if burst:
+        click.echo(
+            "hotline worker --burst: delivering from the database what is due, then stopping"
+        )
 
-    async def run() -> None:
-        if burst:
+        async def drain() -> None:
             total = 0
             while done := await outbox_worker.run_due():
                 total += done
             click.echo(f"delivered or retried {total} message(s)")
-        else:
-            await outbox_worker.run_forever()
+
+        asyncio.run(drain())
+        engine.dispose()
+        return
+    if settings.redis_url:
+        click.echo(
+            "hotline worker: delivering from the database (sweep every 5 s), escalations and "
+            "purge; deliver jobs from Redis, reconnecting whenever it goes away"
+        )
+    else:
+        click.echo(
+            "hotline worker: no HOTLINE_REDIS_URL, delivering from the database in this process"
+        )
+    runner = Runner(
+        engine,
+        outbox_worker,
+        Catalogs.load(settings.locales_dir).gettext,
+        redis_url=settings.redis_url,
+    )
+
+    async def run() -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, task.cancel)
+        with contextlib.suppress(asyncio.CancelledError):
+            await runner.run()
+        click.echo("hotline worker stopped")
 
     asyncio.run(run())
+    engine.dispose()
 
 
 @main.group()

@@ -71,6 +71,10 @@ class Settings(BaseSettings):
     alert_group_seconds: int = 120  # an operator's later alerts in this window go as one
     alert_shift_budget: int = 30  # pages per shift; past it only the supervisor's summary
     sms_keywords: str = ""
+    delivery_max_lag: int = 120
+    """Seconds a due outbox message or escalation may wait before /healthz fails."""
+    worker_stale_after: int = 60
+    """Seconds without a worker heartbeat (once a worker has run) before /healthz fails."""
     retention_closed_days: int = 730
     retention_contact_days: int = 30
     api_token_hours: int = 12

@@ -1,41 +1,20 @@
-"""``hotline worker`` on Redis: the arq worker with outbox deliveries, escalations and the purge."""
+"""arq on Redis: the ``deliver`` job the app enqueues for each message it commits.
+
+A job only says "this message was just committed, send it now". ``hotline worker``
+(``bot.jobs.runner``) sweeps the outbox table whatever Redis does, so a job lost with Redis
+(a restart, an outage) delays its message to the next sweep and loses nothing.
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
 
-from arq import cron
-from arq.connections import RedisSettings
+from arq import ArqRedis
+from arq.typing import StartupShutdown
 from arq.worker import Worker
 
-from bot.core.db import make_engine
-from bot.core.privacy import Cipher
-from bot.core.settings import Settings, resolve_secrets
-from bot.jobs.escalation import escalate_job
-from bot.jobs.purge import purge_job
-from bot.outbox.senders import make_sender, make_senders
 from bot.outbox.worker import OutboxWorker
-
-SWEEP_SECONDS = 5
-
-
-async def _startup(ctx: dict[str, Any]) -> None:
-    settings = resolve_secrets(Settings())
-    engine = make_engine(settings.database_url)
-    ctx["engine"] = engine
-    ctx["outbox"] = OutboxWorker(
-        engine,
-        Cipher.from_list(settings.encryption_key_list),
-        make_sender(settings),
-        senders=make_senders(settings),
-    )
-
-
-async def _shutdown(ctx: dict[str, Any]) -> None:
-    engine = ctx.get("engine")
-    if engine is not None:
-        engine.dispose()
 
 
 async def deliver(ctx: dict[str, Any], message_id: int) -> int:
@@ -44,33 +23,25 @@ async def deliver(ctx: dict[str, Any], message_id: int) -> int:
     return await worker.run_due(only=message_id)
 
 
-async def sweep(ctx: dict[str, Any]) -> int:
-    """arq cron job: deliver everything due (retries, and messages whose job was missed)."""
-    worker: OutboxWorker = ctx["outbox"]
-    total = 0
-    while done := await worker.run_due():
-        total += done
-    return total
+def arq_worker(
+    redis: ArqRedis,
+    *,
+    ctx: dict[str, Any],
+    on_startup: StartupShutdown | None = None,
+    burst: bool = False,
+) -> Worker:
+    """An arq worker running ``deliver`` jobs on ``redis`` with ``ctx["outbox"]``.
 
-
-def arq_worker(redis_url: str, *, burst: bool = False, ctx: dict[str, Any] | None = None) -> Worker:
-    """An arq worker: ``deliver`` jobs, the outbox ``sweep`` every few seconds, the escalation
-    ladder every 30 seconds and the retention purge nightly (several workers may run: every
-    step is claimed in the database, so nothing happens twice)."""
-    custom = ctx is not None
+    Signals are left to the caller; ``on_startup`` runs once Redis has answered. Several
+    workers may run: every message is claimed in the database, so nothing goes out twice.
+    """
     return Worker(
         functions=[deliver],
-        cron_jobs=[
-            cron(sweep, second=set(range(0, 60, SWEEP_SECONDS)), run_at_startup=True),
-            cron(escalate_job, second={0, 30}),
-            cron(purge_job, hour={2}, minute={30}, second={0}),
-        ],
-        redis_settings=RedisSettings.from_dsn(redis_url),
-        on_startup=None if custom else _startup,
-        on_shutdown=None if custom else _shutdown,
+        redis_pool=redis,
         ctx=ctx,
+        on_startup=on_startup,
         burst=burst,
-        handle_signals=not burst,
+        handle_signals=False,
         job_timeout=timedelta(seconds=120),
         keep_result=0,
         max_tries=3,

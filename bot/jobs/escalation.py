@@ -1,7 +1,6 @@
-"""The escalation ladder as a job: an arq cron job every 30 s, or a loop in ``hotline serve``.
-
-Without Redis it runs as a loop inside ``hotline serve``; with Redis as an arq cron job in
-``hotline worker``. Deadlines are rows, so a missed tick is caught by the next one.
+"""The escalation ladder as a loop every 30 s: inside ``hotline serve`` without Redis, else in
+``hotline worker`` (whether Redis answers or not). Deadlines are rows, so a missed tick is
+caught by the next one, and each step is claimed in the database, so several may run.
 """
 
 from __future__ import annotations
@@ -9,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any
 
 from sqlalchemy.engine import Engine
 
@@ -17,8 +15,6 @@ from bot.cases.escalation import sweep
 from bot.core.clock import utcnow
 from bot.core.concurrency import finish_in_thread
 from bot.core.privacy import Cipher
-from bot.core.settings import Settings
-from bot.i18n.catalog import Catalogs
 from bot.i18n.translate import Translate
 from bot.outbox.notify import Notifier
 
@@ -52,17 +48,3 @@ async def escalate_forever(
         except Exception:  # try again at the next tick
             log.exception("escalation sweep failed; retrying in %s s", interval)
         await asyncio.sleep(interval)
-
-
-async def escalate_job(ctx: dict[str, Any]) -> int:
-    """arq cron job: sweep, then deliver the alerts from this worker straight away."""
-    outbox_worker = ctx["outbox"]
-    if "catalogs" not in ctx:
-        ctx["catalogs"] = Catalogs.load(Settings().locales_dir)
-    catalogs: Catalogs = ctx["catalogs"]
-    queued = await finish_in_thread(
-        sweep, outbox_worker.engine, outbox_worker.cipher, catalogs.gettext, now=utcnow()
-    )
-    for message_id in queued:
-        await outbox_worker.run_due(only=message_id)
-    return len(queued)

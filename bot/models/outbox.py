@@ -1,7 +1,8 @@
 """The transactional outbox: every outbound message is a row written with whatever caused it.
 
 The recipient and body are encrypted; the recipient is wiped once the provider has taken the
-message or it failed for good, so a number is never kept longer than needed to deliver.
+message, it failed for good, or its outcome is unknown, so a number is never kept longer than
+needed to deliver. ``WorkerHeartbeat`` rows say which workers are alive to deliver them.
 """
 
 from __future__ import annotations
@@ -15,13 +16,16 @@ from bot.core.clock import utcnow
 
 
 class OutboxStatus(StrEnum):
-    """Where a message is: pending → sending → sent (→ delivered), or failed for good."""
+    """Where a message is: pending → sending → sent (→ delivered), or failed for good, or
+    unknown: handed to the provider by a worker that stopped before it heard the answer (a
+    message sent at most once is not sent again; see ``bot.outbox.queue``)."""
 
     PENDING = "pending"
     SENDING = "sending"
     SENT = "sent"
     DELIVERED = "delivered"
     FAILED = "failed"
+    UNKNOWN = "unknown"
 
 
 class OutboundMessage(SQLModel, table=True):
@@ -42,6 +46,7 @@ class OutboundMessage(SQLModel, table=True):
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow, index=True)
     claimed_until: datetime | None = None
+    submitted_at: datetime | None = None  # this attempt's provider call began (None: not yet)
     last_error: str | None = Field(default=None, max_length=500)
     provider_message_id: str | None = Field(default=None, max_length=128, index=True)
     delivery_status: str | None = Field(default=None, max_length=32)
@@ -62,3 +67,18 @@ class DeliveryReport(SQLModel, table=True):
     status: str = Field(max_length=32)
     failure_reason: str | None = Field(default=None, max_length=128)
     received_at: datetime = Field(default_factory=utcnow)
+
+
+class WorkerHeartbeat(SQLModel, table=True):
+    """A running ``hotline worker``, refreshed every few seconds; removed when it stops cleanly.
+
+    A row whose ``seen_at`` is old is a worker that died: ``/healthz`` fails while no row is
+    fresh (see ``bot.jobs.health``).
+    """
+
+    __tablename__ = "worker_heartbeats"
+
+    name: str = Field(primary_key=True, max_length=120)  # host:pid
+    started_at: datetime = Field(default_factory=utcnow)
+    seen_at: datetime = Field(default_factory=utcnow, index=True)
+    redis: str = Field(max_length=16)  # none, connected, reconnecting

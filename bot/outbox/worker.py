@@ -1,8 +1,9 @@
-"""Deliver the outbox: inside ``hotline serve`` without Redis, as arq jobs on Redis with it.
+"""Deliver the outbox: inside ``hotline serve`` without Redis, else in ``hotline worker``.
 
 Either way the same code claims due messages (compare-and-set, see ``bot.outbox.queue``), sends them
-off the event loop and records the outcome. On Redis a request enqueues ``deliver`` for a new
-message at once, and a ``sweep`` every few seconds picks up retries and anything missed.
+off the event loop and records the outcome. The table is the source of truth: this loop sweeps it
+every few seconds whatever Redis does (``bot.jobs.runner``), and on Redis a request also enqueues
+a ``deliver`` job for a new message so that it goes out at once.
 
 Messages go out by their channel: ``sms`` through the SMS sender (Africa's Talking), and
 ``telegram`` through the Bot API (``make_senders``); a channel with no sender fails for good
@@ -92,20 +93,26 @@ class OutboxWorker:
             return sender.for_message(key=key, purpose=purpose, lang=lang)
         return sender
 
-    def _deliver(self, message_id: int) -> str:
-        sender = self.sender_for(message_id)
-        return queue.deliver(self.engine, self.cipher, sender, message_id, policy=self.policy)
+    def _deliver(self, attempt: queue.Claim) -> str:
+        sender = self.sender_for(attempt.id)
+        return queue.deliver(self.engine, self.cipher, sender, attempt, policy=self.policy)
 
-    async def deliver(self, message_id: int) -> str:
-        """Send one message this worker has claimed, by its channel's sender."""
-        return await finish_in_thread(self._deliver, message_id)
+    async def deliver(self, attempt: queue.Claim) -> str:
+        """Send one attempt this worker has claimed, by its channel's sender."""
+        return await finish_in_thread(self._deliver, attempt)
 
     async def run_due(self, *, only: int | None = None) -> int:
-        """Claim what is due (or just ``only``) and deliver it; returns how many were tried."""
-        ids = await finish_in_thread(queue.claim, self.engine, policy=self.policy, only=only)
-        for message_id in ids:
-            await self.deliver(message_id)
-        return len(ids)
+        """Claim what is due (or just ``only``) and deliver it; returns how many were tried.
+
+        A round over everything first marks ``unknown`` what a stopped worker left inside a
+        provider call (``queue.settle_unknown``): those messages are not sent again.
+        """
+        if only is None:
+            await finish_in_thread(queue.settle_unknown, self.engine)
+        attempts = await finish_in_thread(queue.claim, self.engine, policy=self.policy, only=only)
+        for attempt in attempts:
+            await self.deliver(attempt)
+        return len(attempts)
 
     def wake(self) -> None:
         """Something new is waiting: deliver it now rather than at the next poll."""

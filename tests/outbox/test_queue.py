@@ -1,4 +1,5 @@
-"""The outbox on SQLite and PostgreSQL: claimed once, retried with back-off, never sent twice."""
+"""The outbox on SQLite and PostgreSQL: claimed once, retried with back-off; after a crash a
+reply is sent at most once and an alert at least once."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ import random
 import threading
 from collections import Counter
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 from bot.core.clock import utcnow
@@ -30,7 +33,13 @@ def cipher() -> Cipher:
     return Cipher((new_key(),))
 
 
-def add(engine: Engine, cipher: Cipher, key: str = "sms-reply:ATXid_1", to: str = TO) -> int:
+def add(
+    engine: Engine,
+    cipher: Cipher,
+    key: str = "sms-reply:ATXid_1",
+    to: str = TO,
+    purpose: str = "reply",
+) -> int:
     """Queue one message and commit, as a request would."""
     with Session(engine) as session:
         message = queue.enqueue(
@@ -38,7 +47,7 @@ def add(engine: Engine, cipher: Cipher, key: str = "sms-reply:ATXid_1", to: str 
             cipher,
             key=key,
             channel="sms",
-            purpose="reply",
+            purpose=purpose,
             contact="ph_0123456789abcdef",
             recipient=to,
             body=BODY,
@@ -47,6 +56,11 @@ def add(engine: Engine, cipher: Cipher, key: str = "sms-reply:ATXid_1", to: str 
         session.commit()
         assert message.id is not None
         return message.id
+
+
+def ids(claims: list[queue.Claim]) -> list[int]:
+    """The message ids of claimed attempts."""
+    return [c.id for c in claims]
 
 
 def load(engine: Engine, message_id: int) -> OutboundMessage:
@@ -125,6 +139,7 @@ def test_enqueue_encrypts_and_the_same_key_creates_nothing_twice(
         "sent": 0,
         "delivered": 0,
         "failed": 0,
+        "unknown": 0,
     }
 
 
@@ -151,15 +166,15 @@ def test_enqueue_writes_in_the_callers_transaction(engine: Engine, cipher: Ciphe
 def test_a_claim_owns_the_message_until_its_lease_ends(engine: Engine, cipher: Cipher) -> None:
     message_id = add(engine, cipher)
     now = utcnow()
-    assert queue.claim(engine, now=now, policy=POLICY) == [message_id]
+    assert ids(queue.claim(engine, now=now, policy=POLICY)) == [message_id]
     claimed = load(engine, message_id)
     assert claimed.status == OutboxStatus.SENDING and claimed.attempts == 1
     assert claimed.claimed_until == now + POLICY.lease
-    assert queue.claim(engine, now=now, policy=POLICY) == []
+    assert ids(queue.claim(engine, now=now, policy=POLICY)) == []
     assert queue.claim(engine, now=now + POLICY.lease - timedelta(seconds=1), policy=POLICY) == []
     # The worker died mid-send: after the lease another worker takes the message over.
     later = now + POLICY.lease + timedelta(seconds=1)
-    assert queue.claim(engine, now=later, policy=POLICY) == [message_id]
+    assert ids(queue.claim(engine, now=later, policy=POLICY)) == [message_id]
     taken = load(engine, message_id)
     assert taken.attempts == 2 and taken.claimed_until == later + POLICY.lease
 
@@ -168,16 +183,16 @@ def test_claim_only_takes_the_named_message(engine: Engine, cipher: Cipher) -> N
     first = add(engine, cipher, key="a")
     second = add(engine, cipher, key="b")
     now = utcnow()
-    assert queue.claim(engine, now=now, only=second) == [second]
-    assert queue.claim(engine, now=now, only=second) == []
-    assert queue.claim(engine, now=now, limit=5) == [first]
+    assert ids(queue.claim(engine, now=now, only=second)) == [second]
+    assert ids(queue.claim(engine, now=now, only=second)) == []
+    assert ids(queue.claim(engine, now=now, limit=5)) == [first]
 
 
 def test_a_message_is_not_due_before_its_time(engine: Engine, cipher: Cipher) -> None:
     message_id = add(engine, cipher)
     created = load(engine, message_id).next_attempt_at
     assert queue.claim(engine, now=created - timedelta(seconds=1)) == []
-    assert queue.claim(engine, now=created) == [message_id]
+    assert ids(queue.claim(engine, now=created)) == [message_id]
 
 
 # --- outcomes ---------------------------------------------------------------------------------
@@ -187,7 +202,8 @@ def test_a_sent_message_forgets_its_recipient(engine: Engine, cipher: Cipher) ->
     message_id = add(engine, cipher)
     now = utcnow()
     [claimed] = queue.claim(engine, now=now)
-    assert queue.prepare(engine, cipher, claimed) == (TO, BODY)
+    assert queue.begin(engine, cipher, claimed, now=now) == (TO, BODY)
+    assert load(engine, message_id).submitted_at == now, "committed before the provider call"
     status = queue.record_result(
         engine, claimed, SendResult(ok=True, provider_message_id="ATXid_s1"), now=now
     )
@@ -196,7 +212,7 @@ def test_a_sent_message_forgets_its_recipient(engine: Engine, cipher: Cipher) ->
     assert sent.status == OutboxStatus.SENT
     assert sent.recipient is None and sent.provider_message_id == "ATXid_s1"
     assert sent.sent_at == now and sent.claimed_until is None and sent.last_error is None
-    assert queue.prepare(engine, cipher, message_id) is None, "nothing to send any more"
+    assert queue.begin(engine, cipher, claimed) is None, "nothing to send any more"
     assert queue.claim(engine, now=now + timedelta(days=1)) == []
     assert_no_phone_numbers(database_text(engine))
 
@@ -225,7 +241,7 @@ def test_a_transient_failure_is_retried_after_a_jittered_delay(
     assert message.recipient is not None, "kept until the message is sent or given up"
 
     assert queue.claim(engine, now=expected - timedelta(seconds=1), policy=POLICY) == []
-    assert queue.claim(engine, now=expected, policy=POLICY) == [message_id]
+    assert ids(queue.claim(engine, now=expected, policy=POLICY)) == [message_id]
     assert load(engine, message_id).attempts == 2
 
 
@@ -279,8 +295,8 @@ def test_a_result_for_a_message_no_longer_claimed_changes_nothing(
 ) -> None:
     message_id = add(engine, cipher)
     ok = SendResult(ok=True, provider_message_id="p")
-    assert queue.record_result(engine, message_id, ok) == OutboxStatus.PENDING
-    assert queue.record_result(engine, 999_999, ok) == "missing"
+    assert queue.record_result(engine, queue.Claim(message_id, 1), ok) == OutboxStatus.PENDING
+    assert queue.record_result(engine, queue.Claim(999_999, 1), ok) == "missing"
     assert load(engine, message_id).provider_message_id is None
 
 
@@ -295,32 +311,48 @@ def test_deliver_sends_to_the_decrypted_recipient(engine: Engine, cipher: Cipher
     assert len(sender.sent) == 1
 
 
-def test_a_sender_that_raises_is_retried_not_lost(
+def test_a_sender_that_raises_is_an_unknown_outcome_for_a_reporter(
     engine: Engine, cipher: Cipher, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """The exception may come after the text went out: a reply is not sent again."""
     message_id = add(engine, cipher)
     sender = FakeSender(RuntimeError(f"socket closed while sending to {TO}"))
     now = utcnow()
     [claimed] = queue.claim(engine, now=now, policy=POLICY)
     status = queue.deliver(engine, cipher, sender, claimed, now=lambda: now, policy=POLICY)
+    assert status == OutboxStatus.UNKNOWN
+    message = load(engine, message_id)
+    assert message.last_error == "outcome unknown: sender error: RuntimeError"
+    assert message.recipient is None, "never sent again: the number is wiped"
+    assert ids(queue.claim(engine, now=now + timedelta(days=1), policy=POLICY)) == []
+    assert sender.sent == [(TO, BODY)]
+    assert "sender fake raised" in caplog.text and "not sent again (at most once)" in caplog.text
+    assert queue.counts(engine)["unknown"] == 1
+    assert_no_phone_numbers(database_text(engine), caplog.text)
+
+
+def test_a_sender_that_raises_is_retried_for_an_operator_alert(
+    engine: Engine, cipher: Cipher
+) -> None:
+    message_id = add(engine, cipher, key="alert:1:0", purpose="alert")
+    sender = FakeSender(RuntimeError("socket closed"))
+    now = utcnow()
+    [claimed] = queue.claim(engine, now=now, policy=POLICY)
+    status = queue.deliver(engine, cipher, sender, claimed, now=lambda: now, policy=POLICY)
     assert status == OutboxStatus.PENDING
     message = load(engine, message_id)
-    assert message.last_error == "sender error: RuntimeError"
-    assert message.recipient is not None
+    assert message.last_error == "sender error: RuntimeError" and message.recipient is not None
     assert now + timedelta(seconds=15) <= message.next_attempt_at <= now + timedelta(seconds=45)
-    # The retry goes out.
     [again] = queue.claim(engine, now=message.next_attempt_at, policy=POLICY)
     assert queue.deliver(engine, cipher, sender, again, policy=POLICY) == OutboxStatus.SENT
     assert sender.sent == [(TO, BODY), (TO, BODY)]
-    assert "sender fake raised" in caplog.text
-    assert_no_phone_numbers(database_text(engine))
 
 
 def test_a_message_no_key_opens_fails_for_good(engine: Engine, cipher: Cipher) -> None:
     message_id = add(engine, cipher)
     [claimed] = queue.claim(engine)
     stranger = Cipher((new_key(),))  # the key was dropped before rotating
-    assert queue.prepare(engine, stranger, claimed) is None
+    assert queue.begin(engine, stranger, claimed) is None
     failed = load(engine, message_id)
     assert failed.status == OutboxStatus.FAILED and failed.recipient is None
     assert (failed.last_error or "").startswith("cannot decrypt")
@@ -408,7 +440,7 @@ def test_concurrent_claimers_never_take_the_same_message(engine: Engine, cipher:
         try:
             start.wait(timeout=10)
             while batch := queue.claim(engine, limit=7):
-                mine.extend(batch)
+                mine.extend(ids(batch))
         except BaseException as exc:  # reported below
             errors.append(exc)
 
@@ -426,3 +458,100 @@ def test_concurrent_claimers_never_take_the_same_message(engine: Engine, cipher:
     with Session(engine) as session:
         attempts = {m.attempts for m in session.exec(select(OutboundMessage)).all()}
     assert attempts == {1}
+
+
+# --- a worker that stops mid-delivery ---------------------------------------------------------
+
+
+def test_a_claim_that_never_reached_the_provider_is_sent_by_the_next_worker(
+    engine: Engine, cipher: Cipher
+) -> None:
+    """Stopped between the claim and the provider call: nothing went out, so it goes now."""
+    message_id = add(engine, cipher)
+    now = utcnow()
+    [first] = queue.claim(engine, now=now, policy=POLICY)
+    later = now + POLICY.lease + timedelta(seconds=1)
+    assert queue.settle_unknown(engine, now=later) == []
+    [second] = queue.claim(engine, now=later, policy=POLICY)
+    assert (second.id, second.attempt) == (message_id, first.attempt + 1)
+    sender = FakeSender()
+    assert queue.deliver(engine, cipher, sender, second, now=lambda: later) == OutboxStatus.SENT
+    assert queue.deliver(engine, cipher, sender, first) == "skipped", "the old attempt is fenced"
+    assert sender.sent == [(TO, BODY)]
+
+
+def test_a_reply_whose_worker_stopped_during_the_provider_call_is_unknown_not_resent(
+    engine: Engine, cipher: Cipher, caplog: pytest.LogCaptureFixture
+) -> None:
+    message_id = add(engine, cipher)
+    now = utcnow()
+    [attempt] = queue.claim(engine, now=now, policy=POLICY)
+    assert queue.begin(engine, cipher, attempt, now=now, policy=POLICY) == (TO, BODY)
+    # ... the provider took the text, and the worker was killed before recording it.
+    assert queue.settle_unknown(engine, now=now + POLICY.lease - timedelta(seconds=1)) == []
+    later = now + POLICY.lease + timedelta(seconds=1)
+    assert queue.oldest_due(engine, now=later) == now + POLICY.lease, "waits for a worker"
+    assert ids(queue.claim(engine, now=later, policy=POLICY)) == []
+    assert queue.settle_unknown(engine, now=later) == [message_id]
+    message = load(engine, message_id)
+    assert message.status == OutboxStatus.UNKNOWN and message.recipient is None
+    assert message.last_error == "outcome unknown: the worker stopped during the provider call"
+    assert ids(queue.claim(engine, now=later + timedelta(days=1), policy=POLICY)) == []
+    assert queue.oldest_due(engine, now=later) is None
+    assert queue.counts(engine)["unknown"] == 1
+    assert f"outbox {message_id}: the worker stopped during its provider call" in caplog.text
+    # A late answer from the stopped attempt still counts.
+    ok = SendResult(ok=True, provider_message_id="ATXid_late")
+    assert queue.record_result(engine, attempt, ok, now=later) == OutboxStatus.SENT
+    assert load(engine, message_id).provider_message_id == "ATXid_late"
+    assert_no_phone_numbers(database_text(engine), caplog.text)
+
+
+def test_an_alert_whose_worker_stopped_during_the_provider_call_is_sent_again(
+    engine: Engine, cipher: Cipher, caplog: pytest.LogCaptureFixture
+) -> None:
+    message_id = add(engine, cipher, key="alert:7:0", purpose="alert")
+    now = utcnow()
+    [attempt] = queue.claim(engine, now=now, policy=POLICY)
+    assert queue.begin(engine, cipher, attempt, now=now, policy=POLICY) is not None
+    later = now + POLICY.lease + timedelta(seconds=1)
+    assert queue.settle_unknown(engine, now=later) == []
+    [again] = queue.claim(engine, now=later, policy=POLICY)
+    assert again == queue.Claim(message_id, 2)
+    assert "attempt 1 stopped during its provider call; sending again" in caplog.text
+    sender = FakeSender()
+    assert queue.deliver(engine, cipher, sender, again, now=lambda: later) == OutboxStatus.SENT
+    # The first attempt's answer arrives late: it cannot overwrite the second's.
+    stale = SendResult(ok=True, provider_message_id="ATXid_first")
+    assert queue.record_result(engine, attempt, stale) == OutboxStatus.SENT
+    assert load(engine, message_id).provider_message_id == "x"
+
+
+@pytest.mark.parametrize(("purpose", "status"), [("reply", "unknown"), ("alert", "pending")])
+def test_an_answer_that_cannot_be_read_is_unknown_for_a_reply_and_retried_for_an_alert(
+    engine: Engine, cipher: Cipher, purpose: str, status: str
+) -> None:
+    message_id = add(engine, cipher, key=f"{purpose}:1", purpose=purpose)
+    sender = FakeSender(SendResult(ok=False, error="network: ReadTimeout", unknown=True))
+    [attempt] = queue.claim(engine, policy=POLICY)
+    assert queue.deliver(engine, cipher, sender, attempt, policy=POLICY) == status
+    assert (load(engine, message_id).recipient is None) is (status == "unknown")
+
+
+def test_an_answer_the_database_does_not_take_at_once_is_recorded_on_a_retry(
+    engine: Engine, cipher: Cipher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    message_id = add(engine, cipher)
+    real = queue.record_result
+    calls: list[float] = []
+
+    def flaky(*args: Any, **kwargs: Any) -> str:
+        if len(calls) < 2:
+            raise OperationalError("UPDATE outbox", {}, Exception("server closed the connection"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(queue, "record_result", flaky)
+    [attempt] = queue.claim(engine)
+    status = queue.deliver(engine, cipher, FakeSender(), attempt, pause=calls.append)
+    assert status == OutboxStatus.SENT and calls == list(queue.RECORD_RETRIES[:2])
+    assert load(engine, message_id).status == OutboxStatus.SENT

@@ -23,10 +23,10 @@ from bot.cli import main
 from bot.core.db import make_engine as real_make_engine
 from bot.core.privacy import Cipher, new_key
 from bot.core.settings import Settings
-from bot.jobs.arq import arq_worker, deliver, sweep
+from bot.jobs.arq import arq_worker, deliver
 from bot.models import OutboundMessage, OutboxStatus
 from bot.outbox import queue
-from bot.outbox.notify import ArqNotifier, NullNotifier, WakeNotifier
+from bot.outbox.notify import ArqNotifier, Backoff, NullNotifier, WakeNotifier, arq_redis
 from bot.outbox.senders import make_sender
 from bot.outbox.senders.africastalking import AfricasTalkingSender
 from bot.outbox.senders.base import LogSender, SendResult
@@ -191,7 +191,7 @@ async def test_the_loop_keeps_going_after_a_failed_round(
     real_claim = queue.claim
     calls = {"n": 0}
 
-    def flaky_claim(*args: Any, **kwargs: Any) -> list[int]:
+    def flaky_claim(*args: Any, **kwargs: Any) -> list[queue.Claim]:
         calls["n"] += 1
         if calls["n"] == 1:
             raise ConnectionError("database restarting")
@@ -209,17 +209,15 @@ async def test_the_loop_keeps_going_after_a_failed_round(
     assert "outbox worker round failed" in caplog.text
 
 
-async def test_the_arq_job_functions_deliver_through_the_context(
-    engine: Engine, cipher: Cipher
-) -> None:
+async def test_the_arq_job_delivers_through_the_context(engine: Engine, cipher: Cipher) -> None:
     sender = FakeSender()
-    ctx: dict[str, Any] = {"outbox": OutboxWorker(engine, cipher, sender)}
+    worker = OutboxWorker(engine, cipher, sender)
+    ctx: dict[str, Any] = {"outbox": worker}
     first = add(engine, cipher, key="a")
     add(engine, cipher, key="b")
     assert await deliver(ctx, first) == 1
     assert await deliver(ctx, first) == 0, "already sent: nothing to claim"
-    assert await sweep(ctx) == 1
-    assert await sweep(ctx) == 0
+    assert await worker.run_due() == 1, "the sweep takes what no job announced"
     assert len(sender.sent) == 2
 
 
@@ -304,7 +302,7 @@ def test_the_worker_command_delivers_what_is_due_with_the_demo_sender(
 
     result = run()
     assert result.exit_code == 0, result.output
-    assert "no HOTLINE_REDIS_URL" in result.output
+    assert "delivering from the database" in result.output
     assert "delivered or retried 3 message(s)" in result.output
     providers = set()
     for message_id in ids:
@@ -368,11 +366,12 @@ ARQ_CLOSE = pytest.mark.filterwarnings(
 
 async def run_burst(url: str, worker: OutboxWorker) -> int:
     """Run an arq worker until its queue is empty; returns how many jobs it completed."""
-    arq = arq_worker(url, burst=True, ctx={"outbox": worker})
+    redis_client = arq_redis(url)
+    arq = arq_worker(redis_client, ctx={"outbox": worker}, burst=True)
     try:
         return await asyncio.wait_for(arq.run_check(), timeout=30)
     finally:
-        await arq.close()
+        await redis_client.aclose()
 
 
 @ARQ_CLOSE
@@ -404,17 +403,6 @@ async def test_an_arq_job_delivers_a_message_once(
 
 
 @ARQ_CLOSE
-async def test_the_arq_sweep_delivers_what_no_job_announced(
-    engine: Engine, cipher: Cipher, arq_url: str
-) -> None:
-    sender = FakeSender()
-    ids = [add(engine, cipher, key=f"missed:{n}") for n in range(3)]
-    await run_burst(arq_url, OutboxWorker(engine, cipher, sender))
-    assert len(sender.sent) == 3
-    assert {load(engine, i).status for i in ids} == {OutboxStatus.SENT}
-
-
-@ARQ_CLOSE
 async def test_two_arq_workers_send_each_message_once(
     engine: Engine, cipher: Cipher, arq_url: str, notifier: ArqNotifier
 ) -> None:
@@ -437,3 +425,27 @@ async def test_a_notifier_without_redis_only_delays_delivery(
     await down.close()
     assert down.pool is None
     assert "deliveries wait for a sweep" in caplog.text
+
+
+async def test_a_notifier_waits_longer_after_each_failure_to_reach_redis(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """During an outage requests do not each wait on Redis: it is tried again after a pause."""
+    now = [0.0]
+    down = ArqNotifier(
+        "redis://127.0.0.1:1/14", backoff=Backoff(base=1, cap=4, jitter=0), clock=lambda: now[0]
+    )
+    tries = []
+    for moment in (0.0, 0.5, 1.0, 2.0, 3.0, 7.0):
+        now[0] = moment
+        before = down.failures
+        await down.notify([1])
+        tries.append(down.failures > before)
+    await down.close()
+    assert tries == [True, False, True, False, True, True]
+    assert [Backoff(base=0.5, cap=30, jitter=0).delay(n) for n in (1, 2, 3, 8)] == [
+        0.5,
+        1.0,
+        2.0,
+        30.0,
+    ]

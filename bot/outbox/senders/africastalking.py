@@ -2,6 +2,10 @@
 
 ``POST /version1/messaging`` (sandbox host when the username is ``sandbox``); success is HTTP
 201 with, per recipient, ``{"statusCode": 101, "status": "Success", "messageId": "ATXid_…"}``.
+
+An error answer (HTTP 4xx/5xx, a refusal per recipient) says the message was not taken. No
+answer at all says nothing: unless the connection was never made, the result is ``unknown``
+(the SMS may have gone out), and the outbox decides whether to send it again.
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ from typing import Any
 
 from africastalking.Service import AfricasTalkingException
 from africastalking.SMS import SMSService
-from requests import RequestException
+from requests import ConnectionError as RequestsConnectionError
+from requests import ConnectTimeout, RequestException
+from urllib3.exceptions import NewConnectionError
 
 from bot.outbox.senders.base import SendResult
 
@@ -54,10 +60,22 @@ class AfricasTalkingSender:
             # HTTP errors (bad key, outage) are retried: fixing the setting delivers the backlog.
             return SendResult(ok=False, error=f"refused: {_scrub(str(exc))[:200]}")
         except (RequestException, OSError) as exc:
-            return SendResult(ok=False, error=f"network: {type(exc).__name__}")
+            return SendResult(
+                ok=False, error=f"network: {type(exc).__name__}", unknown=_maybe_sent(exc)
+            )
         except ValueError:  # the SDK validates the number first; its message repeats the number
             return SendResult(ok=False, error="invalid number (not E.164)", permanent=True)
         return _result(answer)
+
+
+def _maybe_sent(exc: BaseException) -> bool:
+    """Whether the request may have reached the provider: anything but a connection never made
+    (refused, unresolved, or its connect timeout)."""
+    if isinstance(exc, ConnectTimeout):
+        return False
+    if isinstance(exc, RequestsConnectionError) and exc.args:
+        return not isinstance(getattr(exc.args[0], "reason", None), NewConnectionError)
+    return True
 
 
 def _result(answer: Any) -> SendResult:
@@ -71,7 +89,8 @@ def _result(answer: Any) -> SendResult:
         code = int(recipient["statusCode"])
     except (KeyError, IndexError, TypeError, ValueError):
         summary = _scrub(str(answer))[:120] if not isinstance(answer, dict) else "no recipient"
-        return SendResult(ok=False, error=f"unexpected answer: {summary}")
+        # A 2xx the SDK let through: the provider may have taken the message.
+        return SendResult(ok=False, error=f"unexpected answer: {summary}", unknown=True)
     if code in ACCEPTED:
         return SendResult(ok=True, provider_message_id=str(recipient.get("messageId") or ""))
     status = str(recipient.get("status", ""))[:60]

@@ -11,12 +11,18 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class SendResult:
-    """The provider's answer: accepted (with its message id), or why not and whether to retry."""
+    """The provider's answer: accepted (with its message id), or why not and whether to retry.
+
+    ``unknown``: no answer that can be read although the request may have reached the provider
+    (a timeout after it was sent, a connection cut mid-answer, an answer that cannot be parsed):
+    the message may have gone out. A connection never made is not unknown.
+    """
 
     ok: bool
     provider_message_id: str | None = None
     error: str | None = None
     permanent: bool = False
+    unknown: bool = False
 
 
 class Sender(Protocol):

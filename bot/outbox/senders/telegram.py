@@ -6,7 +6,8 @@ key ``bot.outbox.keys.telegram_alert``) gets its buttons rebuilt here, in the op
 "Acknowledge" (``op:ack:{case id}``) and "Claim" (``op:claim:{case id}``) — callback data that
 names nothing but the case's row id. Refusals no retry can fix (chat not found, bot blocked:
 HTTP 400/403) fail at once; flood limits, outages and a bad token are retried, so fixing the
-setting delivers the backlog. Errors are stored without ids or the token.
+setting delivers the backlog. No readable answer after the request may have gone out is an
+``unknown`` outcome (see ``bot.outbox.queue``). Errors are stored without ids or the token.
 """
 
 from __future__ import annotations
@@ -116,7 +117,9 @@ class TelegramSender:
         try:
             response = httpx.post(f"{self._url}/sendMessage", data=data, timeout=self._timeout)
         except httpx.HTTPError as exc:
-            return SendResult(ok=False, error=f"network: {type(exc).__name__}")
+            # Only a connection never made says the message did not go out.
+            maybe_sent = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+            return SendResult(ok=False, error=f"network: {type(exc).__name__}", unknown=maybe_sent)
         return _result(response)
 
 
@@ -140,7 +143,11 @@ def _result(response: httpx.Response) -> SendResult:
     except ValueError:
         answer = None
     if not isinstance(answer, dict):
-        return SendResult(ok=False, error=f"unexpected answer: HTTP {response.status_code}")
+        return SendResult(
+            ok=False,
+            error=f"unexpected answer: HTTP {response.status_code}",
+            unknown=response.is_success,  # a 2xx that cannot be read may be a message sent
+        )
     if answer.get("ok") is True:
         result = answer.get("result")
         message_id = result.get("message_id") if isinstance(result, dict) else None

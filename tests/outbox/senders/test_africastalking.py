@@ -13,6 +13,7 @@ from urllib.parse import parse_qs
 import pytest
 import requests
 import responses
+from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 
 from bot.outbox.senders.africastalking import ACCEPTED, PERMANENT, AfricasTalkingSender
 from tests.conftest import TEST_PHONES, assert_no_phone_numbers
@@ -127,7 +128,7 @@ def test_a_refusal_that_may_pass_later_is_retried(
 ) -> None:
     provider.add(responses.POST, SANDBOX, json=answer(code, status), status=201)
     result = AfricasTalkingSender("sandbox", "k").send(TO, TEXT)
-    assert not result.ok and not result.permanent
+    assert not result.ok and not result.permanent and not result.unknown
     assert result.error == f"status {code} {status}"
 
 
@@ -145,22 +146,36 @@ def test_an_http_error_is_retried_never_raised_and_never_echoes_a_number(
 ) -> None:
     provider.add(responses.POST, SANDBOX, body=body, status=http, content_type="text/plain")
     result = AfricasTalkingSender("sandbox", "k").send(TO, TEXT)
-    assert not result.ok and not result.permanent
+    assert not result.ok and not result.permanent and not result.unknown
     assert (result.error or "").startswith("refused: ")
     assert_no_phone_numbers(result.error or "")
 
 
+def never_connected() -> requests.ConnectionError:
+    """What requests raises when nothing listens: the request never left this machine."""
+    refused = NewConnectionError(None, "Failed to establish a new connection: refused")  # type: ignore[arg-type]
+    return requests.ConnectionError(MaxRetryError(None, "/version1/messaging", refused))  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize(
-    "error",
-    [requests.ConnectionError("connection refused"), requests.Timeout("read timed out")],
+    ("error", "maybe_sent"),
+    [
+        (never_connected(), False),
+        (requests.ConnectTimeout("connect timed out"), False),
+        (requests.ReadTimeout("read timed out"), True),
+        (requests.ConnectionError(ProtocolError("Connection aborted.")), True),
+        (requests.ConnectionError("connection reset"), True),
+    ],
+    ids=["refused", "connect-timeout", "read-timeout", "aborted", "reset"],
 )
-def test_a_network_error_is_retried(
-    provider: responses.RequestsMock, error: requests.RequestException
+def test_a_network_error_is_retried_or_unknown_if_the_request_may_have_gone_out(
+    provider: responses.RequestsMock, error: requests.RequestException, maybe_sent: bool
 ) -> None:
     provider.add(responses.POST, SANDBOX, body=error)
     result = AfricasTalkingSender("sandbox", "k").send(TO, TEXT)
     assert not result.ok and not result.permanent
     assert result.error == f"network: {type(error).__name__}"
+    assert result.unknown is maybe_sent
 
 
 @pytest.mark.parametrize(
@@ -171,21 +186,22 @@ def test_a_network_error_is_retried(
         {"SMSMessageData": {"Recipients": [{"statusCode": "x"}]}},
     ],
 )
-def test_an_unexpected_answer_is_retried(
+def test_an_unexpected_answer_is_an_unknown_outcome(
     provider: responses.RequestsMock, payload: dict[str, Any]
 ) -> None:
+    """HTTP 201 that cannot be read: the provider may have taken the message."""
     provider.add(responses.POST, SANDBOX, json=payload, status=201)
     result = AfricasTalkingSender("sandbox", "k").send(TO, TEXT)
-    assert not result.ok and not result.permanent
+    assert not result.ok and not result.permanent and result.unknown
     assert (result.error or "").startswith("unexpected answer")
 
 
-def test_a_text_answer_is_retried_without_echoing_a_number(
+def test_a_text_answer_is_unknown_without_echoing_a_number(
     provider: responses.RequestsMock,
 ) -> None:
     provider.add(responses.POST, SANDBOX, body=f"Queued for {TO}", status=201)
     result = AfricasTalkingSender("sandbox", "k").send(TO, TEXT)
-    assert not result.ok and not result.permanent
+    assert not result.ok and not result.permanent and result.unknown
     assert_no_phone_numbers(result.error or "")
 
 

@@ -93,14 +93,34 @@ def test_refusals(api: respx.MockRouter, status: int, code: int, permanent: bool
     assert result.error is not None and CHAT not in result.error and TOKEN not in result.error
 
 
-def test_network_errors_are_retried(
-    api: respx.MockRouter, caplog: pytest.LogCaptureFixture
+@pytest.mark.parametrize(
+    ("error", "maybe_sent"),
+    [
+        (httpx.ConnectError("down"), False),
+        (httpx.ConnectTimeout("slow"), False),
+        (httpx.ReadTimeout("no answer"), True),
+        (httpx.RemoteProtocolError("cut mid-answer"), True),
+    ],
+)
+def test_network_errors_are_retried_or_unknown_once_the_request_may_have_gone_out(
+    api: respx.MockRouter, caplog: pytest.LogCaptureFixture, error: Exception, maybe_sent: bool
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    api.post(f"{API}/sendMessage").mock(side_effect=httpx.ConnectError("down"))
+    api.post(f"{API}/sendMessage").mock(side_effect=error)
     result = TelegramSender(TOKEN, tr=tr).send(CHAT, "x")
-    assert result == SendResult(ok=False, error="network: ConnectError")
+    expected = f"network: {type(error).__name__}"
+    assert result == SendResult(ok=False, error=expected, unknown=maybe_sent)
     assert TOKEN.split(":")[1] not in caplog.text
+
+
+@pytest.mark.parametrize(("status", "maybe_sent"), [(200, True), (502, False)])
+def test_an_answer_that_cannot_be_read(
+    api: respx.MockRouter, status: int, maybe_sent: bool
+) -> None:
+    """A 2xx that is not the Bot API's JSON may be a message sent; a proxy's 502 page is not."""
+    api.post(f"{API}/sendMessage").mock(return_value=httpx.Response(status, text="<html>"))
+    result = TelegramSender(TOKEN, tr=tr).send(CHAT, "x")
+    assert not result.ok and not result.permanent and result.unknown is maybe_sent
 
 
 def test_make_senders() -> None:
