@@ -2,10 +2,14 @@
 
 ``POST /api/login`` with ``{"username": ..., "password": ...}`` answers
 ``{"token": ..., "expires_at": ..., "role": ...}``; later requests send
-``Authorization: Bearer <token>``. The rules (argon2id passwords, signed tokens, the sign-in
-throttle per username, roles) live in ``bot.auth``; this module only turns their errors into
-HTTP answers: 401 (with ``WWW-Authenticate: Bearer``), 403, 429 (with ``Retry-After``), 503.
-A bearer token in a header is not sent by a browser on its own, so the API needs no CSRF token.
+``Authorization: Bearer <token>``. The rules (argon2id
+passwords behind the hashing gate, signed tokens, the sign-in throttle per address, per
+username from an address and per username, roles) live in ``bot.auth``; this module only turns
+their errors into HTTP answers: 401 (with ``WWW-Authenticate: Bearer``), 403, 429 (with
+``Retry-After``), 503 (with ``Retry-After`` when too many passwords are being checked at once).
+The client address is the connection's (uvicorn puts a trusted proxy's ``X-Forwarded-For``
+there). A bearer token in a header is not sent by a browser on its own, so the API needs no
+CSRF token.
 
 Every route under ``/api/`` but the login declares its roles with ``require`` (deny by
 default); a test walks the routes to keep it so.
@@ -21,6 +25,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from bot.api.request import DbSession, Now
+from bot.auth.hashing import HashingBusy
 from bot.auth.passwords import MAX_PASSWORD
 from bot.auth.permissions import Forbidden, check_roles, describe, require_role
 from bot.auth.signin import WrongCredentials, sign_in
@@ -107,15 +112,29 @@ class TokenOut(BaseModel):
     role: str
 
 
-@router.post("/login")
-async def login(
-    body: LoginBody, settings: SettingsDep, engine: EngineDep, store: StoreDep, now: Now
-) -> TokenOut:
-    """Exchange a username and password for a token (rate limited per username)."""
-    key = token_key(settings)
+def client_address(request: Request) -> str | None:
+    """The address the request came from (the proxy's word for it when uvicorn trusts it)."""
+    return request.client.host if request.client else None
+
+
+async def checked_sign_in(
+    request: Request,
+    engine: EngineDep,
+    store: StoreDep,
+    key: bytes,
+    username: str,
+    password: str,
+    now: datetime,
+) -> Operator:
+    """``bot.auth.signin.sign_in`` from this request's address, its refusals as HTTP answers."""
     try:
-        operator = await sign_in(
-            engine, LoginThrottle(store, key), body.username, body.password, now=now
+        return await sign_in(
+            engine,
+            LoginThrottle(store, key),
+            username,
+            password,
+            now=now,
+            address=client_address(request),
         )
     except TooManyFailures as exc:
         raise HTTPException(
@@ -123,8 +142,34 @@ async def login(
         ) from None
     except WrongCredentials as exc:
         raise _unauthorised(str(exc)) from None
+    except HashingBusy as exc:
+        raise HTTPException(
+            status_code=503, detail=str(exc), headers={"Retry-After": str(exc.retry_after)}
+        ) from None
     except SessionBusy:
-        raise HTTPException(status_code=503, detail="busy; try again") from None
+        raise HTTPException(
+            status_code=503, detail="busy; try again", headers={"Retry-After": "1"}
+        ) from None
+
+
+def new_token(settings: SettingsDep, operator: Operator, now: datetime) -> TokenOut:
+    """A fresh token for ``operator``, valid ``HOTLINE_API_TOKEN_HOURS``."""
     expires_at = expiry_after(now, settings.api_token_hours)
-    token = issue_token(key, operator, expires_at=expires_at)
+    token = issue_token(token_key(settings), operator, expires_at=expires_at)
     return TokenOut(token=token, expires_at=expires_at, role=operator.role)
+
+
+@router.post("/login")
+async def login(
+    request: Request,
+    body: LoginBody,
+    settings: SettingsDep,
+    engine: EngineDep,
+    store: StoreDep,
+    now: Now,
+) -> TokenOut:
+    """Exchange a username and password for a token (throttled per address and username)."""
+    operator = await checked_sign_in(
+        request, engine, store, token_key(settings), body.username, body.password, now
+    )
+    return new_token(settings, operator, now)

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from bot.api.auth import Require
 from bot.app import create_app
 from bot.auth import passwords
-from bot.auth.throttle import MAX_FAILURES
+from bot.auth.throttle import MAX_ADDRESS_FAILURES, MAX_FAILURES
 from bot.auth.tokens import issue_token, read_token
 from bot.cli import main
 from bot.models import Operator
@@ -105,7 +105,7 @@ def test_sixth_attempt_is_refused_even_with_the_right_password(
     assert login(client, "lerato")[0] == 200, "the limit is per username"
     assert "guess number" not in caplog.text
     assert PASSWORD not in caplog.text
-    assert "login failed for amani (5 of 5" in caplog.text
+    assert "login failed for amani (5 in 15 min)" in caplog.text
     clock.advance(minutes=15, seconds=1)
     assert login(client, "amani")[0] == 200, "failures leave the window after 15 minutes"
 
@@ -256,3 +256,40 @@ def test_cli_adds_a_user_reading_the_password_from_stdin(
             assert CIPHER.decrypt(thabo.phone or "", "operator.phone") == TEST_PHONES[2]
         status, body = login(client, "thabo", secret)
         assert status == 200 and body["role"] == "supervisor"
+
+
+def from_address(client: TestClient, address: str) -> TestClient:
+    """Another client of the same running app, connecting from ``address``."""
+    return TestClient(client.app, client=(address, 40000))
+
+
+def test_one_address_spraying_usernames_gets_429(
+    setup: tuple[TestClient, Clock, Engine], caplog: pytest.LogCaptureFixture
+) -> None:
+    client, _, _ = setup
+    attacker = from_address(client, "198.51.100.66")
+    answers = [
+        attacker.post("/api/login", json={"username": f"user{n}", "password": "Password1!"})
+        for n in range(115)
+    ]
+    codes = [answer.status_code for answer in answers]
+    assert codes[:MAX_ADDRESS_FAILURES] == [401] * MAX_ADDRESS_FAILURES
+    assert set(codes[MAX_ADDRESS_FAILURES:]) == {429}
+    assert int(answers[-1].headers["Retry-After"]) > 0
+    assert "198.51.100.66" not in caplog.text and "user7" not in caplog.text
+    assert login(client, "amani")[0] == 200, "other addresses are not refused"
+
+
+def test_the_real_user_signs_in_from_elsewhere_after_an_attackers_failures(
+    setup: tuple[TestClient, Clock, Engine],
+) -> None:
+    client, _, _ = setup
+    attacker = from_address(client, "198.51.100.66")
+    for n in range(MAX_FAILURES):
+        guess = {"username": "amani", "password": f"guess number {n} ..."}
+        assert attacker.post("/api/login", json=guess).status_code == 401
+    right = {"username": "amani", "password": PASSWORD}
+    assert attacker.post("/api/login", json=right).status_code == 429
+    office = from_address(client, "203.0.113.9")
+    signed_in = office.post("/api/login", json=right)  # slowed a moment, not locked out
+    assert signed_in.status_code == 200 and signed_in.json()["role"] == "operator"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
 
 import pytest
 from argon2 import PasswordHasher
@@ -10,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.auth import passwords
+from bot.auth.hashing import HashGate, HashingBusy
 from bot.auth.signin import WrongCredentials, check_credentials, sign_in
 from bot.auth.throttle import MAX_FAILURES, LoginThrottle, TooManyFailures
 from bot.models import Operator
@@ -51,7 +54,7 @@ async def test_wrong_password_unknown_or_inactive_user_are_refused_alike(
     ]:
         with pytest.raises(WrongCredentials, match="wrong username or password"):
             await sign_in(engine, throttle, username, password, now=T0)
-    assert "login failed for amani (1 of 5 in 15 min)" in caplog.text
+    assert "login failed for amani (1 in 15 min)" in caplog.text
     assert "someone-typed-this" not in caplog.text and "an unknown username" in caplog.text
     assert "not the password" not in caplog.text and PASSWORD not in caplog.text
 
@@ -76,7 +79,26 @@ async def test_per_address_counting_when_the_address_is_given(engine: Engine) ->
     with pytest.raises(TooManyFailures) as refused:
         await sign_in(engine, throttle, "amani", PASSWORD, now=T0, address="198.51.100.7")
     assert refused.value.kind == "address"
-    assert (await sign_in(engine, throttle, "amani", PASSWORD, now=T0)).username == "amani"
+    signed = await sign_in(engine, throttle, "amani", PASSWORD, now=T0, address="203.0.113.9")
+    assert signed.username == "amani"
+
+
+async def test_a_full_hashing_gate_refuses_at_once_without_counting_a_failure(
+    engine: Engine, throttle: LoginThrottle
+) -> None:
+    seed_team(engine)
+    gate = HashGate(concurrency=1, waiting=0)
+    release = threading.Event()
+    busy = asyncio.ensure_future(gate.run(release.wait, 5))
+    await asyncio.sleep(0.05)
+    with pytest.raises(HashingBusy):
+        await sign_in(engine, throttle, "amani", "a wrong guess, long", now=T0, gate=gate)
+    release.set()
+    await busy
+    for _ in range(MAX_FAILURES - 1):
+        with pytest.raises(WrongCredentials):
+            await sign_in(engine, throttle, "amani", "a wrong guess, long", now=T0, gate=gate)
+    assert (await sign_in(engine, throttle, "amani", PASSWORD, now=T0, gate=gate)).id
 
 
 def test_check_credentials_upgrades_an_outdated_hash(engine: Engine) -> None:
