@@ -1,8 +1,10 @@
-"""The API's side of signing in: bearer tokens on requests, role checks, ``POST /api/login``.
+"""The API's side of signing in: bearer tokens on requests, role checks, ``POST /api/login``,
+``POST /api/auth/logout``.
 
 ``POST /api/login`` with ``{"username": ..., "password": ...}`` answers
 ``{"token": ..., "expires_at": ..., "role": ...}``; later requests send
-``Authorization: Bearer <token>``. The rules (argon2id
+``Authorization: Bearer <token>``. ``POST /api/auth/logout`` ends every token of the operator
+(tokens are stateless: signing out moves the operator's session epoch on). The rules (argon2id
 passwords behind the hashing gate, signed tokens, the sign-in throttle per address, per
 username from an address and per username, roles) live in ``bot.auth``; this module only turns
 their errors into HTTP answers: 401 (with ``WWW-Authenticate: Bearer``), 403, 429 (with
@@ -30,7 +32,14 @@ from bot.auth.passwords import MAX_PASSWORD
 from bot.auth.permissions import Forbidden, check_roles, describe, require_role
 from bot.auth.signin import WrongCredentials, sign_in
 from bot.auth.throttle import LoginThrottle, TooManyFailures
-from bot.auth.tokens import TokenRefused, check_token, expiry_after, issue_token, token_key
+from bot.auth.tokens import (
+    TokenRefused,
+    check_token,
+    end_sessions,
+    expiry_after,
+    issue_token,
+    token_key,
+)
 from bot.deps import EngineDep, SettingsDep, StoreDep
 from bot.models import Operator
 from bot.sessions import SessionBusy
@@ -173,3 +182,19 @@ async def login(
         request, engine, store, token_key(settings), body.username, body.password, now
     )
     return new_token(settings, operator, now)
+
+
+class LoggedOut(BaseModel):
+    """Every token of the operator stopped working."""
+
+    signed_out: bool
+
+
+@router.post("/auth/logout")
+def logout(me: Staff, db: DbSession) -> LoggedOut:
+    """Sign out: this token and every other token of mine stop working at once."""
+    end_sessions(me)
+    db.add(me)
+    db.commit()
+    log.info("%s signed out", me.username)
+    return LoggedOut(signed_out=True)

@@ -5,9 +5,11 @@ A token is stateless::
     v1.<operator id>.<expiry, unix seconds>.<password fingerprint>.<signature>
 
 signed with HMAC-SHA256 under a key derived from ``HOTLINE_PSEUDONYM_KEY`` for this use only,
-and checked in constant time. ``check_token`` loads the operator again: a deactivated operator,
-or one whose password changed (the fingerprint no longer matches), is refused at once. The
-role is read from the database, never from the token.
+and checked in constant time. ``check_token`` loads the operator again: a deactivated operator
+is refused at once, and so is a token whose fingerprint no longer matches — it covers the
+password hash and the operator's session epoch, which signing out, a password change and a
+deactivation move on (``end_sessions``), so reactivating an operator revives none of their
+old tokens. The role is read from the database, never from the token.
 """
 
 from __future__ import annotations
@@ -50,10 +52,23 @@ def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def fingerprint(key: bytes, password_hash: str | None) -> str:
-    """Changes when the password does (so do the tokens); reveals nothing about it."""
-    digest = hmac.new(key, b"password:" + (password_hash or "").encode(), hashlib.sha256)
-    return _b64(digest.digest()[:9])
+def fingerprint(key: bytes, password_hash: str | None, epoch: int = 0) -> str:
+    """Changes when the password or the session epoch does (so do the tokens); reveals nothing
+    about either. Epoch 0 signs as tokens did before epochs existed."""
+    material = b"password:" + (password_hash or "").encode()
+    if epoch:
+        material += b"\nepoch:" + str(epoch).encode()
+    return _b64(hmac.new(key, material, hashlib.sha256).digest()[:9])
+
+
+def session_fingerprint(key: bytes, operator: Operator) -> str:
+    """The fingerprint an operator's tokens carry now."""
+    return fingerprint(key, operator.password_hash, operator.session_epoch)
+
+
+def end_sessions(operator: Operator) -> None:
+    """Every token issued to ``operator`` so far stops working (the caller commits)."""
+    operator.session_epoch = (operator.session_epoch or 0) + 1
 
 
 def _sign(key: bytes, payload: str) -> str:
@@ -68,7 +83,7 @@ def issue_token(key: bytes, operator: Operator, *, expires_at: datetime) -> str:
             TOKEN_VERSION,
             str(operator.id),
             str(int(expires_at.timestamp())),
-            fingerprint(key, operator.password_hash),
+            session_fingerprint(key, operator),
         )
     )
     return f"{payload}.{_sign(key, payload)}"
@@ -115,7 +130,7 @@ def check_token(session: Session, key: bytes, token: str, *, now: datetime) -> O
         log.warning("API token of inactive or removed operator %s refused", claims.operator_id)
         raise TokenRefused("account not active")
     if not hmac.compare_digest(
-        fingerprint(key, operator.password_hash).encode(), claims.fingerprint.encode()
+        session_fingerprint(key, operator).encode(), claims.fingerprint.encode()
     ):
-        raise TokenRefused("password changed; sign in again")
+        raise TokenRefused("signed out or password changed; sign in again")
     return operator

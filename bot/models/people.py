@@ -24,6 +24,8 @@ class Operator(SQLModel, table=True):
     telegram_chat: str | None = Field(default=None, max_length=512)  # encrypted chat id, alerts
     lang: str = Field(default="en", max_length=8)
     active: bool = True
+    session_epoch: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    """Moved on by sign-out, a password change and deactivation: ends every earlier token."""
     demo: bool = False
     created_at: datetime = Field(default_factory=utcnow)
 

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from bot.auth.passwords import WeakPassword, hash_password
+from bot.auth.tokens import end_sessions
 from bot.core.languages import LANGUAGES, is_language
 from bot.core.privacy import Cipher, normalise_phone
 from bot.governance import audit
@@ -232,6 +233,8 @@ def change_operator(
         changes.append(f"role {role}")
     if active is not None and active != operator.active:
         operator.active = active
+        if not active:
+            end_sessions(operator)  # reactivating later revives none of their tokens
         changes.append("active" if active else "deactivated")
     if lang is not None and lang != operator.lang:
         operator.lang = lang

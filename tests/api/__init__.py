@@ -126,7 +126,8 @@ def new_case(
     status: str | None = None,
     **answers: str,
 ) -> str:
-    """Commit a case as a flow's event would; returns its reference."""
+    """Commit a case as a flow's event would (each from a contact of its own, under the cases-per-
+    contact limit); returns its reference."""
     global _made
     _made += 1
     given = {
@@ -148,7 +149,7 @@ def new_case(
         },
     )
     sink = CasesSink(engine, CIPHER, CATALOGS.gettext, Recorder, clock=lambda: at)
-    reference, _ = sink.commit(event, channel="ussd", contact="ph_test", address=address)
+    reference, _ = sink.commit(event, channel="ussd", contact=f"ph_test_{_made}", address=address)
     if status is not None:
         set_status(engine, reference, status)
     return reference

@@ -22,7 +22,7 @@ from bot.auth import passwords
 from bot.auth.throttle import MAX_ADDRESS_FAILURES, MAX_FAILURES
 from bot.auth.tokens import issue_token, read_token
 from bot.cli import main
-from bot.models import Operator
+from bot.models import AuditEntry, Operator
 from tests.api import (
     FAST_HASHER,
     PASSWORD,
@@ -181,6 +181,11 @@ def test_deactivation_revokes_at_once(setup: tuple[TestClient, Clock, Engine]) -
     assert changed.status_code == 200 and changed.json()["active"] is False
     response = client.get("/api/queue", headers=bearer(token))
     assert response.status_code == 401 and response.json()["detail"] == "account not active"
+    back = client.patch("/api/operators/amani", json={"active": True}, headers=bearer(admin))
+    assert back.status_code == 200 and back.json()["active"] is True
+    revived = client.get("/api/queue", headers=bearer(token))
+    assert revived.status_code == 401, "reactivating revives no token issued before"
+    assert client.get("/api/queue", headers=bearer(login(client, "amani")[1]["token"])).is_success
 
 
 def test_a_new_password_revokes_old_tokens(setup: tuple[TestClient, Clock, Engine]) -> None:
@@ -293,3 +298,49 @@ def test_the_real_user_signs_in_from_elsewhere_after_an_attackers_failures(
     office = from_address(client, "203.0.113.9")
     signed_in = office.post("/api/login", json=right)  # slowed a moment, not locked out
     assert signed_in.status_code == 200 and signed_in.json()["role"] == "operator"
+
+
+def test_logout_ends_the_token(setup: tuple[TestClient, Clock, Engine]) -> None:
+    client, _, _ = setup
+    token = login(client, "amani")[1]["token"]
+    other = login(client, "amani")[1]["token"]
+    out = client.post("/api/auth/logout", headers=bearer(token))
+    assert out.status_code == 200 and out.json() == {"signed_out": True}
+    for ended in (token, other):
+        refused = client.get("/api/queue", headers=bearer(ended))
+        assert refused.status_code == 401
+        assert refused.json()["detail"] == "signed out or password changed; sign in again"
+    assert client.post("/api/auth/logout", headers=bearer(token)).status_code == 401
+    fresh = login(client, "amani")[1]["token"]
+    assert client.get("/api/queue", headers=bearer(fresh)).status_code == 200
+
+
+def test_changing_my_own_password(
+    setup: tuple[TestClient, Clock, Engine], caplog: pytest.LogCaptureFixture
+) -> None:
+    client, _, engine = setup
+    token = login(client, "amani")[1]["token"]
+    new = "a brand new passphrase"
+
+    def change(current: str, new: str) -> tuple[int, dict[str, str]]:
+        answer = client.post(
+            "/api/me/password", json={"current": current, "new": new}, headers=bearer(token)
+        )
+        return answer.status_code, answer.json()
+
+    assert change("not my password at all", new)[0] == 401
+    status, body = change(PASSWORD, "short")
+    assert status == 422 and "at least 12" in body["detail"]
+    status, body = change(PASSWORD, new)
+    assert status == 200 and body["role"] == "operator"
+    assert client.get("/api/queue", headers=bearer(body["token"])).status_code == 200
+    assert client.get("/api/queue", headers=bearer(token)).status_code == 401
+    assert login(client, "amani")[0] == 401
+    status, body = login(client, "amani", new)
+    assert status == 200
+    assert client.get("/api/queue", headers=bearer(body["token"])).status_code == 200
+    assert new not in caplog.text and PASSWORD not in caplog.text
+    assert new not in database_text(engine)
+    with Session(engine) as session:
+        entries = session.exec(select(AuditEntry).where(col(AuditEntry.actor) == "amani")).all()
+        assert [entry.action for entry in entries] == ["change_password"]

@@ -13,7 +13,9 @@ from bot.auth.tokens import (
     TokenRefused,
     check_token,
     derive_key,
+    end_sessions,
     expiry_after,
+    fingerprint,
     issue_token,
     read_token,
     token_key,
@@ -117,10 +119,31 @@ def test_check_token_names_why_a_token_is_refused(engine: Engine) -> None:
         found.password_hash = "a new hash"
         session.add(found)
         session.flush()
-        assert refusal(session, token) == "password changed; sign in again"
+        assert refusal(session, token) == "signed out or password changed; sign in again"
         found.active = False
         session.add(found)
         session.flush()
         assert refusal(session, token) == "account not active"
         ghost = issue_token(KEY, operator(operator_id=999), expires_at=T0 + timedelta(hours=1))
         assert refusal(session, ghost) == "account not active"
+
+
+def test_ending_sessions_ends_earlier_tokens_and_not_later_ones(engine: Engine) -> None:
+    amani = stored(engine)
+    before = issue_token(KEY, amani, expires_at=T0 + timedelta(hours=1))
+    with Session(engine) as session:
+        found = session.get(Operator, amani.id)
+        assert found is not None and found.session_epoch == 0
+        end_sessions(found)
+        session.add(found)
+        session.commit()
+        session.refresh(found)
+        assert refusal(session, before) == "signed out or password changed; sign in again"
+        after = issue_token(KEY, found, expires_at=T0 + timedelta(hours=1))
+        assert check_token(session, KEY, after, now=T0).username == "amani"
+
+
+def test_epoch_zero_signs_as_before_epochs_existed() -> None:
+    """Tokens issued before the upgrade keep working until they expire."""
+    assert fingerprint(KEY, "hash-1") == fingerprint(KEY, "hash-1", 0)
+    assert fingerprint(KEY, "hash-1", 1) != fingerprint(KEY, "hash-1", 0)
