@@ -140,3 +140,12 @@ def test_ping_is_false_for_an_unusable_sqlite_file(tmp_path: Path) -> None:
         assert ping(made) is False
     finally:
         made.dispose()
+
+
+def test_database_errors_never_carry_their_parameters(engine: Engine) -> None:
+    """A failing statement's error (which gets logged) names no value a person sent."""
+    secret = "a password typed at sign-in"
+    with pytest.raises(Exception) as failed, engine.connect() as connection:
+        connection.execute(text("SELECT * FROM no_such_table WHERE x = :x"), {"x": secret})
+    assert secret not in str(failed.value)
+    assert "hidden due to hide_parameters" in str(failed.value)
