@@ -28,7 +28,6 @@ from bot.deps import (
     EngineDep,
     NotifierDep,
     SettingsDep,
-    StoreDep,
 )
 from bot.outbox import queue
 
@@ -37,7 +36,6 @@ router = APIRouter(tags=["sms"])
 KEYWORDS = {"HELP": "en", "AIDE": "fr", "LISALISI": "ln", "THUSO": "st"}
 """Words that open the main menu in a language, whatever came before."""
 MENU = ("main", "menu")
-SEEN_TTL = 7 * 24 * 3600
 _WORD = re.compile(r"[^A-Z]")
 
 
@@ -66,7 +64,6 @@ async def sms_inbound(
     settings: SettingsDep,
     content: ContentDep,
     conversations: ConversationsDep,
-    store: StoreDep,
     engine: EngineDep,
     cipher: CipherDep,
     notifier: NotifierDep,
@@ -82,9 +79,7 @@ async def sms_inbound(
     except ValueError:
         log.warning("sms callback refused: 'from' is not a number")
         raise HTTPException(status_code=400, detail="malformed from") from None
-    if not await store.add_once(f"sms-in:{fields['id']}", SEEN_TTL):
-        log.info("sms retry ignored")
-        return {"status": "duplicate"}
+    # Seen for good only with its reply (same transaction); until then a copy is "busy".
     verdict = await run_in_threadpool(
         inbound.accept,
         engine,
@@ -92,7 +87,12 @@ async def sms_inbound(
         provider_id=fields["id"],
         contact=contact,
         hourly_limit=settings.sms_hourly_limit,
+        answer_key=reply_key(fields["id"]),
     )
+    if verdict == "busy":
+        raise HTTPException(
+            status_code=503, detail="being handled; try again", headers={"Retry-After": "30"}
+        )
     if verdict != "new":
         return {"status": verdict}
 
@@ -127,11 +127,15 @@ async def sms_inbound(
     except Exception:
         # Nothing was answered: forget the message so Africa's Talking's retry is processed.
         log.exception("sms could not be processed; the provider will retry it")
-        await store.forget(f"sms-in:{fields['id']}")
         await run_in_threadpool(inbound.forget, engine, channel="sms", provider_id=fields["id"])
         raise HTTPException(status_code=503, detail="temporarily unavailable") from None
     await notifier.notify([message_id])
     return {"status": "accepted"}
+
+
+def reply_key(inbound_id: str) -> str:
+    """The outbox key of the reply to one inbound SMS: its commit marks the SMS seen."""
+    return f"sms-reply:{inbound_id}"
 
 
 def _queue_reply(
@@ -147,7 +151,7 @@ def _queue_reply(
         message = queue.enqueue(
             session,
             cipher,
-            key=f"sms-reply:{inbound_id}",
+            key=reply_key(inbound_id),
             channel="sms",
             purpose="reply",
             contact=contact,
