@@ -11,10 +11,11 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.channels.inbound import Verdict, accept
+from bot.channels.inbound import CLAIM, Verdict, accept
 from bot.core.clock import utcnow
-from bot.core.privacy import pseudonym
+from bot.core.privacy import Cipher, new_key, pseudonym
 from bot.models import InboundMessage
+from bot.outbox import queue
 from tests.conftest import TEST_PHONES, assert_no_phone_numbers, database_text
 
 KEY = "k" * 32
@@ -147,3 +148,51 @@ def test_nothing_but_the_pseudonym_is_kept(
         accept(engine, channel="sms", provider_id="p", contact=CONTACT, hourly_limit=1)
     assert "retry ignored" in caplog.text
     assert_no_phone_numbers(database_text(engine), caplog.text)
+
+
+def test_with_an_answer_key_a_copy_is_busy_until_answered_or_its_claim_lapses(
+    engine: Engine,
+) -> None:
+    """Seen for good only once the reply exists; a handler that died leaves a claim that lapses."""
+    start = utcnow()
+
+    def copy(seconds: float) -> Verdict:
+        return accept(
+            engine,
+            channel="sms",
+            provider_id="ATXid_k1",
+            contact=CONTACT,
+            hourly_limit=20,
+            answer_key="sms-reply:ATXid_k1",
+            now=start + timedelta(seconds=seconds),
+        )
+
+    assert copy(0) == "new"
+    assert copy(5) == "busy", "the first copy is being handled"
+    assert copy(CLAIM.total_seconds() + 1) == "new", "its handler stopped: taken over"
+    assert copy(CLAIM.total_seconds() + 2) == "busy"
+    with Session(engine) as session:
+        queue.enqueue(
+            session,
+            Cipher((new_key(),)),
+            key="sms-reply:ATXid_k1",
+            channel="sms",
+            purpose="reply",
+            contact=CONTACT,
+            recipient=TEST_PHONES[0],
+            body="menu",
+            lang="en",
+        )
+        session.commit()
+    assert copy(CLAIM.total_seconds() + 3) == "duplicate"
+    assert copy(3600) == "duplicate"
+    assert len(rows(engine)) == 1
+
+
+def test_with_an_answer_key_a_dropped_flood_copy_stays_a_duplicate(engine: Engine) -> None:
+    common = {"channel": "sms", "contact": CONTACT, "hourly_limit": 1}
+    assert accept(engine, provider_id="a", answer_key="sms-reply:a", **common) == "new"  # type: ignore[arg-type]
+    assert accept(engine, provider_id="b", answer_key="sms-reply:b", **common) == "flood"  # type: ignore[arg-type]
+    later = utcnow() + timedelta(minutes=5)
+    again = accept(engine, provider_id="b", answer_key="sms-reply:b", now=later, **common)  # type: ignore[arg-type]
+    assert again == "duplicate"
