@@ -35,8 +35,11 @@ log = logging.getLogger(__name__)
 START_FLOW = "main"
 MENU_STATE = "menu"
 """Where a conversation starts when the contact's language is remembered (``main:menu``)."""
+DIGEST = 16
+"""Hex characters of a request's digest kept to recognise it (64 bits: no accidental match)."""
 SEEN = 16
-"""Earlier requests of a provider session whose screens are kept, to answer a late retry."""
+"""Earlier requests of a provider session recognised when retried late: the one before the
+last with its screen, older ones by a digest only (a session's state stays small)."""
 
 
 def _sid() -> str:
@@ -195,11 +198,19 @@ class Conversations:
             if _is_request(memo, request) and "screen" in memo:
                 return _screen(memo)
             seen = _seen(memo)
-            digest = _digest(request)
-            for entry in seen:
-                if entry[0] == digest:  # a late retry of an earlier request: what it was shown
-                    return Screen(text=entry[1], end=entry[2], page=entry[3], pages=entry[4])
             saved = SessionState.from_dict(data) if "flow" in data else None
+            digest = _digest(request)[:DIGEST]
+            for entry in seen:
+                if entry[0] != digest:
+                    continue
+                # A late retry of an earlier request: what it was shown if kept, else the
+                # screen as it stands (the last one, when the conversation has ended).
+                log.info("late retry of an earlier request; nothing applied")
+                if len(entry) == 5:
+                    return Screen(text=entry[1], end=entry[2], page=entry[3], pages=entry[4])
+                if saved is None:
+                    return _screen(memo)
+                return renderer.render(self._current(saved).format(self.values), saved.page)
             chosen: str | None = None
             turn: Turn | None
             if saved is None:
@@ -382,7 +393,8 @@ class Conversations:
             "pages": screen.pages,
         }
         if seen:
-            memo["seen"] = seen[-SEEN:]
+            # The screen of the request before this one is kept; older ones only by digest.
+            memo["seen"] = [entry[:1] for entry in seen[-SEEN:-1]] + seen[-1:]
         if state is None:
             if request is None:
                 held.delete()
@@ -412,16 +424,17 @@ def _screen(memo: dict[str, Any]) -> Screen:
 
 def _entry(memo: dict[str, Any]) -> list[Any]:
     """A memo's request as an earlier one: its digest and the screen it got."""
-    digest = memo.get("digest") or _digest(str(memo.get("request")))
+    digest = str(memo.get("digest") or _digest(str(memo.get("request"))))[:DIGEST]
     return [digest, memo["screen"], memo["end"], memo["page"], memo["pages"]]
 
 
 def _seen(memo: dict[str, Any]) -> list[list[Any]]:
-    """The earlier requests a memo keeps (digest, screen, end, page, pages), oldest first."""
+    """The earlier requests a memo keeps, oldest first: ``[digest]``, or ``[digest, screen,
+    end, page, pages]`` for the one whose screen is kept."""
     found = memo.get("seen")
     if not isinstance(found, list):
         return []
-    return [list(e) for e in found if isinstance(e, list) and len(e) == 5]
+    return [list(e) for e in found if isinstance(e, list) and len(e) in (1, 5)]
 
 
 def _is_request(memo: dict[str, object], request: str) -> bool:

@@ -14,9 +14,10 @@ from bot.channels.sms.render import SmsRenderer
 from bot.channels.telegram.render import TelegramRenderer
 from bot.channels.ussd.render import UssdRenderer, response
 from bot.content.files import Content
-from bot.conversation.ports import Screen
+from bot.conversation.ports import Declined, Screen
 from bot.conversation.service import Conversations
 from bot.engine.state import Event
+from bot.i18n import ui
 from bot.sessions import MemorySessionStore, SessionStore
 from tests.channels.conftest import LONG_LABELS
 from tests.engine.conftest import CHECK, MAIN, build
@@ -253,6 +254,47 @@ async def test_a_failing_sink_propagates_and_leaves_the_session_for_a_retry(
     assert len(sink.calls) == 2
     assert sink.calls[0].events == sink.calls[1].events
     assert await store.get(KEY) is None
+
+
+class DecliningSink:
+    """A cases service past its limit for this contact: keeps nothing, declines."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def handle(
+        self, events: Sequence[Event], *, channel: str, contact: str, address: str | None = None
+    ) -> dict[str, str]:
+        self.calls += 1
+        raise Declined(ui.CASES_LIMIT)
+
+
+async def test_a_declining_sink_ends_the_conversation_on_its_neutral_message(
+    content: Content, ussd: UssdRenderer, store: MemorySessionStore
+) -> None:
+    declining = DecliningSink()
+    conversations = Conversations(content, store, declining, values={"hotline_number": NUMBER})
+    await walk_check_to_describe(conversations, ussd)
+    done = await conversations.reply(KEY, "we cannot leave", ussd, "en")
+    assert response(done) == (
+        f"END We have received your recent reports. If you are in danger, call {NUMBER}."
+    )
+    assert declining.calls == 1
+    assert await store.get(KEY) is None, "nothing of the refused report is kept"
+
+
+async def test_dialled_inputs_stop_before_the_step_that_submits(
+    conversations: Conversations, sink: RecordingSink, ussd: UssdRenderer
+) -> None:
+    text = "1*1*1*1*1*1*1*they took our papers"
+    screen = await conversations.exchange(
+        KEY, ussd, "en", request=text, inputs=lambda previous: text.split("*")
+    )
+    assert not screen.end and sink.calls == [], "no single request submits a report"
+    answered = await conversations.exchange(
+        KEY, ussd, "en", request=text + "*x", inputs=lambda previous: ["they took our papers"]
+    )
+    assert answered.end and len(sink.calls) == 1
 
 
 async def test_a_failing_sink_releases_the_session_lock(
