@@ -8,8 +8,13 @@ row says which of these it is doing.
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,7 +34,7 @@ from bot.outbox.notify import ArqNotifier, Backoff
 from bot.outbox.worker import OutboxWorker
 from tests.conftest import service_missing
 from tests.jobs.private_redis import PrivateRedis
-from tests.outbox.test_worker import FakeSender, add, wait_status
+from tests.outbox.test_worker import FakeSender, add, load, wait_status
 
 
 @pytest.fixture
@@ -189,3 +194,54 @@ async def test_a_worker_without_redis_beats_and_says_so(
         with pytest.raises(asyncio.CancelledError):
             await task
     assert heartbeats(engine) == []
+
+
+def test_hotline_worker_survives_a_one_second_redis_restart(
+    tmp_path: Path, database_url: str, engine: Engine, private_redis: PrivateRedis
+) -> None:
+    """The command itself, in its own process: Redis restarts, the worker goes on; SIGTERM
+    stops it cleanly (exit 0, heartbeat removed)."""
+    key = new_key()
+    cipher = Cipher((key,))
+    env = {
+        **os.environ,
+        "HOTLINE_DATABASE_URL": database_url,
+        "HOTLINE_REDIS_URL": private_redis.url,
+        "HOTLINE_ENCRYPTION_KEYS": key,
+        "HOTLINE_PSEUDONYM_KEY": "k" * 32,
+        "HOTLINE_CALLBACK_TOKEN": "t0k3n-for-tests",
+        "HOTLINE_TELEGRAM_WEBHOOK_SECRET": "telegram-secret-for-tests",
+        "HOTLINE_SECRETS_FILE": str(tmp_path / "s.json"),
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "worker"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not heartbeats(engine) or heartbeats(engine)[0].redis != "connected":
+            assert worker.poll() is None and time.monotonic() < deadline, "worker not up"
+            time.sleep(0.1)
+        private_redis.restart(down_for=1.0)
+        time.sleep(0.5)
+        assert worker.poll() is None, "the worker is still running after Redis restarted"
+        message = add(engine, cipher, key="after-restart")
+        deadline = time.monotonic() + 20
+        while load(engine, message).status != OutboxStatus.SENT:
+            assert time.monotonic() < deadline, "not delivered after the Redis restart"
+            time.sleep(0.1)
+        while heartbeats(engine)[0].redis != "connected":
+            assert time.monotonic() < deadline, "did not reconnect to Redis"
+            time.sleep(0.1)
+        worker.send_signal(signal.SIGTERM)
+        output, _ = worker.communicate(timeout=30)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.communicate()
+    assert worker.returncode == 0, output.decode()
+    assert b"hotline worker stopped" in output
+    assert heartbeats(engine) == []
+    assert load(engine, message).provider_message_id == "demo-1"
