@@ -166,8 +166,11 @@ async def ussd_traffic(base: str, rate: float, seconds: float) -> list[float]:
     return latencies
 
 
-async def storm(base: str, attackers: int, seconds: float) -> Counter[int]:
-    """``attackers`` clients, each from its own address, sending wrong passwords."""
+async def storm(
+    base: str, attackers: int, seconds: float, path: str = "/api/login"
+) -> Counter[int]:
+    """``attackers`` clients, each from its own address, sending wrong passwords (to ``path``:
+    another path measures what the same flood of requests costs without any sign-in)."""
     answers: Counter[int] = Counter()
     stop = time.perf_counter() + seconds
 
@@ -179,7 +182,7 @@ async def storm(base: str, attackers: int, seconds: float) -> Counter[int]:
                 n += 1
                 username = "amani" if n % 3 == 0 else f"nobody{k}x{n}"
                 response = await client.post(
-                    "/api/login",
+                    path,
                     json={"username": username, "password": f"wrong guess {k}-{n}"},
                     headers={"X-Forwarded-For": address},
                 )
@@ -211,7 +214,7 @@ async def measure(args: argparse.Namespace) -> None:
         began = time.perf_counter()
         stormy, answers = await asyncio.gather(
             ussd_traffic(base, args.ussd_rate, args.duration),
-            storm(base, args.attackers, args.duration),
+            storm(base, args.attackers, args.duration, args.flood_path),
         )
         took = time.perf_counter() - began
         print(line("storm", stormy, server.pid))
@@ -240,6 +243,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=15.0, help="seconds per phase")
     parser.add_argument("--ussd-rate", type=float, default=50.0, help="USSD requests per second")
     parser.add_argument("--mode", choices=["gated", "ungated", "both"], default="both")
+    parser.add_argument(
+        "--flood-path",
+        default="/api/login",
+        help="where the attackers post (e.g. /nowhere: the same flood without a sign-in)",
+    )
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
@@ -248,7 +256,8 @@ def main(argv: list[str] | None = None) -> int:
     load = os.getloadavg()
     print(
         f"login storm: {args.attackers} attackers, USSD at {args.ussd_rate:g}/s, "
-        f"{args.duration:g} s per phase, {os.cpu_count()} cores, "
+        f"{args.duration:g} s per phase, attackers post to {args.flood_path}, "
+        f"{os.cpu_count()} cores, "
         f"load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
     )
     modes = ["ungated", "gated"] if args.mode == "both" else [args.mode]

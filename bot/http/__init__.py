@@ -6,6 +6,7 @@
   answers 500 without logging a request value (a traceback of frames, never the message).
 - ``headers``: security headers on every response, ``Cache-Control: no-store`` on ``/api/``.
 - ``logs``: repeated log lines (a database outage, a flood) are limited per interval.
+- ``shed``: while password hashing is saturated, sign-ins get 503 before their body is read.
 
 Pure ASGI middleware (no ``BaseHTTPMiddleware``): the USSD path stays cheap.
 """
@@ -22,14 +23,17 @@ from bot.http.errors import CatchAll, install_error_handlers
 from bot.http.headers import SecurityHeaders
 from bot.http.limits import BodyLimit, LoneSurrogates
 from bot.http.logs import limit_repeated_logs
+from bot.http.shed import ShedSignIns
 
 
 def install(app: FastAPI, *, production: bool) -> None:
     """Add the error handlers and middleware, outermost first: security headers (on every
-    answer, errors included), the catch-all, the body limit, the surrogate check. Repeated log
+    answer, errors included), the catch-all, the body limit, sign-ins shed while the hashing
+    gate is full, the surrogate check. Repeated log
     lines are limited while the app runs (its lifespan), per app."""
     install_error_handlers(app)
     app.add_middleware(LoneSurrogates)
+    app.add_middleware(ShedSignIns)
     app.add_middleware(BodyLimit)
     app.add_middleware(CatchAll)
     app.add_middleware(SecurityHeaders, hsts=production)
