@@ -358,12 +358,6 @@ async def notifier(arq_url: str) -> AsyncIterator[ArqNotifier]:
         await made.close()
 
 
-ARQ_CLOSE = pytest.mark.filterwarnings(
-    # arq 0.28's Worker.close() calls redis' deprecated close() (python-arq/arq#418).
-    "ignore:Call to deprecated close:DeprecationWarning"
-)
-
-
 async def run_burst(url: str, worker: OutboxWorker) -> int:
     """Run an arq worker until its queue is empty; returns how many jobs it completed."""
     redis_client = arq_redis(url)
@@ -374,7 +368,6 @@ async def run_burst(url: str, worker: OutboxWorker) -> int:
         await redis_client.aclose()
 
 
-@ARQ_CLOSE
 async def test_an_arq_job_delivers_a_message_once(
     engine: Engine, cipher: Cipher, arq_url: str, notifier: ArqNotifier
 ) -> None:
@@ -402,7 +395,6 @@ async def test_an_arq_job_delivers_a_message_once(
     assert load(engine, message_id).attempts == 1
 
 
-@ARQ_CLOSE
 async def test_two_arq_workers_send_each_message_once(
     engine: Engine, cipher: Cipher, arq_url: str, notifier: ArqNotifier
 ) -> None:
