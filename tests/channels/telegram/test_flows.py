@@ -497,3 +497,46 @@ def test_a_long_text_shows_whole_on_telegram_without_paging(
     assert_full_orthography(lang, [*screens, shown.text])
     hotline.tap(tr(lang, "Other topics"))
     assert hotline.api.last().text == tr(lang, "Learn the signs. Choose a topic:")
+
+
+# --- one account cannot file reports in bursts (issue 11, item 2) -------------------------------
+
+
+def test_past_the_hourly_limit_a_report_ends_kindly_and_nothing_is_kept(
+    tmp_path: Path, router: respx.MockRouter
+) -> None:
+    starts = starter(tmp_path, router, None)
+    start = next(starts)
+    try:
+        hotline, lang = (
+            start(flows_dir=ROOT / "flows", locales_dir=ROOT / "locales", case_hourly_limit=1),
+            "fr",
+        )
+        steps = [
+            Tap(MENU, "Check my situation"),
+            Tap(S0, Y),
+            Tap(QUESTIONS[0], Y),
+            Tap(QUESTIONS[1], N),
+            Tap(QUESTIONS[2], Y),
+            Tap(SCREENING_CONSENT, N),
+        ]
+        for attempt in range(3):
+            if attempt == 0:
+                open_menu(hotline, lang, USER)
+            else:  # the language is remembered: the main menu at once
+                hotline.send("/start", language_code=None, user=USER)
+                assert hotline.api.last(USER).text == tr(lang, MENU)
+            walk(hotline, lang, USER, steps)
+            if attempt == 0:
+                first = hotline.api.last(USER).text
+                assert re.search(r"\b[A-Z0-9]{4}-[0-9]{2}\b", first), "the first one is kept"
+            else:
+                assert hotline.api.last(USER).text == tr(lang, ui.CASES_LIMIT)
+        engine = make_engine(f"sqlite:///{tmp_path / 'hotline.db'}")
+        try:
+            with Session(engine) as session:
+                assert len(session.exec(select(Case)).all()) == 1
+        finally:
+            engine.dispose()
+    finally:
+        next(starts, None)
