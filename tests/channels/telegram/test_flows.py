@@ -512,7 +512,7 @@ def test_past_the_hourly_limit_a_report_ends_kindly_and_nothing_is_kept(
             start(flows_dir=ROOT / "flows", locales_dir=ROOT / "locales", case_hourly_limit=1),
             "fr",
         )
-        steps = [
+        steps: list[Step] = [
             Tap(MENU, "Check my situation"),
             Tap(S0, Y),
             Tap(QUESTIONS[0], Y),
