@@ -1036,7 +1036,10 @@ def test_a_burst_of_reports_from_one_number_makes_at_most_the_limit(
 def test_a_burst_of_p1_tips_pages_a_bounded_number_of_times(
     tmp_path: Path, database_url: str
 ) -> None:
-    settings = make_settings(tmp_path, database_url, demo=True, case_hourly_limit=0)
+    # A day-long grouping window: the burst never straddles two windows of the real clock.
+    settings = make_settings(
+        tmp_path, database_url, demo=True, case_hourly_limit=0, alert_group_seconds=86400
+    )
     with running(settings) as line:
         for _ in range(20):  # dialled up to Send, then Send pressed: 20 P1 tips
             sid = new_session()
