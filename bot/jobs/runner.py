@@ -154,9 +154,18 @@ class Runner:
             worker = arq_worker(redis, ctx={"outbox": self.outbox}, on_startup=self._arq_up)
             connected = self.connections
             started = loop.time()
+            main = asyncio.create_task(worker.main(), name="arq")
+            main.add_done_callback(_retrieve)
             try:
-                await worker.main()
+                # wait, not await: a cancellation that arq or redis-py swallowed must not keep
+                # this loop (and the worker's shutdown) waiting; arq's task is stopped below.
+                await asyncio.wait({main})
+                main.result()
                 error = "the arq worker stopped"
+            except asyncio.CancelledError:
+                main.cancel()
+                await asyncio.wait({main}, timeout=5)
+                raise
             except Exception as exc:  # Redis went away (or never came): rebuild after a pause
                 error = f"{type(exc).__name__}: {exc}"
             finally:
@@ -178,3 +187,9 @@ class Runner:
                 log.warning("Redis unreachable (%s); next try in %.1f s", error[:200], delay)
             self._set_redis("reconnecting")
             await asyncio.sleep(delay)
+
+
+def _retrieve(task: asyncio.Task[None]) -> None:
+    """Mark an arq task's outcome as seen (it is reported, or it was stopped on purpose)."""
+    if not task.cancelled():
+        task.exception()
