@@ -16,27 +16,68 @@ import os
 import re
 from dataclasses import dataclass
 
+import phonenumbers
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-_NOT_DIGITS = re.compile(r"[^0-9]")
+_SEPARATORS = re.compile(r"[\s().-]")
+_SPELLING = re.compile(r"(\+|00)?([0-9]+)")
 TOKEN_VERSION = "v1"  # noqa: S105 - a format tag, not a secret
 
 
-def normalise_phone(number: str) -> str:
-    """One spelling per number: ``+`` and digits only (Africa's Talking sends E.164)."""
-    digits = _NOT_DIGITS.sub("", number)
-    if not 6 <= len(digits) <= 15 or not re.fullmatch(r"[+\d\s().-]+", number.strip()):
+def normalise_phone(number: str, region: str | None = None) -> str:
+    """One spelling per number, E.164 (``+`` and digits); ValueError for what is not a number.
+
+    ``+243…``, ``00243…`` and ``243…`` (with spaces, dashes, dots or brackets) are the same
+    number. A national spelling (``0812…``, or digits not starting with ``region``'s country
+    code) needs ``region`` (``HOTLINE_DEFAULT_REGION``, e.g. ``CD``) and is read by
+    ``phonenumbers``. An international spelling keeps its digits as given once ``phonenumbers``
+    knows its country code: every number already kept as ``+`` and digits keeps its pseudonym
+    (``phonenumbers`` would drop a trunk ``0`` written after the country code; Africa's Talking
+    never sends one).
+    """
+    found = _SPELLING.fullmatch(_SEPARATORS.sub("", number.strip()))
+    if found is None:
+        raise ValueError("not a phone number")
+    prefix, digits = found.groups()
+    if not prefix and region and (digits.startswith("0") or not _has_code(digits, region)):
+        try:
+            parsed = phonenumbers.parse(digits, region.upper())
+        except phonenumbers.NumberParseException:
+            raise ValueError("not a phone number") from None
+        if not phonenumbers.is_possible_number(parsed):
+            raise ValueError("not a phone number")
+        digits = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)[1:]
+    elif not prefix and digits.startswith("0"):
+        raise ValueError("a national phone number needs HOTLINE_DEFAULT_REGION")
+    else:
+        try:
+            phonenumbers.parse("+" + digits)  # a known country code
+        except phonenumbers.NumberParseException:
+            raise ValueError("not a phone number") from None
+    if not 6 <= len(digits) <= 15:
         raise ValueError("not a phone number")  # E.164 has at most 15 digits
     return "+" + digits
 
 
-def pseudonym(key: str, kind: str, value: str) -> str:
-    """A stable, irreversible name for a person's address on a channel (``phone``, ``telegram``)."""
+def _has_code(digits: str, region: str) -> bool:
+    """Do these digits start with ``region``'s country code (an international spelling)?"""
+    code = phonenumbers.country_code_for_region(region.upper())
+    if not code:
+        raise ValueError(f"unknown region {region!r}")
+    return digits.startswith(str(code)) and len(digits) > len(str(code)) + 6
+
+
+def pseudonym(key: str, kind: str, value: str, region: str | None = None) -> str:
+    """A stable, irreversible name for a person's address on a channel (``phone``, ``telegram``).
+
+    A phone number is normalised first (``region`` for a national spelling), so every spelling
+    of one number has one pseudonym.
+    """
     if not key:
         raise ValueError("no pseudonym key")
     if kind == "phone":
-        value = normalise_phone(value)
+        value = normalise_phone(value, region)
     digest = hmac.new(key.encode(), f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
     return f"{kind[:2]}_{digest[:32]}"
 

@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = None
     telegram_api_base: str | None = None
     default_language: Language = "en"
+    default_region: Annotated[str, Field(pattern=r"^([A-Za-z]{2})?$")] = ""
+    """ISO country (e.g. ``CD``) of a phone number written in national form (``0812…``)."""
     public_number: Annotated[str, Field(min_length=3, max_length=16)] = "0800 000 000"
     """At most 16 characters: every screen is checked with a number that long."""
     demo: bool = False
@@ -77,6 +79,8 @@ class Settings(BaseSettings):
     """Seconds without a worker heartbeat (once a worker has run) before /healthz fails."""
     retention_closed_days: int = 730
     retention_contact_days: int = 30
+    consent_withdraw_grace_days: int = Field(default=7, ge=0)
+    """Days a number stays after contact consent is withdrawn (0: deleted at once)."""
     api_token_hours: int = 12
     auto_migrate: bool = True
     flows_dir: Path = ROOT / "flows"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 
 import pytest
 
@@ -35,6 +36,69 @@ def test_a_pseudonym_differs_per_key_and_per_kind() -> None:
 def test_a_pseudonym_normalises_the_phone_number(spelling: str) -> None:
     assert normalise_phone(spelling) == PHONE
     assert pseudonym(KEY, "phone", spelling) == pseudonym(KEY, "phone", PHONE)
+
+
+FICTION = "+447700900123"  # Ofcom's range reserved for drama: no one's number
+"""A number with a national spelling (``07700 900123`` in GB); TEST_PHONES have none."""
+
+
+@pytest.mark.parametrize(
+    ("spelling", "region"),
+    [
+        ("+243000000001", None),
+        ("00243000000001", None),
+        ("00 243 000 000 001", "CD"),
+        ("243000000001", "CD"),
+        ("243-000-000-001", None),
+        ("+243 000-000-001", "CD"),
+    ],
+)
+def test_every_spelling_of_a_number_has_one_pseudonym(spelling: str, region: str | None) -> None:
+    assert normalise_phone(spelling, region) == PHONE
+    assert pseudonym(KEY, "phone", spelling, region) == pseudonym(KEY, "phone", PHONE)
+
+
+@pytest.mark.parametrize(
+    "spelling", ["07700 900123", "07700-900-123", "7700900123", "0044 7700 900123"]
+)
+def test_a_national_spelling_is_read_in_the_default_region(spelling: str) -> None:
+    assert normalise_phone(spelling, "GB") == FICTION
+    assert pseudonym(KEY, "phone", spelling, "GB") == pseudonym(KEY, "phone", FICTION)
+
+
+def test_a_national_spelling_without_a_default_region_is_refused() -> None:
+    with pytest.raises(ValueError, match="HOTLINE_DEFAULT_REGION"):
+        normalise_phone("07700 900123")
+
+
+@pytest.mark.parametrize(
+    "junk",
+    [
+        "HELP",
+        "",
+        "+",
+        "00",
+        "12345",
+        "+243 000 000 001 2345",
+        "+999000000001",
+        "243O00000001",
+        "+243000000001;",
+        "tel:+243000000001",
+    ],
+)
+def test_what_is_not_a_phone_number_is_refused(junk: str) -> None:
+    with pytest.raises(ValueError):
+        normalise_phone(junk, "CD")
+    with pytest.raises(ValueError):
+        pseudonym(KEY, "phone", junk, "CD")
+
+
+def test_numbers_already_kept_in_e164_keep_their_pseudonym() -> None:
+    """Pseudonyms are HMACs of the normalised number: one already ``+`` and digits is unchanged
+    (even the test numbers, whose ``0`` after the country code phonenumbers would drop)."""
+    for number in (*TEST_PHONES, FICTION):
+        before = hmac.new(KEY.encode(), f"phone:{number}".encode(), hashlib.sha256).hexdigest()
+        assert pseudonym(KEY, "phone", number, "CD") == f"ph_{before[:32]}"
 
 
 def test_a_pseudonym_is_not_a_plain_hash_and_shows_no_number() -> None:

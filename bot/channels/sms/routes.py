@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.channels import inbound
 from bot.channels.sms.render import SmsRenderer
-from bot.core.privacy import pseudonym
+from bot.core.privacy import normalise_phone, pseudonym
 from bot.deps import (
     CallbackToken,
     CipherDep,
@@ -75,7 +75,8 @@ async def sms_inbound(
         raise HTTPException(status_code=400, detail="malformed id or text")
     key_secret = settings.pseudonym_key.get_secret_value() if settings.pseudonym_key else ""
     try:
-        contact = pseudonym(key_secret, "phone", fields["from"])
+        number = normalise_phone(fields["from"], settings.default_region or None)
+        contact = pseudonym(key_secret, "phone", number)
     except ValueError:
         log.warning("sms callback refused: 'from' is not a number")
         raise HTTPException(status_code=400, detail="malformed from") from None
@@ -109,16 +110,16 @@ async def sms_inbound(
                 flow=MENU[0],
                 at=MENU[1],
                 contact=contact,
-                address=fields["from"],
+                address=number,
             )
         else:  # the running conversation, else a new one (in a remembered language, if any)
             lang = settings.default_language
             screen = await conversations.message(
-                key, text, renderer, lang, contact=contact, address=fields["from"]
+                key, text, renderer, lang, contact=contact, address=number
             )
         lang = renderer.lang or lang
         message_id = await run_in_threadpool(
-            _queue_reply, engine, cipher, fields["id"], contact, fields["from"], screen.text, lang
+            _queue_reply, engine, cipher, fields["id"], contact, number, screen.text, lang
         )
         return message_id
 

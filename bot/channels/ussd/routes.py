@@ -122,7 +122,8 @@ async def ussd_callback(request: Request) -> PlainTextResponse:
         log.info("ussd request for a service code this deployment does not serve")
         return _end(content.tr(lang, ui.WRONG_CODE), lang)
     try:
-        contact = pseudonym(_pseudonym_key(settings), "phone", fields["phoneNumber"])
+        number = normalise_phone(fields["phoneNumber"], settings.default_region or None)
+        contact = pseudonym(_pseudonym_key(settings), "phone", number)
     except ValueError:
         log.warning("ussd callback refused: phoneNumber is not a number")
         raise HTTPException(status_code=400, detail="malformed phoneNumber") from None
@@ -136,7 +137,7 @@ async def ussd_callback(request: Request) -> PlainTextResponse:
             request=text,
             inputs=partial(new_inputs, text),
             contact=contact,
-            address=normalise_phone(fields["phoneNumber"]),
+            address=number,
         )
     except SessionBusy:
         log.warning("ussd session %s busy", key[5:13])

@@ -571,6 +571,50 @@ def test_a_flood_gets_no_reply_until_the_hour_has_passed(
     assert_no_phone_numbers(database_text(engine), caplog.text)
 
 
+SPELLINGS = ("+243000000001", "00243000000001", "243 000 000 001", "+243-000-000-001")
+"""TEST_PHONES[0] as a provider or a relay might spell it."""
+
+
+def test_a_flood_alternating_spellings_of_one_number_is_still_a_flood(
+    start: Callable[..., Hotline],
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    assert SPELLINGS[0] == PHONE
+    now = [utcnow()]
+    monkeypatch.setattr(inbound, "utcnow", lambda: now[0])
+    hotline = start(sms_hourly_limit=3, default_region="CD")
+    answers = [
+        hotline.post("AIDE", sms_id=f"ATXid_in_s{n}", phone=SPELLINGS[n % len(SPELLINGS)])
+        for n in range(8)
+    ]
+    assert answers == [{"status": "accepted"}] * 3 + [{"status": "flood"}] * 5
+    assert [r.key for r in hotline.replies()] == [f"sms-reply:ATXid_in_s{n}" for n in (0, 1, 2)]
+    hotline.wait_sent(3)
+    assert [to for to, _ in hotline.sender.sent] == [PHONE] * 3, "one number, spelt E.164"
+    # Someone else is still answered.
+    assert hotline.post("HELP", sms_id="ATXid_in_o1", phone=TEST_PHONES[1])["status"] == "accepted"
+    assert_no_phone_numbers(database_text(engine), caplog.text)
+
+
+def test_a_national_spelling_is_read_in_the_default_region(
+    start: Callable[..., Hotline], engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    fiction = "+447700900123"  # Ofcom's range reserved for drama: no one's number
+    hotline = start(default_region="GB")
+    assert hotline.post("AIDE", sms_id="ATXid_in_n1", phone="07700 900123")["status"] == "accepted"
+    hotline.wait_sent(1)
+    assert hotline.sender.sent[0][0] == fiction
+    # Without a default region, a national spelling is refused: it names no country.
+    bare = start()
+    response = bare.client.post(URL, data=inbound_form("AIDE", "ATXid_in_n2", "07700 900123"))
+    assert response.status_code == 400
+    assert_no_phone_numbers(
+        database_text(engine), caplog.text, numbers=(fiction, "07700900123", "7700900123")
+    )
+
+
 # --- delivery reports -------------------------------------------------------------------------
 
 
@@ -681,10 +725,23 @@ def test_a_wrong_token_is_refused_on_each_endpoint(
         {"text": ""},
         {"id": ""},
         {"from": "anonymous"},
+        {"from": "+999 000 000 001"},
+        {"from": "+243000000001; DROP"},
+        {"from": "0" * 16},
         {"id": "x" * 129},
         {"text": "a" * 2001},
     ],
-    ids=["no-from", "no-text", "no-id", "from-not-a-number", "long-id", "long-text"],
+    ids=[
+        "no-from",
+        "no-text",
+        "no-id",
+        "from-not-a-number",
+        "from-unknown-country",
+        "from-with-junk",
+        "from-national-no-region",
+        "long-id",
+        "long-text",
+    ],
 )
 def test_a_malformed_sms_is_refused_and_changes_nothing(
     hotline: Hotline, engine: Engine, change: dict[str, str]

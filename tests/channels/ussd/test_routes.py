@@ -810,7 +810,9 @@ def test_a_missing_field_is_refused_and_named(
     assert_no_phone_numbers(caplog.text)
 
 
-@pytest.mark.parametrize("number", ["abc", "", "+", "tel:"])
+@pytest.mark.parametrize(
+    "number", ["abc", "", "+", "tel:", "+999000000001", "243 000 000 001x", "0" * 16]
+)
 def test_a_malformed_phone_number_is_refused(
     light_line: Line, number: str, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -1031,6 +1033,27 @@ def test_a_burst_of_reports_from_one_number_makes_at_most_the_limit(
         assert len(cases(line)) == 3, "nothing is kept for a refused report"
         # Another number reports as usual.
         assert is_call_back_end(call_back(line, lang, phone=TEST_PHONES[1]), lang)
+
+
+def test_a_burst_alternating_spellings_of_one_number_makes_at_most_the_limit(
+    tmp_path: Path, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    spellings = ("+243000000001", "00243000000001", "243-000-000-001", "+243 000 000 001")
+    assert spellings[0] == PHONE
+    settings = make_settings(
+        tmp_path, database_url, case_hourly_limit=3, language_memory_days=0, default_region="CD"
+    )
+    with running(settings) as line:
+        ends = [call_back(line, "fr", phone=spellings[n % 4]) for n in range(8)]
+        assert all(is_call_back_end(end, "fr") for end in ends[:3]), ends[:3]
+        content: Content = line.app.state.content
+        refusal = "END " + fold(
+            content.tr("fr", ui.CASES_LIMIT).format(hotline_number=HOTLINE), "fr"
+        )
+        assert ends[3:] == [refusal] * 5, "another spelling is not another person"
+        assert len(cases(line)) == 3
+        assert len({case.contact for case in cases(line)}) == 1
+        assert_no_phone_numbers(database_text(line.app.state.engine), caplog.text)
 
 
 def test_a_burst_of_p1_tips_pages_a_bounded_number_of_times(
