@@ -20,6 +20,7 @@ default); a test walks the routes to keep it so.
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -28,6 +29,7 @@ from pydantic import BaseModel, Field
 
 from bot.api.request import DbSession, Now
 from bot.auth.hashing import HashingBusy
+from bot.auth.lookups import LookupThrottle, TooManyLookups
 from bot.auth.passwords import MAX_PASSWORD
 from bot.auth.permissions import Forbidden, check_roles, describe, require_role
 from bot.auth.signin import WrongCredentials, sign_in
@@ -35,6 +37,7 @@ from bot.auth.throttle import LoginThrottle, TooManyFailures
 from bot.auth.tokens import (
     TokenRefused,
     check_token,
+    derive_key,
     end_sessions,
     expiry_after,
     issue_token,
@@ -159,6 +162,34 @@ async def checked_sign_in(
         raise HTTPException(
             status_code=503, detail="busy; try again", headers={"Retry-After": "1"}
         ) from None
+
+
+async def limit_case_lookups(
+    request: Request, settings: SettingsDep, store: StoreDep, now: Now
+) -> AsyncIterator[None]:
+    """Count a case reference that names no case (404) against the client's address; past
+    ``bot.auth.lookups.MAX_MISSES`` every look-up from it is refused (429, ``Retry-After``)."""
+    throttle = LookupThrottle(store, derive_key(settings, b"case-lookup"))
+    try:
+        async with throttle.lookup(client_address(request), now=now) as lookup:
+            try:
+                yield
+            except HTTPException as exc:
+                if exc.status_code == 404 and await lookup.missed() >= throttle.max_misses:
+                    log.warning("case look-ups refused for an address: too many misses")
+                raise
+    except TooManyLookups as exc:
+        raise HTTPException(
+            status_code=429, detail=str(exc), headers={"Retry-After": str(exc.retry_after)}
+        ) from None
+    except SessionBusy:
+        raise HTTPException(
+            status_code=503, detail="busy; try again", headers={"Retry-After": "1"}
+        ) from None
+
+
+CaseLookup = Depends(limit_case_lookups)
+"""Limits case look-ups by reference per client address (a route's ``dependencies``)."""
 
 
 def new_token(settings: SettingsDep, operator: Operator, now: datetime) -> TokenOut:

@@ -31,7 +31,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlmodel import Session, col, select
 
-from bot.api.auth import Staff, Supervisor
+from bot.api.auth import CaseLookup, Staff, Supervisor
 from bot.api.request import DbSession, Now, Ref
 from bot.cases import access, case_view, commands, queue
 from bot.cases.access import CaseNotFound, Conflict, NotPermitted
@@ -256,7 +256,7 @@ def record_consent(ref: Ref, body: ConsentIn, me: Staff, db: DbSession, now: Now
     )
 
 
-@router.get("/cases/{ref}")
+@router.get("/cases/{ref}", dependencies=[CaseLookup])
 def view_case(
     ref: Ref,
     reason: Annotated[str, Query(min_length=3, max_length=300)],
