@@ -23,7 +23,7 @@ only when the person consented to be contacted.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query
@@ -36,7 +36,7 @@ from bot.api.request import DbSession, Now, Ref
 from bot.cases import access, case_view, commands, queue
 from bot.cases.access import CaseNotFound, Conflict, NotPermitted
 from bot.cases.status import IllegalTransition, allowed
-from bot.deps import CipherDep
+from bot.deps import CipherDep, SettingsDep
 from bot.governance import audit
 from bot.models import Case
 
@@ -231,8 +231,10 @@ def add_note(
 
 
 @router.post("/cases/{ref}/consent")
-def record_consent(ref: Ref, body: ConsentIn, me: Staff, db: DbSession, now: Now) -> ConsentOut:
-    """Record consent the person gave or withdrew (with who and when)."""
+def record_consent(
+    ref: Ref, body: ConsentIn, me: Staff, db: DbSession, now: Now, settings: SettingsDep
+) -> ConsentOut:
+    """Record consent the person gave or withdrew (holder or supervisor; with who and when)."""
     case = load_case(db, ref)
     try:
         summary = commands.record_consent(
@@ -243,8 +245,12 @@ def record_consent(ref: Ref, body: ConsentIn, me: Staff, db: DbSession, now: Now
             refer=body.refer,
             police=body.police,
             now=now,
+            grace=timedelta(days=settings.consent_withdraw_grace_days),
         )
-    except (NotPermitted, Conflict, ValueError) as exc:
+    except NotPermitted as exc:
+        db.commit()  # the refusal's audit entry (nothing else changed)
+        raise refused(exc) from None
+    except (Conflict, ValueError) as exc:
         raise refused(exc) from None
     db.commit()
     return ConsentOut(
@@ -269,7 +275,10 @@ def view_case(
     case = load_case(db, ref)
     try:
         view = case_view.view_case(db, cipher, case=case, actor=me, reason=reason, now=now)
-    except (NotPermitted, ValueError) as exc:
+    except NotPermitted as exc:
+        db.commit()  # the refusal's audit entry (nothing else changed)
+        raise refused(exc) from None
+    except ValueError as exc:
         raise refused(exc) from None
     db.commit()  # the record of the reading before the reading is shown
     return view

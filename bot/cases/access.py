@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from bot.cases.reference import normalise
 from bot.core.clock import utcnow
-from bot.models import Case, Operator
+from bot.models import Case, CaseEvent, Operator
 
 MAX_REASON = 300
 """Characters of a reason given to reveal, override or close."""
@@ -39,6 +39,20 @@ def check_actor(actor: Operator) -> None:
     """NotPermitted unless ``actor`` is an active member of the team."""
     if not actor.active:
         raise NotPermitted(f"{actor.username} is not an active member of the team")
+
+
+def holds(session: Session, case: Case, actor: Operator) -> bool:
+    """Does ``actor`` hold the case: its assignee, or (nobody holding it) who acknowledged it?"""
+    if case.assignee_id is not None:
+        return case.assignee_id == actor.id
+    if case.acknowledged_at is None:
+        return False
+    acker = session.exec(
+        select(CaseEvent.actor)
+        .where(col(CaseEvent.case_id) == case.id, col(CaseEvent.kind) == "ack")
+        .order_by(col(CaseEvent.at).desc(), col(CaseEvent.id).desc())
+    ).first()
+    return acker == actor.username
 
 
 def check_kept(case: Case) -> None:

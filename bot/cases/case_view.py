@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from bot.cases.access import MAX_REASON, check_actor, now_or
-from bot.cases.commands import NOTE_BODY
+from bot.cases.commands import NOTE_BODY, check_holder
 from bot.cases.status import allowed
 from bot.core.privacy import Cipher, DecryptError
 from bot.governance import audit
@@ -119,6 +119,10 @@ def view_case(
 ) -> CaseView:
     """Everything about a case for ``actor``, who says why; each decryption is audited.
 
+    Only the case's holder (its assignee; while nobody holds it, who acknowledged it) or a
+    supervisor may read it: anyone else gets NotPermitted, and the refusal is audited (the
+    caller commits it).
+
     Writes one ``view_case`` entry and one ``decrypt`` entry per field read. The caller must
     commit before showing the result (a read whose record was rolled back did not happen).
     """
@@ -130,6 +134,7 @@ def view_case(
         raise ValueError(f"a reason is at most {MAX_REASON} characters")
     now = now_or(now)
     assert case.id is not None
+    check_holder(session, case, actor, doing="read its content", now=now)
     audit.record(
         session, actor=actor.username, action="view_case", case_id=case.id, reason=reason, at=now
     )

@@ -9,7 +9,7 @@ case at once cannot both win; the second is told it changed (``Conflict``).
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, update
@@ -17,7 +17,15 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 
 from bot.cases import escalation
-from bot.cases.access import MAX_REASON, Conflict, NotPermitted, check_actor, check_kept, now_or
+from bot.cases.access import (
+    MAX_REASON,
+    Conflict,
+    NotPermitted,
+    check_actor,
+    check_kept,
+    holds,
+    now_or,
+)
 from bot.cases.status import Status, move
 from bot.core.privacy import Cipher
 from bot.governance import audit
@@ -29,6 +37,29 @@ log = logging.getLogger(__name__)
 MAX_NOTE = 10_000
 """Characters of a note (encrypted, it must fit the 20,000-character column)."""
 NOTE_BODY = "case_note.body"
+WITHDRAW_GRACE = timedelta(days=7)
+"""How long a number stays after contact consent is withdrawn (a supervisor may restore it)."""
+
+
+def check_holder(
+    session: Session, case: Case, actor: Operator, *, doing: str, now: datetime
+) -> None:
+    """NotPermitted unless ``actor`` holds the case or is a supervisor; a refusal is audited.
+
+    The refusal's audit entry (``refused``) is added to the caller's session, where nothing
+    else has changed yet: the caller commits it before answering.
+    """
+    if actor.role in SUPERVISORS or holds(session, case, actor):
+        return
+    assert case.id is not None
+    audit.record(
+        session, actor=actor.username, action="refused", case_id=case.id, reason=doing, at=now
+    )
+    log.warning("case %s: %s refused to a non-holder", case.reference, doing)
+    raise NotPermitted(
+        f"only the operator holding case {case.reference} or a supervisor may {doing}; "
+        "claim the case or ask a supervisor"
+    )
 
 
 def _event(
@@ -202,24 +233,53 @@ def record_consent(
     refer: bool | None = None,
     police: bool | None = None,
     now: datetime | None = None,
+    grace: timedelta = WITHDRAW_GRACE,
 ) -> str:
     """Record what the person consented to (as they told an operator); returns the summary.
 
-    Only the flags given change. Withdrawing consent to be contacted deletes the number kept
-    for it (it may be kept only with that consent); giving it back cannot restore a number.
+    Only the case's holder or a supervisor may (``check_holder``; a refusal is audited). Only
+    the flags given change. Withdrawing consent to be contacted marks the number kept for it
+    for deletion after ``grace`` (retention deletes it then; a ``grace`` of zero deletes it at
+    once); during the grace a supervisor may give the consent back, which keeps the number.
+    Giving consent back cannot restore a number already deleted.
     """
     check_actor(actor)
     check_kept(case)
     now = now_or(now)
+    check_holder(session, case, actor, doing="change its consent", now=now)
     given = {"contact": contact, "refer": refer, "police": police}
     stated = {name: value for name, value in given.items() if value is not None}
     if not stated:
         raise ValueError("say which consent was given or withdrawn: contact, refer, police")
     values: dict[str, Any] = {f"consent_{name}": value for name, value in stated.items()}
     parts = [f"{name} {'yes' if value else 'no'}" for name, value in stated.items()]
+    pending = case.contact_phone_delete_after
     if contact is False and case.contact_phone is not None:
-        values["contact_phone"] = None
-        parts.append("number deleted")
+        if grace <= timedelta(0):
+            values["contact_phone"] = None
+            values["contact_phone_delete_after"] = None
+            parts.append("number deleted")
+        elif pending is None:
+            pending = now + grace
+            values["contact_phone_delete_after"] = pending
+            parts.append(f"number deleted after {pending:%Y-%m-%d %H:%M} UTC")
+    elif contact is True and case.contact_phone is not None and pending is not None:
+        if actor.role not in SUPERVISORS:
+            assert case.id is not None
+            audit.record(
+                session,
+                actor=actor.username,
+                action="refused",
+                case_id=case.id,
+                reason="restore a withdrawn consent",
+                at=now,
+            )
+            raise NotPermitted(
+                f"the contact consent of case {case.reference} was withdrawn; "
+                "only a supervisor may restore it"
+            )
+        values["contact_phone_delete_after"] = None
+        parts.append("number kept (withdrawal undone)")
     elif contact is True and case.contact_phone is None:
         parts.append("no number on file")
     changed = any(getattr(case, name) != value for name, value in values.items())

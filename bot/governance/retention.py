@@ -7,6 +7,8 @@
 - a case **with consent**, closed more than ``contact_days`` ago, loses ``contact_phone`` and
   ``safe_time`` (a number is kept only while it may be needed); its pseudonym stays until the
   case is anonymised, so a repeat report can still be linked;
+- a case whose contact consent was **withdrawn** loses its ``contact_phone`` once the grace
+  (``contact_phone_delete_after``) has ended; during it no other rule deletes that number;
 - a case **closed more than** ``closed_days`` ago is anonymised: narrative, answers, contact,
   number and safe time are cleared, its notes are deleted and ``anonymised_at`` is set. The row
   stays with what statistics need (kind, channel, language, area, exploitation type, people,
@@ -67,6 +69,7 @@ class PurgeReport:
 
     contacts_cleared: int = 0  # cases without consent: pseudonym, number, safe time
     numbers_cleared: int = 0  # closed cases with consent: number, safe time
+    withdrawn_cleared: int = 0  # consent withdrawn, its grace over: number
     cases_anonymised: int = 0
     notes_deleted: int = 0
     outbox_cleared: int = 0  # recipient wiped, body replaced by the marker
@@ -80,6 +83,7 @@ class PurgeReport:
         return (
             self.contacts_cleared
             + self.numbers_cleared
+            + self.withdrawn_cleared
             + self.cases_anonymised
             + self.notes_deleted
             + self.outbox_cleared
@@ -160,7 +164,14 @@ def purge(
             has_notes,
         ),
     )
-    # Disjoint from ``anonymise`` so a dry run counts what a real run does.
+    in_grace = col(Case.contact_phone_delete_after) > now
+    grace_over = and_(
+        col(Case.contact_phone_delete_after) <= now,
+        col(Case.contact_phone).is_not(None),
+        ~long_closed,
+    )
+    # Disjoint from ``anonymise`` so a dry run counts what a real run does. A number whose
+    # consent was withdrawn stays through the grace (a supervisor may restore the consent).
     unconsented = and_(
         col(Case.consent_contact) == false(),
         col(Case.created_at) < contact_cutoff,
@@ -170,6 +181,7 @@ def purge(
             col(Case.safe_time).is_not(None),
         ),
         ~long_closed,
+        or_(col(Case.contact_phone_delete_after).is_(None), ~in_grace),
     )
     consented_closed = and_(
         col(Case.consent_contact) == true(),
@@ -200,6 +212,7 @@ def purge(
             notes = count(CaseNote, col(CaseNote.case_id).in_(select(case_ids).where(anonymise)))
             no_consent = count(Case, unconsented)
             numbers = count(Case, consented_closed)
+            withdrawn = count(Case, grace_over)
             expired = count(OutboundMessage, and_(old_outbox, unsent))
             outbox_cleared = count(OutboundMessage, old_outbox)
             inbound = count(InboundMessage, old_inbound)
@@ -215,6 +228,7 @@ def purge(
                 answers=None,
                 contact=None,
                 contact_phone=None,
+                contact_phone_delete_after=None,
                 safe_time=None,
                 anonymised_at=now,
             )
@@ -224,6 +238,16 @@ def purge(
                 notes += connection.execute(
                     delete(CaseNote).where(col(CaseNote.case_id).in_(chunk))
                 ).rowcount
+            withdrawn = len(
+                _cleared(
+                    connection,
+                    grace_over,
+                    now,
+                    "number deleted: contact consent withdrawn, grace over",
+                    contact_phone=None,
+                    contact_phone_delete_after=None,
+                )
+            )
             no_consent = len(
                 _cleared(
                     connection,
@@ -232,6 +256,7 @@ def purge(
                     f"contact removed after {contact_days} days",
                     contact=None,
                     contact_phone=None,
+                    contact_phone_delete_after=None,
                     safe_time=None,
                 )
             )
@@ -261,6 +286,7 @@ def purge(
         report = PurgeReport(
             contacts_cleared=no_consent,
             numbers_cleared=numbers,
+            withdrawn_cleared=withdrawn,
             cases_anonymised=anonymised,
             notes_deleted=notes,
             outbox_cleared=outbox_cleared,

@@ -38,6 +38,7 @@ class Case(SQLModel, table=True):
     safe_time: str | None = Field(default=None, max_length=512)  # encrypted
     contact: str | None = Field(default=None, max_length=40, index=True)  # pseudonym
     contact_phone: str | None = Field(default=None, max_length=512)  # encrypted, with consent only
+    contact_phone_delete_after: datetime | None = None  # consent withdrawn: the grace's end
     narrative: str | None = Field(default=None, max_length=20000)  # encrypted
     status: str = Field(default="new", max_length=16, index=True)
     close_reason: str | None = Field(default=None, max_length=32)

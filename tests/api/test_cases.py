@@ -126,6 +126,8 @@ class Endpoint:
     body: Callable[[Target], Any] | None = None
     params: dict[str, str] = field(default_factory=dict)
     created: int = 200
+    held: bool = False
+    """Only the case's holder (or a supervisor) may: the caller claims the case first."""
 
     def path(self, target: Target) -> str:
         return (
@@ -163,8 +165,8 @@ ENDPOINTS = [
     Endpoint(
         "POST", "/api/cases/{ref}/notes", STAFF, body=lambda _: {"body": "no answer"}, created=201
     ),
-    Endpoint("POST", "/api/cases/{ref}/consent", STAFF, body=lambda _: {"police": True}),
-    Endpoint("GET", "/api/cases/{ref}", STAFF, params={"reason": "triage"}),
+    Endpoint("POST", "/api/cases/{ref}/consent", STAFF, body=lambda _: {"police": True}, held=True),
+    Endpoint("GET", "/api/cases/{ref}", STAFF, params={"reason": "triage"}, held=True),
     Endpoint("GET", "/api/audit", SUPERVISORS, params={"case": "{ref}"}),
     Endpoint("GET", "/api/services", STAFF, params={"area": "cd-kwilu-kikwit"}),
     Endpoint(
@@ -191,6 +193,8 @@ def test_role_matrix(api: Api, endpoint: Endpoint) -> None:
         ref = new_case(api.engine, priority="P2", consent_refer="yes")
         target = Target(role or "anonymous", ref, service_id, add_referral(api.engine, ref))
         params = {k: v.replace("{ref}", ref) for k, v in endpoint.params.items()}
+        if endpoint.held and role is not None:
+            assert api.post(f"/api/cases/{ref}/claim", BY_ROLE[role]).status_code == 200
         response = api.request(
             endpoint.method,
             endpoint.path(target),
@@ -447,7 +451,7 @@ def test_notes_are_encrypted_at_rest(api: Api) -> None:
         assert CIPHER.decrypt(note.body, "case_note.body") == text
     [event] = events(api.engine, ref, "note")
     assert (event.actor, event.detail) == ("amani", f"note {response.json()['id']}")
-    shown = api.get(f"/api/cases/{ref}", "lerato", reason="follow up").json()
+    shown = api.get(f"/api/cases/{ref}", "joseph", reason="follow up").json()
     assert [(n["author"], n["body"]) for n in shown["notes"]] == [("amani", text)]
 
 
@@ -455,11 +459,11 @@ def test_view_is_audited_and_needs_a_reason(api: Api) -> None:
     ref = new_case(api.engine, priority="P2")
     api.post(f"/api/cases/{ref}/notes", "amani", {"body": "first call"})
     before = len(audit_entries(api.engine, ref))
-    assert api.get(f"/api/cases/{ref}", "lerato").status_code == 422
-    assert api.get(f"/api/cases/{ref}", "lerato", reason="").status_code == 422
-    assert api.get(f"/api/cases/{ref}", "lerato", reason="   ").status_code == 422
+    assert api.get(f"/api/cases/{ref}", "joseph").status_code == 422
+    assert api.get(f"/api/cases/{ref}", "joseph", reason="").status_code == 422
+    assert api.get(f"/api/cases/{ref}", "joseph", reason="   ").status_code == 422
     assert len(audit_entries(api.engine, ref)) == before, "a refused view reads nothing"
-    response = api.get(f"/api/cases/{ref}", "lerato", reason="triage call")
+    response = api.get(f"/api/cases/{ref}", "joseph", reason="triage call")
     assert response.status_code == 200
     case = response.json()
     assert case["narrative"] == NARRATIVE and case["safe_time"] == SAFE_TIME
@@ -469,8 +473,8 @@ def test_view_is_audited_and_needs_a_reason(api: Api) -> None:
     assert case["allowed"] == ["closed", "triaged"] and case["unreadable"] == []
     assert case["contact_phone"] is None and case["contact_phone_hidden"] is False
     entries = audit_entries(api.engine, ref)[before:]
-    assert [(e.actor, e.action) for e in entries] == [("lerato", "view_case")] + [
-        ("lerato", "decrypt")
+    assert [(e.actor, e.action) for e in entries] == [("joseph", "view_case")] + [
+        ("joseph", "decrypt")
     ] * 4
     assert entries[0].reason == "triage call"
     assert sorted(e.reason or "" for e in entries[1:]) == [
@@ -490,7 +494,7 @@ def test_view_is_audited_and_needs_a_reason(api: Api) -> None:
 def test_consent_is_recorded_with_who_and_when(api: Api) -> None:
     ref = new_case(api.engine, priority="P2")
     api.clock.advance(hours=2)
-    response = api.post(f"/api/cases/{ref}/consent", "amani", {"refer": True, "police": False})
+    response = api.post(f"/api/cases/{ref}/consent", "joseph", {"refer": True, "police": False})
     assert response.status_code == 200
     assert response.json() == {
         "reference": ref,
@@ -503,11 +507,37 @@ def test_consent_is_recorded_with_who_and_when(api: Api) -> None:
     assert (case.consent_refer, case.consent_police, case.consent_contact) == (True, False, False)
     [event] = events(api.engine, ref, "consent")
     assert (event.actor, event.at, event.detail) == (
-        "amani",
+        "joseph",
         T0 + timedelta(hours=2),
         "refer yes, police no",
     )
     assert [e.action for e in audit_entries(api.engine, ref)] == ["consent"]
+
+
+def test_a_stranger_operator_may_not_read_or_change_consent(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    ref = new_case(api.engine, address=TEST_PHONES[1], consent_contact=True)
+    assert api.post(f"/api/cases/{ref}/claim", "amani").status_code == 200
+    read = api.get(f"/api/cases/{ref}", "lerato", reason="curious")
+    assert read.status_code == 403
+    assert read.json() == {
+        "detail": f"only the operator holding case {ref} or a supervisor may read its content; "
+        "claim the case or ask a supervisor"
+    }
+    withdraw = api.post(f"/api/cases/{ref}/consent", "lerato", {"contact": False})
+    assert withdraw.status_code == 403 and "change its consent" in withdraw.json()["detail"]
+    case = load(api.engine, ref)
+    assert case.consent_contact is True and case.contact_phone_delete_after is None
+    trail = [(e.actor, e.action, e.reason) for e in audit_entries(api.engine, ref)]
+    assert [t for t in trail if t[0] == "lerato"] == [
+        ("lerato", "refused", "read its content"),
+        ("lerato", "refused", "change its consent"),
+    ]
+    assert api.get(f"/api/cases/{ref}", "amani", reason="call back").status_code == 200
+    assert api.get(f"/api/cases/{ref}", "joseph", reason="review").status_code == 200
+    assert_no_phone_numbers(database_text(api.engine), caplog.text)
 
 
 def test_phone_only_for_supervisors_with_consent(
@@ -517,6 +547,7 @@ def test_phone_only_for_supervisors_with_consent(
     consented = new_case(api.engine, address=TEST_PHONES[1], consent_contact=True)
     refused = new_case(api.engine, address=TEST_PHONES[2], consent_contact=False)
     assert load(api.engine, refused).contact_phone is None
+    assert api.post(f"/api/cases/{consented}/claim", "amani").status_code == 200
     operator = api.get(f"/api/cases/{consented}", "amani", reason="call back").json()
     assert (operator["contact_phone"], operator["contact_phone_hidden"]) == (None, True)
     for who in ("joseph", "ada"):
@@ -531,10 +562,17 @@ def test_phone_only_for_supervisors_with_consent(
     ]
     assert decrypted == ["joseph", "ada"]
     withdrawn = api.post(f"/api/cases/{consented}/consent", "amani", {"contact": False})
-    assert "number deleted" in withdrawn.json()["recorded"]
-    assert load(api.engine, consented).contact_phone is None
+    assert withdrawn.json()["recorded"] == "contact no, number deleted after 2026-11-29 08:00 UTC"
+    assert load(api.engine, consented).contact_phone is not None  # the grace (7 days)
     after = api.get(f"/api/cases/{consented}", "joseph", reason="call back").json()
-    assert after["contact_phone"] is None
+    assert (after["contact_phone"], after["contact_phone_hidden"]) == (None, True)
+    # The holder may not take it back; a supervisor may, and the number is kept.
+    undo = api.post(f"/api/cases/{consented}/consent", "amani", {"contact": True})
+    assert undo.status_code == 403 and "only a supervisor" in undo.json()["detail"]
+    restored = api.post(f"/api/cases/{consented}/consent", "joseph", {"contact": True})
+    assert restored.json()["recorded"] == "contact yes, number kept (withdrawal undone)"
+    again = api.get(f"/api/cases/{consented}", "joseph", reason="call back").json()
+    assert again["contact_phone"] == TEST_PHONES[1]
     assert_no_phone_numbers(database_text(api.engine), caplog.text)
 
 
@@ -699,7 +737,7 @@ def test_referral_lifecycle(api: Api) -> None:
     assert (done.json()["status"], done.json()["outcome"]) == ("done", "successful")
     assert api.post(path, "amani", {"to": "sideways"}).status_code == 422
     assert api.post("/api/referrals/999999/status", "amani", {"to": "accepted"}).status_code == 404
-    shown = api.get(f"/api/cases/{ref}", "amani", reason="follow up").json()
+    shown = api.get(f"/api/cases/{ref}", "joseph", reason="follow up").json()
     assert [(r["service"], r["status"], r["outcome"]) for r in shown["referrals"]] == [
         ("Maison Espoir", "done", "successful")
     ]

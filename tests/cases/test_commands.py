@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -135,23 +137,78 @@ def test_notes_are_encrypted_and_never_empty(engine: Engine) -> None:
         assert CIPHER.decrypt(note.body, "case_note.body") == "met at the church"
 
 
-def test_withdrawing_contact_consent_deletes_the_number(engine: Engine) -> None:
+def test_withdrawing_contact_consent_keeps_the_number_through_a_grace(engine: Engine) -> None:
     team(engine)
     ref = make_case(engine, address=TEST_PHONES[0], consent_contact="yes")
     with work(engine, ref, "amani") as (session, case, actor):
+        commands.claim(session, case=case, actor=actor, now=T0)
         assert case.contact_phone is not None
         with pytest.raises(ValueError, match="say which consent"):
-            commands.record_consent(session, case=case, actor=actor)
+            commands.record_consent(session, case=case, actor=actor, now=T0)
         assert (
-            commands.record_consent(session, case=case, actor=actor, contact=True)
+            commands.record_consent(session, case=case, actor=actor, contact=True, now=T0)
             == "contact yes (unchanged)"
         )
-        summary = commands.record_consent(session, case=case, actor=actor, contact=False)
+        summary = commands.record_consent(session, case=case, actor=actor, contact=False, now=T0)
+        assert summary == "contact no, number deleted after 2026-11-29 08:00 UTC"
+        # The holder (an operator) cannot undo it: that is a supervisor's call.
+        with pytest.raises(NotPermitted, match="only a supervisor may restore"):
+            commands.record_consent(session, case=case, actor=actor, contact=True, now=T0)
+    with Session(engine) as session:
+        case = access.find_case(session, ref)
+        assert case.consent_contact is False and case.contact_phone is not None
+        assert case.contact_phone_delete_after == T0 + timedelta(days=7)
+    with work(engine, ref, "joseph") as (session, case, actor):
+        restored = commands.record_consent(
+            session, case=case, actor=actor, contact=True, now=T0 + timedelta(days=3)
+        )
+        assert restored == "contact yes, number kept (withdrawal undone)"
+    with Session(engine) as session:
+        case = access.find_case(session, ref)
+        assert case.consent_contact is True and case.contact_phone is not None
+        assert case.contact_phone_delete_after is None
+    assert [k for k, _ in timeline(engine, ref)].count("consent") == 3
+    assert ("refused", "amani") in actions(engine, ref)
+    assert_no_phone_numbers(database_text(engine))
+
+
+def test_a_zero_grace_deletes_the_number_at_once(engine: Engine) -> None:
+    team(engine)
+    ref = make_case(engine, address=TEST_PHONES[0], consent_contact="yes")
+    with work(engine, ref, "joseph") as (session, case, actor):
+        summary = commands.record_consent(
+            session, case=case, actor=actor, contact=False, grace=timedelta(0)
+        )
         assert summary == "contact no, number deleted"
         again = commands.record_consent(session, case=case, actor=actor, contact=True)
         assert again == "contact yes, no number on file"
     with Session(engine) as session:
         case = access.find_case(session, ref)
         assert case.consent_contact is True and case.contact_phone is None
-    assert [k for k, _ in timeline(engine, ref)].count("consent") == 3
-    assert_no_phone_numbers(database_text(engine))
+
+
+def test_only_the_holder_or_a_supervisor_changes_consent(engine: Engine) -> None:
+    team(engine)
+    ref = make_case(engine, address=TEST_PHONES[0], consent_contact="yes")
+    refusal = pytest.raises(NotPermitted, match=r"holding case .* or a supervisor")
+    with work(engine, ref, "lerato") as (session, case, actor), refusal:
+        commands.record_consent(session, case=case, actor=actor, contact=False)
+    with work(engine, ref, "amani") as (session, case, actor):
+        commands.acknowledge(session, case=case, actor=actor)
+        assert commands.record_consent(session, case=case, actor=actor, police=True)
+    with work(engine, ref, "lerato") as (session, case, actor), pytest.raises(NotPermitted):
+        commands.record_consent(session, case=case, actor=actor, contact=False)
+    with work(engine, ref, "joseph") as (session, case, actor):
+        assert commands.record_consent(session, case=case, actor=actor, refer=True)
+    with Session(engine) as session:
+        case = access.find_case(session, ref)
+        # The stranger changed nothing: the number and the consent are as they were.
+        assert case.consent_contact is True and case.contact_phone is not None
+        assert case.contact_phone_delete_after is None
+        assert case.consent_police is True and case.consent_refer is True
+    assert [a for a in actions(engine, ref) if a[0] in ("refused", "consent")] == [
+        ("refused", "lerato"),
+        ("consent", "amani"),
+        ("refused", "lerato"),
+        ("consent", "joseph"),
+    ]

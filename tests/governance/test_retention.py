@@ -14,13 +14,22 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from bot.cases import commands
 from bot.cli import main
 from bot.core.clock import utcnow
 from bot.core.privacy import Cipher, new_key, pseudonym
 from bot.governance.keys import COLUMNS
 from bot.governance.retention import PURGED_BODY, PurgeReport, purge
 from bot.jobs import purge as purge_jobs
-from bot.models import AuditEntry, Case, CaseEvent, CaseNote, InboundMessage, OutboundMessage
+from bot.models import (
+    AuditEntry,
+    Case,
+    CaseEvent,
+    CaseNote,
+    InboundMessage,
+    Operator,
+    OutboundMessage,
+)
 from tests.conftest import TEST_PHONES, assert_no_phone_numbers, database_text
 
 NOW = datetime(2027, 6, 1, 12, 0, tzinfo=UTC)
@@ -519,3 +528,58 @@ def test_cli_purge_refuses_a_zero_period(
     assert result.exit_code == 1
     assert "at least one day" in result.output
     assert snapshot(engine) == before
+
+
+def test_a_withdrawn_number_stays_through_the_grace_then_goes(engine: Engine) -> None:
+    """Withdrawn consent: the number survives purges during the grace (even on an old case,
+    past the no-consent period), a supervisor's restore keeps it, and after the grace the
+    purge deletes it."""
+    grace = days(7)
+    with Session(engine) as session:
+        supervisor = Operator(username="sup", display_name="Sup", role="supervisor")
+        session.add(supervisor)
+        ids = {
+            name: add_case(session, name, created=NOW - days(40), consent=True, phone=phone)
+            for name, phone in (("withdrawn", GONE[0]), ("restored", KEPT))
+        }
+        session.commit()
+        for name in ids:
+            case = session.get_one(Case, ids[name])
+            commands.record_consent(
+                session, case=case, actor=supervisor, contact=False, now=NOW, grace=grace
+            )
+        session.commit()
+
+    def phone(name: str) -> str | None:
+        with Session(engine) as session:
+            return session.get_one(Case, ids[name]).contact_phone
+
+    report = purge(engine, now=NOW + days(6))
+    assert report.withdrawn_cleared == 0
+    assert phone("withdrawn") is not None and phone("restored") is not None
+    with Session(engine) as session:
+        supervisor = session.exec(select(Operator)).one()
+        case = session.get_one(Case, ids["restored"])
+        commands.record_consent(
+            session, case=case, actor=supervisor, contact=True, now=NOW + days(6)
+        )
+        session.commit()
+    assert purge(engine, now=NOW + days(7), dry_run=True).withdrawn_cleared == 1
+    report = purge(engine, now=NOW + days(7))
+    assert report.withdrawn_cleared == 1
+    assert phone("withdrawn") is None
+    assert CIPHER.decrypt(phone("restored") or "", "case.contact_phone") == KEPT
+    with Session(engine) as session:
+        assert session.get_one(Case, ids["withdrawn"]).contact_phone_delete_after is None
+        kinds = session.exec(
+            select(CaseEvent.detail).where(
+                col(CaseEvent.case_id) == ids["withdrawn"], col(CaseEvent.kind) == "retention"
+            )
+        ).all()
+    # The case is past the no-consent period as well: its pseudonym and safe time go too.
+    assert kinds == [
+        "number deleted: contact consent withdrawn, grace over",
+        "contact removed after 30 days",
+    ]
+    assert purge(engine, now=NOW + days(8)).withdrawn_cleared == 0
+    assert_no_phone_numbers(database_text(engine))
