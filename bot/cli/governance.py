@@ -88,3 +88,31 @@ def keys_rotate(batch: int) -> None:
             f"{len(report.unreadable)} value(s) no configured key opens; "
             "keep the old keys until they are resolved"
         )
+
+
+@main.group()
+def phones() -> None:
+    """Stored phone numbers (operators' phones, consented contact numbers)."""
+
+
+@phones.command("normalise")
+def phones_normalise() -> None:
+    """Re-spell stored phone numbers in E.164 (once, after upgrading; HOTLINE_DEFAULT_REGION
+    reads national spellings)."""
+    from bot.core.db import make_engine
+    from bot.core.migrate import upgrade
+    from bot.core.privacy import Cipher
+    from bot.governance.phones import normalise_stored
+
+    settings = resolved_or_exit()
+    try:
+        cipher = Cipher.from_list(settings.encryption_key_list)
+    except ValueError as exc:
+        raise click.ClickException(f"HOTLINE_ENCRYPTION_KEYS: {exc}") from None
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade(engine)
+        report = normalise_stored(engine, cipher, region=settings.default_region or None)
+    finally:
+        engine.dispose()
+    click.echo(f"phone numbers: {report.summary()}")

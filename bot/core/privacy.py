@@ -21,7 +21,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 _SEPARATORS = re.compile(r"[\s().-]")
-_SPELLING = re.compile(r"(\+|00)?([0-9]+)")
+_SPELLING = re.compile(r"(\+00|\+|00)?([0-9]+)")  # +00…: how 00… used to be kept
 TOKEN_VERSION = "v1"  # noqa: S105 - a format tag, not a secret
 
 
