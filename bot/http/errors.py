@@ -1,8 +1,15 @@
 """Error answers that say what is wrong without repeating what was sent, and a last resort.
 
-- A body or parameter that does not validate: 422 with each problem's location, message and
-  type — never the ``input`` (10 MB in must not mean 10 MB out, nor a password echoed back),
-  nor pydantic's ``ctx`` or ``url``.
+Every error answer has one shape: ``{"detail": "<one sentence>"}`` — ``detail`` is always a
+string — with, for some, one more field: ``errors`` (a validation error's problems) or
+``allowed`` (an illegal status change's allowed moves).
+
+- A body or parameter that does not validate: 422 whose ``detail`` names the first problem
+  and whose ``errors`` list each problem's location, message and type — never the ``input``
+  (10 MB in must not mean 10 MB out, nor a password echoed back), nor pydantic's ``ctx`` or
+  ``url``.
+- Any HTTP error (401, 403, 404, 405, 409, 413, 429, 503...): ``{"detail": str}``, headers
+  such as ``Retry-After`` kept.
 - Text that cannot be encoded (a lone surrogate that got past ``limits``): 400.
 - Anything else a handler raises: 500 ``{"detail": "internal error"}``. The log line names the
   exception's type, the route and the frames it went through; never the exception's message,
@@ -24,6 +31,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger(__name__)
@@ -48,10 +56,36 @@ def problems(exc: RequestValidationError) -> list[dict[str, Any]]:
     return found
 
 
+def summary(found: list[dict[str, Any]]) -> str:
+    """One sentence for ``detail``: the first problem, where it is, and how many more."""
+    if not found:
+        return "invalid request"
+    first = found[0]
+    where = ".".join(str(part) for part in first["loc"]) or "request"
+    more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+    return f"invalid request: {where}: {first['msg']}{more}"[:300]
+
+
+def error_body(detail: str, **more: Any) -> dict[str, Any]:
+    """The one documented error shape: ``{"detail": str}``, and any extra fields given."""
+    return {"detail": detail, **more}
+
+
 async def validation_error(request: Request, exc: Exception) -> JSONResponse:
     """422 naming what is wrong and where, never the value sent."""
     assert isinstance(exc, RequestValidationError)
-    return JSONResponse(status_code=422, content={"detail": problems(exc)})
+    found = problems(exc)
+    return JSONResponse(status_code=422, content=error_body(summary(found), errors=found))
+
+
+async def http_error(request: Request, exc: Exception) -> JSONResponse:
+    """Any HTTP error a route or the router raises (401, 403, 404, 405, 409, 413, 422, 429,
+    503...), in the one shape, its headers (``Retry-After``, ``WWW-Authenticate``) kept."""
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else "request refused"
+    return JSONResponse(
+        status_code=exc.status_code, content=error_body(detail), headers=exc.headers
+    )
 
 
 async def unencodable(request: Request, exc: Exception) -> JSONResponse:
@@ -63,6 +97,7 @@ async def unencodable(request: Request, exc: Exception) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     """Validation and encoding errors answered without echo (``CatchAll`` is middleware)."""
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(UnicodeError, unencodable)
 
 

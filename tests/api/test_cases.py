@@ -741,3 +741,98 @@ def test_referral_lifecycle(api: Api) -> None:
     assert [(r["service"], r["status"], r["outcome"]) for r in shown["referrals"]] == [
         ("Maison Espoir", "done", "successful")
     ]
+
+
+# --- one error shape --------------------------------------------------------------------------
+
+MARKER = "echo-me-not-5150"
+"""A value sent in bad requests: no error answer may repeat it."""
+
+
+@dataclass(frozen=True)
+class BadCall:
+    """A request that must fail, as whom, and the status it gets."""
+
+    method: str
+    path: str
+    who: str | None
+    status: int
+    json: Any = None
+    params: dict[str, str] = field(default_factory=dict)
+    content: bytes | None = None
+    repeat: int = 1
+    extra: frozenset[str] = frozenset()
+    """Fields allowed beside ``detail`` (``errors`` for validation, ``allowed`` for a move)."""
+
+
+ERRORS = frozenset({"errors"})
+BAD_CALLS = [
+    BadCall("POST", "/api/login", None, 422, json={"username": MARKER}, extra=ERRORS),
+    BadCall("POST", "/api/login", None, 401, json={"username": "amani", "password": MARKER}),
+    BadCall(
+        "POST", "/api/login", None, 429, json={"username": "lerato", "password": MARKER}, repeat=6
+    ),
+    BadCall("GET", "/api/queue", None, 401),
+    BadCall("GET", "/api/operators", "amani", 403),
+    BadCall("GET", "/api/cases/{ref}", "lerato", 403, params={"reason": MARKER}),
+    BadCall("POST", "/api/cases/{ref}/consent", "lerato", 403, json={"contact": False}),
+    BadCall("GET", "/api/cases/{ref}", "amani", 422, extra=ERRORS),
+    BadCall("POST", "/api/cases/ZZZZ-22/ack", "amani", 404),
+    BadCall("GET", "/api/nowhere", "amani", 404),
+    BadCall("DELETE", "/api/queue", "amani", 405),
+    BadCall("POST", "/api/referrals/99999/status", "amani", 404, json={"to": "accepted"}),
+    BadCall("PATCH", "/api/operators/nobody", "ada", 404, json={"active": True}),
+    BadCall(
+        "POST",
+        "/api/cases/{ref}/status",
+        "amani",
+        409,
+        json={"to": "referred"},
+        extra=frozenset({"allowed"}),
+    ),
+    BadCall("POST", "/api/cases/{ref}/claim", "lerato", 409),
+    BadCall("POST", "/api/cases/{ref}/status", "amani", 422, json={"to": MARKER}, extra=ERRORS),
+    BadCall("POST", "/api/cases/{ref}/status", "amani", 422, json={"to": "closed"}),
+    BadCall("POST", "/api/cases/{ref}/notes", "amani", 422, json={"body": ""}, extra=ERRORS),
+    BadCall("POST", "/api/cases/{ref}/consent", "amani", 422, json={}, extra=ERRORS),
+    BadCall("POST", "/api/cases/{ref}/referrals", "amani", 422, json={"service_id": 99999}),
+    BadCall("POST", "/api/me/password", "amani", 422, json={"current": PASSWORD, "new": "short"}),
+    BadCall("POST", "/api/shifts", "joseph", 422, json={"starts_at": MARKER}, extra=ERRORS),
+    BadCall("POST", "/api/operators", "ada", 422, json={"username": MARKER}, extra=ERRORS),
+    BadCall(
+        "POST",
+        "/api/cases/{ref}/notes",
+        "amani",
+        413,
+        content=b'{"body": "' + MARKER.encode() * 10_000 + b'"}',
+    ),
+]
+
+
+@pytest.mark.parametrize("call", BAD_CALLS, ids=lambda c: f"{c.status} {c.method} {c.path}")
+def test_every_error_has_the_documented_shape(api: Api, call: BadCall) -> None:
+    """``{"detail": "<sentence>"}`` (plus ``errors`` or ``allowed`` where documented); never a
+    value that was sent."""
+    ref = new_case(api.engine, priority="P2")
+    assert api.post(f"/api/cases/{ref}/claim", "amani").status_code == 200
+    path = call.path.replace("{ref}", ref)
+    extra: dict[str, Any] = {"json": call.json} if call.content is None else {}
+    if call.content is not None:
+        extra = {"content": call.content, "headers": {"content-type": "application/json"}}
+    for _ in range(call.repeat):
+        response = api.client.request(
+            call.method,
+            path,
+            params=call.params,
+            headers={**api.auth(call.who), **extra.pop("headers", {})},
+            **extra,
+        )
+    assert response.status_code == call.status, response.text
+    body = response.json()
+    assert isinstance(body, dict) and isinstance(body.get("detail"), str) and body["detail"]
+    assert set(body) - {"detail"} <= call.extra, body
+    for problem in body.get("errors", []):
+        assert set(problem) == {"loc", "msg", "type"}
+    if "errors" in call.extra:
+        assert body["errors"], "a validation error lists its problems"
+    assert MARKER not in response.text

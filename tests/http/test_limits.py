@@ -84,7 +84,8 @@ def test_a_validation_error_echoes_nothing(hotline: TestClient) -> None:
     response = hotline.post("/api/login", json={"username": "", "password": secret})
     assert response.status_code == 422
     assert secret[:20] not in response.text
-    [problem] = response.json()["detail"]
+    [problem] = response.json()["errors"]
+    assert response.json()["detail"] == "invalid request: body.username: " + problem["msg"]
     assert set(problem) == {"loc", "msg", "type"} and problem["loc"] == ["body", "username"]
 
 
