@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 import respx
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -52,6 +53,18 @@ POSTGRES_URL = os.environ.get(
 
 # Numbers used by tests: not real (+243 000… and +266 000… are unassigned ranges).
 TEST_PHONES = ("+243000000001", "+243000000002", "+266000000003")
+
+
+def reachable_redis() -> str:
+    """The test Redis, or fail (CI) / skip when it does not answer."""
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2.0)
+    try:
+        client.ping()
+    except (redis.RedisError, OSError) as exc:
+        service_missing("Redis", f"{REDIS_URL}: {exc}")
+    finally:
+        client.close()
+    return REDIS_URL
 
 
 def _postgres_schema_url(schema: str) -> str:

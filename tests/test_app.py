@@ -7,7 +7,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import redis
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
@@ -23,7 +22,7 @@ from bot.deps import get_engine, get_settings, get_store
 from bot.engine.loader import FlowLoadError
 from bot.models import Operator
 from bot.sessions import MemorySessionStore, SessionStore
-from tests.conftest import REDIS_URL, make_app, make_settings, service_missing
+from tests.conftest import make_app, make_settings, reachable_redis
 
 MENU_FLOWS = {"main", "tip", "screening", "signs", "help", "follow"}
 """The main menu and the flows its options lead to."""
@@ -33,18 +32,6 @@ UNREACHABLE_DB = "postgresql+psycopg://postgres@127.0.0.1:1/nothing?connect_time
 
 
 pytestmark = pytest.mark.usefixtures("in_tmp_path")
-
-
-def redis_url() -> str:
-    """The test Redis, or fail (CI) / skip when it is not running."""
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2.0)
-    try:
-        client.ping()
-    except (redis.RedisError, OSError) as exc:
-        service_missing("Redis", f"{REDIS_URL}: {exc}")
-    finally:
-        client.close()
-    return REDIS_URL
 
 
 class DownStore(MemorySessionStore):
@@ -92,7 +79,7 @@ def test_healthz_ok_on_each_database(tmp_path: Path, database_url: str) -> None:
 
 def test_healthz_with_redis_sessions(tmp_path: Path) -> None:
     """HOTLINE_REDIS_URL switches sessions to Redis, and health says so."""
-    settings = make_settings(tmp_path, secrets=False, redis_url=redis_url())
+    settings = make_settings(tmp_path, secrets=False, redis_url=reachable_redis())
     with TestClient(make_app(settings)) as test_client:
         response = test_client.get("/healthz")
     assert response.status_code == 200
@@ -106,7 +93,7 @@ def test_healthz_reads_redis_url_from_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Operators configure Redis with HOTLINE_REDIS_URL alone."""
-    monkeypatch.setenv("HOTLINE_REDIS_URL", redis_url())
+    monkeypatch.setenv("HOTLINE_REDIS_URL", reachable_redis())
     monkeypatch.setenv("HOTLINE_DATABASE_URL", f"sqlite:///{tmp_path / 'env.db'}")
     with TestClient(make_app(Settings())) as test_client:
         assert test_client.get("/healthz").json()["sessions"] == "redis"

@@ -30,10 +30,9 @@ from tests.channels.ussd.test_routes import (
     Line,
     make_settings,
     new_session,
-    reachable_redis,
     running,
 )
-from tests.conftest import assert_no_phone_numbers, database_text
+from tests.conftest import assert_no_phone_numbers, database_text, reachable_redis
 
 REFERENCE = re.compile(r"\b[A-Z0-9]{4}-[0-9]{2}\b")
 

@@ -26,9 +26,9 @@ from bot.engine.state import Event
 from bot.i18n import ui
 from bot.sessions import MemorySessionStore, RedisSessionStore, SessionStore
 from bot.sessions.base import STATE_CONTEXT, Sealer
-from tests.channels.ussd.test_routes import Line, make_settings, new_session, reachable_redis
+from tests.channels.ussd.test_routes import Line, make_settings, new_session
 from tests.channels.ussd.test_routes import running as running_line
-from tests.conftest import REDIS_URL, assert_no_phone_numbers
+from tests.conftest import REDIS_URL, assert_no_phone_numbers, reachable_redis
 from tests.flows.test_ussd_paths import TIP, cases
 from tests.sessions.conftest import CIPHER
 

@@ -45,7 +45,7 @@ from tests.conftest import (
     database_text,
     make_app,
     make_settings,
-    service_missing,
+    reachable_redis,
 )
 
 TOKEN = "t0k3n-for-tests"
@@ -370,18 +370,6 @@ def any_store(
     if request.param == "redis":
         for hotline, secret in started:
             drop_redis_keys(hotline, secret)
-
-
-def reachable_redis() -> str:
-    """The test Redis, or fail (CI) / skip when it does not answer."""
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2.0)
-    try:
-        client.ping()
-    except (redis.RedisError, OSError) as exc:
-        service_missing("Redis", f"{REDIS_URL}: {exc}")
-    finally:
-        client.close()
-    return REDIS_URL
 
 
 def drop_redis_keys(hotline: Hotline, secret: str) -> None:

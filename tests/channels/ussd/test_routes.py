@@ -51,7 +51,7 @@ from tests.conftest import (
     assert_no_phone_numbers,
     database_text,
     make_app,
-    service_missing,
+    reachable_redis,
 )
 from tests.conftest import make_settings as shared_settings
 
@@ -106,18 +106,6 @@ def make_settings(tmp_path: Path, database_url: str | None = None, **overrides: 
     if database_url is not None:
         values["database_url"] = database_url
     return shared_settings(tmp_path, **{**values, **overrides})
-
-
-def reachable_redis() -> str:
-    """The test Redis, or fail (CI) / skip when it does not answer."""
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2.0)
-    try:
-        client.ping()
-    except (redis.RedisError, OSError) as exc:
-        service_missing("Redis", f"{REDIS_URL}: {exc}")
-    finally:
-        client.close()
-    return REDIS_URL
 
 
 def new_session() -> str:
