@@ -171,22 +171,26 @@ def _queue(
 ) -> list[int]:
     """One page: the text to the operator's Telegram chat and phone; returns the outbox ids."""
     queued: list[int] = []
-    chat = chat_of(cipher, operator)
-    if chat is not None:
-        sent = queue.enqueue(
+
+    def send(channel: str, key: str, recipient: str) -> None:
+        message = queue.enqueue(
             session,
             cipher,
-            key=telegram_key,
-            channel="telegram",
+            key=key,
+            channel=channel,
             purpose="alert",
             contact=f"op_{operator.id}",
-            recipient=chat,
+            recipient=recipient,
             body=text,
             lang=operator.lang,
         )
-        assert sent.id is not None
-        _stamp(sent, now, due)
-        queued.append(sent.id)
+        assert message.id is not None
+        _stamp(message, now, due)
+        queued.append(message.id)
+
+    chat = chat_of(cipher, operator)
+    if chat is not None:
+        send("telegram", telegram_key, chat)
     if operator.phone is None:
         return queued
     try:
@@ -194,20 +198,7 @@ def _queue(
     except DecryptError:
         log.error("operator %s phone cannot be decrypted; alert not queued", operator.username)
         return queued
-    sms = queue.enqueue(
-        session,
-        cipher,
-        key=sms_key,
-        channel="sms",
-        purpose="alert",
-        contact=f"op_{operator.id}",
-        recipient=phone,
-        body=text,
-        lang=operator.lang,
-    )
-    assert sms.id is not None
-    _stamp(sms, now, due)
-    queued.append(sms.id)
+    send("sms", sms_key, phone)
     return queued
 
 
