@@ -19,34 +19,8 @@ from bot.engine.areas import AreaDataError
 from bot.engine.loader import FlowLoadError
 from bot.i18n.catalog import Catalogs
 from tests.engine.conftest import CHECK
-
-REPORT = """
-flow: report
-start: where
-states:
-  where:
-    type: area
-    text: Which country?
-    prompts: {province: "Which province?", territory: "Which territory?"}
-    unknown: Not sure
-    next: done
-  done:
-    type: end
-    text: Thanks.
-"""
-
-SMALL = """
-countries:
-  - code: cd
-    name: DR Congo
-    below: province
-    areas:
-      - code: kwilu
-        name: Kwilu
-        below: territory
-        areas:
-          - {code: kikwit, name: Kikwit}
-"""
+from tests.engine.test_areas import FLOW as REPORT
+from tests.engine.test_areas import SMALL
 
 
 def test_files_and_folders(tmp_path: Path) -> None:
