@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from bot.cli.root import main, resolved_or_exit, settings_or_exit
+from bot.cli.root import cipher_or_exit, main, migrated, resolved_or_exit, settings_or_exit
 
 
 @main.command()
@@ -12,25 +12,20 @@ from bot.cli.root import main, resolved_or_exit, settings_or_exit
 def purge(dry_run: bool) -> None:
     """Apply retention: clear old contact data, anonymise long-closed cases (run it daily)."""
     from bot.core.clock import utcnow
-    from bot.core.db import make_engine
-    from bot.core.migrate import upgrade
     from bot.governance.retention import purge as run_purge
 
     settings = settings_or_exit()
-    engine = make_engine(settings.database_url)
     try:
-        upgrade(engine)
-        report = run_purge(
-            engine,
-            now=utcnow(),
-            contact_days=settings.retention_contact_days,
-            closed_days=settings.retention_closed_days,
-            dry_run=dry_run,
-        )
+        with migrated(settings) as engine:
+            report = run_purge(
+                engine,
+                now=utcnow(),
+                contact_days=settings.retention_contact_days,
+                closed_days=settings.retention_closed_days,
+                dry_run=dry_run,
+            )
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    finally:
-        engine.dispose()
     click.echo(
         f"{'dry run, nothing changed' if dry_run else 'purged'} (contact data "
         f"{settings.retention_contact_days} days, closed cases "
@@ -62,22 +57,12 @@ def keys_new() -> None:
 @click.option("--batch", default=500, show_default=True, type=click.IntRange(min=1))
 def keys_rotate(batch: int) -> None:
     """Re-encrypt every stored secret under the first key of HOTLINE_ENCRYPTION_KEYS."""
-    from bot.core.db import make_engine
-    from bot.core.migrate import upgrade
-    from bot.core.privacy import Cipher
     from bot.governance.keys import rotate
 
     settings = resolved_or_exit()
-    try:
-        cipher = Cipher.from_list(settings.encryption_key_list)
-    except ValueError as exc:
-        raise click.ClickException(f"HOTLINE_ENCRYPTION_KEYS: {exc}") from None
-    engine = make_engine(settings.database_url)
-    try:
-        upgrade(engine)
+    cipher = cipher_or_exit(settings)
+    with migrated(settings) as engine:
         report = rotate(engine, cipher, batch=batch)
-    finally:
-        engine.dispose()
     click.echo(f"rotated {report.total} value(s) to key {report.key}:")
     for name, count in report.rotated.items():
         click.echo(f"  {name}: {count}")
@@ -99,20 +84,10 @@ def phones() -> None:
 def phones_normalise() -> None:
     """Re-spell stored phone numbers in E.164 (once, after upgrading; HOTLINE_DEFAULT_REGION
     reads national spellings)."""
-    from bot.core.db import make_engine
-    from bot.core.migrate import upgrade
-    from bot.core.privacy import Cipher
     from bot.governance.phones import normalise_stored
 
     settings = resolved_or_exit()
-    try:
-        cipher = Cipher.from_list(settings.encryption_key_list)
-    except ValueError as exc:
-        raise click.ClickException(f"HOTLINE_ENCRYPTION_KEYS: {exc}") from None
-    engine = make_engine(settings.database_url)
-    try:
-        upgrade(engine)
+    cipher = cipher_or_exit(settings)
+    with migrated(settings) as engine:
         report = normalise_stored(engine, cipher, region=settings.default_region or None)
-    finally:
-        engine.dispose()
     click.echo(f"phone numbers: {report.summary()}")

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import click
 
 from bot.core.languages import LANGUAGES
 from bot.core.settings import ConfigError, Settings, resolve_secrets
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from bot.core.privacy import Cipher
 
 LANG_CHOICE = click.Choice(LANGUAGES)
 
@@ -36,3 +44,27 @@ def resolved_or_exit() -> Settings:
         return resolve_secrets(settings_or_exit())
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def cipher_or_exit(settings: Settings) -> Cipher:
+    """The key ring of HOTLINE_ENCRYPTION_KEYS, or a message naming the setting."""
+    from bot.core.privacy import Cipher
+
+    try:
+        return Cipher.from_list(settings.encryption_key_list)
+    except ValueError as exc:
+        raise click.ClickException(f"HOTLINE_ENCRYPTION_KEYS: {exc}") from None
+
+
+@contextmanager
+def migrated(settings: Settings) -> Iterator[Engine]:
+    """The database at the newest schema for one command, disposed after it."""
+    from bot.core.db import make_engine
+    from bot.core.migrate import upgrade
+
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade(engine)
+        yield engine
+    finally:
+        engine.dispose()

@@ -10,7 +10,7 @@ from typing import TextIO
 
 import click
 
-from bot.cli.root import LANG_CHOICE, main, resolved_or_exit, settings_or_exit
+from bot.cli.root import LANG_CHOICE, cipher_or_exit, main, resolved_or_exit, settings_or_exit
 from bot.core.settings import ConfigError
 
 
@@ -100,17 +100,17 @@ def worker(burst: bool) -> None:
     """Deliver the outbox (SMS replies, alerts), escalate and purge: from the database, with arq
     jobs on Redis when it answers."""
     from bot.core.db import make_engine
-    from bot.core.privacy import Cipher
     from bot.i18n.catalog import Catalogs
     from bot.jobs.runner import SWEEP_SECONDS, Runner
     from bot.outbox.senders import make_sender, make_senders
     from bot.outbox.worker import OutboxWorker
 
     settings = resolved_or_exit()
+    cipher = cipher_or_exit(settings)
     engine = make_engine(settings.database_url)
     outbox_worker = OutboxWorker(
         engine,
-        Cipher.from_list(settings.encryption_key_list),
+        cipher,
         make_sender(settings),
         senders=make_senders(settings),
         poll=SWEEP_SECONDS,

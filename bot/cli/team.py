@@ -7,7 +7,14 @@ from pathlib import Path
 
 import click
 
-from bot.cli.root import LANG_CHOICE, main, resolved_or_exit, settings_or_exit
+from bot.cli.root import (
+    LANG_CHOICE,
+    cipher_or_exit,
+    main,
+    migrated,
+    resolved_or_exit,
+    settings_or_exit,
+)
 from bot.team.roles import ROLES
 
 
@@ -20,16 +27,10 @@ def directory() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def directory_import(file: Path) -> None:
     """Add or update services from FILE.csv; a single bad row and nothing is imported."""
-    from bot.core.db import make_engine
-    from bot.core.migrate import upgrade
     from bot.directory.csv_io import import_csv
 
-    engine = make_engine(settings_or_exit().database_url)
-    try:
-        upgrade(engine)
+    with migrated(settings_or_exit()) as engine:
         result = import_csv(engine, file)
-    finally:
-        engine.dispose()
     for error in result.errors:
         click.echo(error, err=True)
     if not result.ok:
@@ -42,16 +43,10 @@ def directory_import(file: Path) -> None:
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 def directory_export(file: Path | None) -> None:
     """Write the whole directory as CSV to FILE, or to standard output."""
-    from bot.core.db import make_engine
-    from bot.core.migrate import upgrade
     from bot.directory.csv_io import export_csv
 
-    engine = make_engine(settings_or_exit().database_url)
-    try:
-        upgrade(engine)
+    with migrated(settings_or_exit()) as engine:
         text = export_csv(engine)
-    finally:
-        engine.dispose()
     if file is None:
         click.echo(text, nl=False)
         return
@@ -82,9 +77,6 @@ def users_add(username: str, role: str, name: str, lang: str, phone_stdin: bool)
     """
     from sqlmodel import Session
 
-    from bot.core.db import make_engine
-    from bot.core.migrate import upgrade
-    from bot.core.privacy import Cipher
     from bot.team.operators import add_operator
 
     stdin = sys.stdin
@@ -104,32 +96,24 @@ def users_add(username: str, role: str, name: str, lang: str, phone_stdin: bool)
     if not password:
         raise click.ClickException("no password on standard input")
     settings = resolved_or_exit()
-    try:
-        cipher = Cipher.from_list(settings.encryption_key_list)
-    except ValueError as exc:
-        raise click.ClickException(f"HOTLINE_ENCRYPTION_KEYS: {exc}") from None
-    engine = make_engine(settings.database_url)
-    try:
-        upgrade(engine)
-        with Session(engine) as session:
-            try:
-                operator = add_operator(
-                    session,
-                    cipher,
-                    username=username,
-                    role=role,
-                    display_name=name,
-                    password=password,
-                    lang=lang,
-                    phone=phone,
-                    actor="cli",
-                )
-            except ValueError as exc:  # a bad field, or the username is taken
-                raise click.ClickException(str(exc)) from None
-            session.commit()
-            click.echo(f"added {operator.username} as {role}")
-    finally:
-        engine.dispose()
+    cipher = cipher_or_exit(settings)
+    with migrated(settings) as engine, Session(engine) as session:
+        try:
+            operator = add_operator(
+                session,
+                cipher,
+                username=username,
+                role=role,
+                display_name=name,
+                password=password,
+                lang=lang,
+                phone=phone,
+                actor="cli",
+            )
+        except ValueError as exc:  # a bad field, or the username is taken
+            raise click.ClickException(str(exc)) from None
+        session.commit()
+        click.echo(f"added {operator.username} as {role}")
 
 
 @main.group()
@@ -149,8 +133,6 @@ def ambassadors_invite(area: str | None, count: int, days: int) -> None:
     """
     from bot.cases.ambassadors import issue
     from bot.content.files import AREAS_FILE, read_areas
-    from bot.core.db import make_engine
-    from bot.core.migrate import upgrade
     from bot.engine.areas import AreaDataError
 
     settings = resolved_or_exit()
@@ -161,21 +143,18 @@ def ambassadors_invite(area: str | None, count: int, days: int) -> None:
             tree = read_areas(Path(settings.flows_dir) / AREAS_FILE)
         except AreaDataError as exc:
             raise click.ClickException(str(exc)) from None
-    engine = make_engine(settings.database_url)
     try:
-        upgrade(engine)
-        issued = issue(
-            engine,
-            settings.pseudonym_key.get_secret_value(),
-            tree=tree,
-            area=area,
-            count=count,
-            days=days,
-        )
+        with migrated(settings) as engine:
+            issued = issue(
+                engine,
+                settings.pseudonym_key.get_secret_value(),
+                tree=tree,
+                area=area,
+                count=count,
+                days=days,
+            )
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    finally:
-        engine.dispose()
     for invite in issued:
         click.echo(invite.code)
     where = f" for {issued[0].area}" if issued[0].area else ""
@@ -190,15 +169,9 @@ def ambassadors_invite(area: str | None, count: int, days: int) -> None:
 def ambassadors_list() -> None:
     """List ambassadors: pseudonym prefix, area, registered date, active (no Telegram ids)."""
     from bot.cases.ambassadors import list_ambassadors
-    from bot.core.db import make_engine
-    from bot.core.migrate import upgrade
 
-    engine = make_engine(settings_or_exit().database_url)
-    try:
-        upgrade(engine)
+    with migrated(settings_or_exit()) as engine:
         rows = list_ambassadors(engine)
-    finally:
-        engine.dispose()
     if not rows:
         click.echo("no ambassadors yet")
         return
