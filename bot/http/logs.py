@@ -2,9 +2,10 @@
 
 ``RepeatLimit`` lets ``burst`` warnings or errors with the same logger, message template and
 exception type through per ``interval`` seconds, drops the rest, and says how many it dropped
-on the next record it lets through (below WARNING nothing is limited). It is put on the loggers
-that write a line per request (``PER_REQUEST``) while an app runs; a filter only sees the
-records of the logger it is on.
+on the next record it lets through (below WARNING nothing is limited). Only the first of a kind
+in an interval keeps its traceback; the others name the exception's type and first line. It is
+put on the loggers that write a line per request (``PER_REQUEST``) while an app runs; a filter
+only sees the records of the logger it is on.
 """
 
 from __future__ import annotations
@@ -64,12 +65,23 @@ class RepeatLimit(logging.Filter):
             self.dropped[key] = self.dropped.get(key, 0) + 1
             return False
         self.windows[key] = (started, count + 1)
+        if count and record.exc_info:
+            _without_traceback(record)
         if len(self.windows) > 10_000:  # templates are few; keep the table bounded all the same
             self.windows = {key: (started, count + 1)}
         dropped = self.dropped.pop(key, 0)
         if dropped:
             record.msg = f"{record.msg} [{dropped} like lines dropped in the last interval]"
         return True
+
+
+def _without_traceback(record: logging.LogRecord) -> None:
+    """The record with its exception named in one line instead of a traceback (a repeat)."""
+    exc = record.exc_info[1] if record.exc_info else None
+    first = str(exc).strip().splitlines()[0][:200] if exc is not None and str(exc).strip() else ""
+    record.msg = f"{record.msg} ({type(exc).__name__}: {first}; traceback as above)"
+    record.exc_info = None
+    record.exc_text = None
 
 
 @contextmanager

@@ -47,3 +47,22 @@ def test_the_limit_is_on_only_while_an_app_runs(caplog: pytest.LogCaptureFixture
     for _ in range(30):
         log.warning("same line")
     assert len([r for r in caplog.records if r.getMessage() == "same line"]) == 20 + 30
+
+
+def test_only_the_first_of_a_kind_keeps_its_traceback(caplog: pytest.LogCaptureFixture) -> None:
+    log = logging.getLogger("tests.http.tracebacks")
+    limit = RepeatLimit(burst=5, interval=60, clock=Clock())
+    log.addFilter(limit)
+    try:
+        for n in range(5):
+            try:
+                raise ConnectionError(f"server closed the connection\ndetail {n}")
+            except ConnectionError:
+                log.exception("session %s failed", n)
+    finally:
+        log.removeFilter(limit)
+    records = [r for r in caplog.records if r.name == "tests.http.tracebacks"]
+    assert [bool(r.exc_info) for r in records] == [True, False, False, False, False]
+    assert records[1].getMessage() == (
+        "session 1 failed (ConnectionError: server closed the connection; traceback as above)"
+    )
