@@ -15,6 +15,10 @@ adds or updates services by (name, organisation), compared without regard to cas
 
 Service phone numbers are public, yet never logged: messages name rows and columns, not
 phone values.
+
+Exported cells that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``,
+``@``, a tab or a carriage return) are neutralised with a leading ``'``, which an import
+removes again, so an export imports back unchanged (OWASP "CSV injection").
 """
 
 from __future__ import annotations
@@ -31,12 +35,25 @@ from sqlmodel import Session, select
 
 from bot.core.clock import utcnow
 from bot.directory.validate import FIELDS, ServiceFields, check_service, service_key
+from bot.governance import audit
 from bot.models import Service
 
 log = logging.getLogger(__name__)
 
 COLUMNS = FIELDS
 """The CSV's columns: a service's fields, by the same names."""
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""A cell starting with one of these runs as a formula in a spreadsheet."""
+
+
+def neutralise(cell: str) -> str:
+    """A cell a spreadsheet shows as text: a leading ``'`` before a formula's first character."""
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+
+
+def unneutralise(cell: str) -> str:
+    """A cell as it was before ``neutralise`` (other cells unchanged)."""
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS) else cell
 
 
 @dataclass(frozen=True)
@@ -137,7 +154,7 @@ def parse_csv(text: str) -> tuple[list[Row], list[str]]:
         cells = {name: "" for name in COLUMNS}
         for name, cell in zip(names, record, strict=False):
             if name:
-                cells[name] = cell
+                cells[name] = unneutralise(cell)
         service, problems = check_service(cells, today=today)
         errors.extend(f"row {number}: {problem}" for problem in problems)
         if service is None:
@@ -153,8 +170,13 @@ def parse_csv(text: str) -> tuple[list[Row], list[str]]:
     return rows, errors
 
 
-def import_csv(engine: Engine, path_or_text: str | Path) -> ImportResult:
-    """Check every row, then add or update services in one transaction; nothing if any is bad."""
+def import_csv(
+    engine: Engine, path_or_text: str | Path, *, actor: str = audit.SYSTEM
+) -> ImportResult:
+    """Check every row, then add or update services in one transaction; nothing if any is bad.
+
+    A good file is audited (``import_directory``, with its counts) in the same transaction.
+    """
     text, error = _read(path_or_text)
     if text is None:
         return ImportResult(errors=[error or "cannot read the file"])
@@ -187,6 +209,12 @@ def import_csv(engine: Engine, path_or_text: str | Path) -> ImportResult:
                 updated += 1
             else:
                 unchanged += 1
+        audit.record(
+            session,
+            actor=actor,
+            action="import_directory",
+            reason=f"{added} added, {updated} updated, {unchanged} unchanged",
+        )
         session.commit()
     log.info("directory import: %d added, %d updated, %d unchanged", added, updated, unchanged)
     return ImportResult(added=added, updated=updated, unchanged=unchanged)
@@ -202,18 +230,22 @@ def _cell(value: object) -> str:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, tuple):
-        return "; ".join(value)
-    return str(value)
+        return neutralise("; ".join(value))
+    return neutralise(str(value))
+
+
+def write_csv(services: list[Service]) -> str:
+    """Services as CSV in the import format, in the order given, formula cells neutralised."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for service in services:
+        fields_ = ServiceFields.of(service)
+        writer.writerow([_cell(getattr(fields_, name)) for name in COLUMNS])
+    return out.getvalue()
 
 
 def export_csv(engine: Engine) -> str:
     """The whole directory (every status) as CSV in the import format, by type then name."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(COLUMNS)
     with Session(engine) as session:
-        services = sorted(session.exec(select(Service)).all(), key=_order)
-        for service in services:
-            fields_ = ServiceFields.of(service)
-            writer.writerow([_cell(getattr(fields_, name)) for name in COLUMNS])
-    return out.getvalue()
+        return write_csv(sorted(session.exec(select(Service)).all(), key=_order))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
@@ -204,8 +205,8 @@ def change_operator(
 
     Every field is checked before anything changes (InvalidOperator), and LastAdmin refuses a
     change that leaves no active admin. Deactivating or a new password ends the operator's
-    tokens at once (``bot.auth.tokens``). ``phone`` needs ``cipher``; an empty one removes it.
-    The caller commits.
+    tokens and team-web sessions at once (``bot.auth.tokens.end_sessions``). ``phone`` needs
+    ``cipher``; an empty one removes it. The caller commits.
     """
     new_hash = _new_hash(password) if password is not None else None
     if role is not None:
@@ -227,6 +228,7 @@ def change_operator(
     changes: list[str] = []
     if new_hash is not None:
         operator.password_hash = new_hash
+        end_sessions(operator)  # signed in elsewhere, with the old password: no more
         changes.append("password")
     if role is not None and role != operator.role:
         operator.role = role
@@ -260,3 +262,29 @@ def change_operator(
 def deactivate(session: Session, operator: Operator, *, actor: str) -> list[str]:
     """Take an operator off the team (their tokens stop at once); LastAdmin for the last admin."""
     return change_operator(session, operator, actor=actor, active=False)
+
+
+TEMPORARY_ALPHABET = "abcdefghjkmnpqrstuvwxyzACDEFGHJKLMNPQRTUVWXYZ2346789"
+"""Letters and digits that cannot be mistaken for one another when read out or copied."""
+TEMPORARY_LENGTH = 16
+
+
+def temporary_password() -> str:
+    """A random password that passes the rules, to be shown once and changed by its owner."""
+    return "".join(secrets.choice(TEMPORARY_ALPHABET) for _ in range(TEMPORARY_LENGTH))
+
+
+def reset_password(
+    session: Session, operator: Operator, *, actor: str, password: str | None = None
+) -> str:
+    """Give an operator a new password (the one typed, else a temporary one) and end their
+    sessions; the password, to show once (never stored or logged in clear). InvalidOperator
+    for a typed password that breaks the rules. The caller commits."""
+    new = password if password is not None and password != "" else temporary_password()
+    change_operator(session, operator, actor=actor, password=new)
+    return new
+
+
+def reactivate(session: Session, operator: Operator, *, actor: str) -> list[str]:
+    """Take an operator back on the team; none of their old sessions comes back."""
+    return change_operator(session, operator, actor=actor, active=True)

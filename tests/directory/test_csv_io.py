@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from bot.cli import main
 from bot.directory.csv_io import COLUMNS, export_csv, import_csv, parse_csv
 from bot.directory.search import find
-from bot.models import Service
+from bot.models import AuditEntry, Service
 from tests.conftest import assert_no_phone_numbers
 from tests.directory import DATA, GOOD
 
@@ -316,3 +316,32 @@ def test_cli_migrates_an_empty_database(hotline_env: Path, monkeypatch: pytest.M
 
     assert result.exit_code == 0, result.output
     assert result.stdout == HEADER + "\n"
+
+
+def test_export_neutralises_formulas_and_imports_them_back(engine: Engine) -> None:
+    assert import_csv(
+        engine,
+        csv_text(
+            '"=HYPERLINK(""http://x"")",@org,shelter,-Kikwit,+243 000 000 100,24/7,fr,,,any,active,'
+        ),
+    ).ok
+    exported = export_csv(engine)
+    row = exported.splitlines()[1]
+    assert row.startswith('"\'=HYPERLINK(""http://x"")",\'@org,shelter,\'-Kikwit,\'+243 000')
+    assert import_csv(engine, exported).unchanged == 1
+    stored = services(engine)['=HYPERLINK("http://x")']
+    assert (stored.organisation, stored.areas, stored.phones) == (
+        "@org",
+        "-Kikwit",
+        "+243 000 000 100",
+    )
+
+
+def test_an_import_is_audited_with_its_counts(engine: Engine) -> None:
+    assert import_csv(engine, GOOD, actor="ada").ok
+    assert not import_csv(engine, csv_text(ROW.replace("shelter", "spa"))).ok
+    with Session(engine) as session:
+        entries = session.exec(select(AuditEntry)).all()
+    assert [(e.actor, e.action, e.reason) for e in entries] == [
+        ("ada", "import_directory", "6 added, 0 updated, 0 unchanged")
+    ]

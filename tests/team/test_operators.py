@@ -21,6 +21,9 @@ from bot.team.operators import (
     deactivate,
     find_operator,
     list_operators,
+    reactivate,
+    reset_password,
+    temporary_password,
 )
 from tests.api import FAST_HASHER, seed_team
 from tests.cases.helpers import CIPHER
@@ -167,3 +170,38 @@ def test_the_last_active_admin_stays(db: Session) -> None:
     assert change_operator(db, find_operator(db, "amani"), actor="joseph", active=False) == [
         "deactivated"
     ]
+
+
+def test_a_password_reset_ends_sessions_and_is_shown_once(
+    db: Session, engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    amani = find_operator(db, "amani")
+    epoch = amani.session_epoch
+    temporary = reset_password(db, amani, actor="ada")
+    db.commit()
+    assert len(temporary) == 16 and verify_password(amani.password_hash, temporary)
+    assert amani.session_epoch == epoch + 1
+    typed = reset_password(db, amani, actor="ada", password=NEW_PASSWORD)
+    assert typed == NEW_PASSWORD and verify_password(amani.password_hash, NEW_PASSWORD)
+    assert amani.session_epoch == epoch + 2
+    with pytest.raises(InvalidOperator, match="at least 12"):
+        reset_password(db, amani, actor="ada", password="short")
+    db.commit()
+    assert audit_reasons(db, "change_operator") == ["amani: password", "amani: password"]
+    stored = database_text(engine) + caplog.text
+    assert temporary not in stored and NEW_PASSWORD not in stored
+
+
+def test_temporary_passwords_pass_the_rules_and_differ() -> None:
+    made = {temporary_password() for _ in range(20)}
+    assert len(made) == 20
+    for password in made:
+        passwords.check_password_rules(password)
+
+
+def test_reactivating_revives_no_session(db: Session) -> None:
+    amani = find_operator(db, "amani")
+    epoch = amani.session_epoch
+    deactivate(db, amani, actor="ada")
+    assert reactivate(db, amani, actor="ada") == ["active"]
+    assert amani.active and amani.session_epoch == epoch + 1

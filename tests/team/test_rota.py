@@ -11,7 +11,16 @@ from sqlmodel import Session, col, select
 
 from bot.models import AuditEntry, Operator, Shift
 from bot.team.oncall import on_call
-from bot.team.rota import MAX_SHIFT, InvalidShift, add_shift
+from bot.team.rota import (
+    MAX_SHIFT,
+    InvalidShift,
+    NoSuchShift,
+    add_shift,
+    change_shift,
+    get_shift,
+    planned,
+    remove_shift,
+)
 from tests.api import seed_team
 from tests.cases.helpers import T0
 
@@ -92,3 +101,64 @@ def test_a_broken_rule_names_its_field(
         add_shift(db, actor="joseph", **given)  # type: ignore[arg-type]
     assert refused.value.field == field
     assert db.exec(select(Shift).where(col(Shift.starts_at) == START)).first() is None
+
+
+def test_a_shift_is_changed_and_removed_with_an_audit(db: Session) -> None:
+    shift = add_shift(
+        db, starts_at=START, ends_at=START + timedelta(hours=8), primary="amani", actor="joseph"
+    )
+    stored = get_shift(db, shift.id)
+    later = START + timedelta(hours=1)
+    changed = change_shift(
+        db,
+        stored,
+        starts_at=later,
+        ends_at=later + timedelta(hours=8),
+        primary="lerato",
+        backup="amani",
+        supervisor="joseph",
+        actor="joseph",
+    )
+    db.commit()
+    assert (changed.starts_at, changed.primary, changed.backup) == (later, "lerato", "amani")
+    assert planned(db, get_shift(db, shift.id)) == changed
+    with pytest.raises(InvalidShift, match="the backup must not be the primary"):
+        change_shift(
+            db,
+            stored,
+            starts_at=later,
+            ends_at=later + timedelta(hours=1),
+            primary="amani",
+            backup="amani",
+            actor="joseph",
+        )
+    db.rollback()
+    remove_shift(db, get_shift(db, shift.id), actor="joseph")
+    db.commit()
+    with pytest.raises(NoSuchShift, match=f"no shift {shift.id}"):
+        get_shift(db, shift.id)
+    reasons = [
+        (e.action, e.reason) for e in db.exec(select(AuditEntry).order_by(col(AuditEntry.id))).all()
+    ]
+    window = f"{later.isoformat()} to {(later + timedelta(hours=8)).isoformat()}"
+    assert reasons[1:] == [
+        ("change_shift", f"shift {shift.id}: {window}"),
+        ("remove_shift", f"shift {shift.id}: {window}"),
+    ]
+
+
+def test_an_unchanged_shift_is_not_audited(db: Session) -> None:
+    shift = add_shift(
+        db, starts_at=START, ends_at=START + timedelta(hours=8), primary="amani", actor="joseph"
+    )
+    change_shift(
+        db,
+        get_shift(db, shift.id),
+        starts_at=START,
+        ends_at=START + timedelta(hours=8),
+        primary="amani",
+        actor="joseph",
+    )
+    assert (
+        db.exec(select(AuditEntry).where(col(AuditEntry.action) == "change_shift")).first() is None
+    )
