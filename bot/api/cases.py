@@ -35,7 +35,7 @@ from bot.api.auth import CaseLookup, Staff, Supervisor
 from bot.api.request import DbSession, Now, Ref
 from bot.cases import access, case_view, commands, queue
 from bot.cases.access import CaseNotFound, Conflict, NotPermitted
-from bot.cases.status import IllegalTransition, allowed
+from bot.cases.status import IllegalTransition, MoveNotAllowed, allowed
 from bot.deps import CipherDep, SettingsDep
 from bot.governance import audit
 from bot.models import Case
@@ -193,15 +193,10 @@ def change_status(
 ) -> StatusOut | JSONResponse:
     """Move the case along its workflow (reopening a closed case: supervisor or admin)."""
     case = load_case(db, ref)
-    if body.to not in allowed(case.status):
-        options = allowed(case.status)
-        message = (
-            f"a {case.status} case cannot become {body.to} "
-            f"(allowed: {', '.join(options) or 'nothing'})"
-        )
-        return JSONResponse(status_code=409, content={"detail": message, "allowed": options})
     try:
         commands.change_status(db, case=case, actor=me, to=body.to, reason=body.reason, now=now)
+    except MoveNotAllowed as exc:
+        return JSONResponse(status_code=409, content={"detail": str(exc), "allowed": exc.allowed})
     except IllegalTransition as exc:  # the move is allowed, its details are not (close reason)
         raise HTTPException(status_code=422, detail=str(exc)) from None
     except (NotPermitted, Conflict, ValueError) as exc:

@@ -26,7 +26,7 @@ from bot.api.auth import Staff
 from bot.api.cases import load_case
 from bot.api.request import MAX_ID, DbId, DbSession, Now, Ref
 from bot.cases.referrals import IllegalTransition, ReferralRefused, create_referral, update_referral
-from bot.deps import EngineDep
+from bot.deps import ContentDep, EngineDep
 from bot.directory.search import find
 from bot.directory.validate import ServiceFields
 from bot.models import Case, Referral, Service
@@ -122,16 +122,23 @@ def _referral_out(db: Session, referral: Referral, reference: str) -> ReferralOu
 def find_services(
     me: Staff,
     engine: EngineDep,
+    content: ContentDep,
     area: Annotated[str | None, Query(max_length=120)] = None,
     service_type: Annotated[str | None, Query(max_length=32)] = None,
     lang: Annotated[str | None, Query(max_length=8)] = None,
     age: Annotated[int | None, Query(ge=0, le=120)] = None,
     gender: Annotated[str | None, Query(max_length=8)] = None,
 ) -> list[ServiceOut]:
-    """Active services that fit every filter given."""
+    """Active services that fit every filter given (an area: also those of the places above)."""
     try:
         found = find(
-            engine, area=area, service_type=service_type, lang=lang, age=age, gender=gender
+            engine,
+            area=area,
+            service_type=service_type,
+            lang=lang,
+            age=age,
+            gender=gender,
+            tree=content.areas,
         )
     except ValueError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
@@ -142,8 +149,6 @@ def find_services(
 def refer_case(ref: Ref, body: ReferralIn, me: Staff, db: DbSession, now: Now) -> ReferralOut:
     """Refer the case to a service (consent, or a supervisor's recorded override)."""
     case = load_case(db, ref)
-    if case.anonymised_at is not None:
-        raise HTTPException(status_code=409, detail=f"case {case.reference} was anonymised")
     service = db.get(Service, body.service_id)
     if service is None:
         raise HTTPException(status_code=422, detail=f"no service {body.service_id}")

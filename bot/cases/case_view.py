@@ -6,27 +6,21 @@ reader and the reason they gave.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from bot.cases.access import MAX_REASON, check_actor, now_or
-from bot.cases.commands import NOTE_BODY, check_holder
+from bot.cases.access import check_actor, now_or
+from bot.cases.commands import check_holder
+from bot.cases.reveal import CONTACT_PHONE, Reader, check_reason, contact_on_file
 from bot.cases.status import allowed
-from bot.core.privacy import Cipher, DecryptError
+from bot.core.privacy import Cipher
 from bot.governance import audit
-from bot.models import Case, CaseEvent, CaseNote, Operator, Referral, Service
-from bot.team.roles import SUPERVISORS  # see a phone number
+from bot.models import Case, CaseEvent, Operator, Referral, Service
 
 log = logging.getLogger(__name__)
-
-NARRATIVE = "case.narrative"
-ANSWERS = "case.answers"
-SAFE_TIME = "case.safe_time"
-CONTACT_PHONE = "case.contact_phone"
 
 
 @dataclass(frozen=True)
@@ -98,7 +92,7 @@ class CaseView:
     answers: dict[str, str] | None
     safe_time: str | None
     contact_phone: str | None
-    """Only for a supervisor or an admin, and only with consent to be contacted."""
+    """Only with consent to be contacted (the reader holds the case or supervises)."""
     contact_phone_hidden: bool
     """A number is on file that this reader may not see."""
     notes: list[NoteView] = field(default_factory=list)
@@ -127,62 +121,22 @@ def view_case(
     commit before showing the result (a read whose record was rolled back did not happen).
     """
     check_actor(actor)
-    reason = reason.strip()
-    if not reason:
-        raise ValueError("viewing a case needs a reason")
-    if len(reason) > MAX_REASON:
-        raise ValueError(f"a reason is at most {MAX_REASON} characters")
+    reason = check_reason(reason)
     now = now_or(now)
     assert case.id is not None
     check_holder(session, case, actor, doing="read its content", now=now)
     audit.record(
         session, actor=actor.username, action="view_case", case_id=case.id, reason=reason, at=now
     )
-    unreadable: list[str] = []
-
-    def read(token: str | None, context: str) -> str | None:
-        if token is None:
-            return None
-        try:
-            return audit.decrypt_for(
-                session,
-                cipher,
-                token,
-                context,
-                actor=actor.username,
-                case_id=case.id,
-                reason=reason,
-            )
-        except DecryptError:
-            log.error("case %s: %s cannot be decrypted (key dropped?)", case.reference, context)
-            unreadable.append(context)
-            return None
-
-    narrative = read(case.narrative, NARRATIVE)
-    raw_answers = read(case.answers, ANSWERS)
-    answers = (
-        {str(k): str(v) for k, v in dict(json.loads(raw_answers)).items()} if raw_answers else None
-    )
-    safe_time = read(case.safe_time, SAFE_TIME)
-    may_see_phone = actor.role in SUPERVISORS and case.consent_contact
-    contact_phone = read(case.contact_phone, CONTACT_PHONE) if may_see_phone else None
+    reader = Reader(session, cipher, case, actor.username, reason)
+    content = reader.content()
+    may_see_phone = contact_on_file(case)  # a reader of the case may (``reveal_contact``)
+    contact_phone = reader.read(case.contact_phone, CONTACT_PHONE) if may_see_phone else None
     names = {
         o.id: o.username
         for o in session.exec(select(Operator)).all()  # a team is small
     }
-    notes = [
-        NoteView(
-            id=note.id or 0,
-            author=names.get(note.author_id),
-            created_at=note.created_at,
-            body=read(note.body, NOTE_BODY),
-        )
-        for note in session.exec(
-            select(CaseNote)
-            .where(col(CaseNote.case_id) == case.id)
-            .order_by(col(CaseNote.created_at), col(CaseNote.id))
-        ).all()
-    ]
+    notes = [NoteView(n.id, n.author, n.created_at, n.body) for n in content.notes]
     timeline = [
         EventView(e.at, e.actor, e.kind, e.from_status, e.to_status, e.detail)
         for e in session.exec(
@@ -235,13 +189,13 @@ def view_case(
         updated_at=case.updated_at,
         closed_at=case.closed_at,
         anonymised_at=case.anonymised_at,
-        narrative=narrative,
-        answers=answers,
-        safe_time=safe_time,
+        narrative=content.narrative,
+        answers=content.answers,
+        safe_time=content.safe_time,
         contact_phone=contact_phone,
         contact_phone_hidden=case.contact_phone is not None and not may_see_phone,
         notes=notes,
         timeline=timeline,
         referrals=referrals,
-        unreadable=unreadable,
+        unreadable=reader.unreadable,
     )

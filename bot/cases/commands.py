@@ -26,7 +26,7 @@ from bot.cases.access import (
     holds,
     now_or,
 )
-from bot.cases.status import Status, move
+from bot.cases.status import Status, move, moves_for
 from bot.core.privacy import Cipher
 from bot.governance import audit
 from bot.models import Case, CaseEvent, CaseNote, Operator
@@ -148,9 +148,9 @@ def change_status(
 ) -> str:
     """Move the case to ``to``; returns the new status.
 
-    IllegalTransition when the workflow does not allow it (the message lists what is
-    allowed), or when closing without a reason (one of ``CloseReason``). Reopening a closed
-    case is for a supervisor or an admin (NotPermitted). Moving a case acknowledges it.
+    MoveNotAllowed when the workflow does not allow it (it lists what is allowed);
+    IllegalTransition when closing without a reason (one of ``CloseReason``). Reopening a
+    closed case is for a supervisor or an admin (NotPermitted). Moving a case acknowledges it.
     """
     check_actor(actor)
     check_kept(case)
@@ -159,9 +159,9 @@ def change_status(
     if reason is not None and len(reason) > MAX_REASON:
         raise ValueError(f"a reason is at most {MAX_REASON} characters")
     previous = case.status
-    if previous == Status.CLOSED and to != Status.CLOSED and actor.role not in SUPERVISORS:
-        raise NotPermitted("reopening a closed case needs a supervisor")
     new = move(previous, to, reason=reason)
+    if to not in moves_for(previous, actor.role):
+        raise NotPermitted("reopening a closed case needs a supervisor")
     values: dict[str, Any] = {"status": new, "updated_at": now}
     if new == Status.CLOSED:
         values.update(close_reason=reason, closed_at=now)

@@ -31,10 +31,12 @@ __all__ = [
     "IllegalTransition",
     "Outcome",
     "ReferralConflict",
+    "ReferralNotFound",
     "ReferralRefused",
     "ReferralStatus",
     "allowed",
     "create_referral",
+    "find_referral",
     "move",
     "update_referral",
 ]
@@ -80,12 +82,24 @@ class ReferralConflict(ValueError):
     """The case or the referral changed since it was read; reload it and try again."""
 
 
+class ReferralNotFound(LookupError):
+    """No referral of this case has this id."""
+
+
 WORKFLOW = Workflow([s.value for s in ReferralStatus], TRANSITIONS)
 
 
 def allowed(status: str) -> list[str]:
     """The statuses a referral may move to from ``status``."""
     return WORKFLOW.allowed(status)
+
+
+def find_referral(session: Session, case: Case, referral_id: int) -> Referral:
+    """The referral ``referral_id`` of ``case``, or ReferralNotFound (also for another case's)."""
+    referral = session.get(Referral, referral_id)
+    if referral is None or referral.case_id != case.id:
+        raise ReferralNotFound(f"case {case.reference} has no referral {referral_id}")
+    return referral
 
 
 def _text(value: str | None) -> str | None:

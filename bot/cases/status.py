@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from bot.cases.workflow import IllegalTransition as IllegalTransition  # re-exported for callers
 from bot.cases.workflow import Workflow
+from bot.team.roles import SUPERVISORS  # reopen a closed case
 
 
 class Status(StrEnum):
@@ -47,19 +48,41 @@ TRANSITIONS: list[tuple[str, list[str], str]] = [
 WORKFLOW = Workflow([s.value for s in Status], TRANSITIONS)
 
 
+class MoveNotAllowed(IllegalTransition):
+    """The workflow has no move from where the case is to the status asked for.
+
+    ``allowed`` lists the statuses it may move to, so a client can offer them.
+    """
+
+    def __init__(self, status: str, target: str) -> None:
+        self.allowed = allowed(status)
+        options = ", ".join(self.allowed) or "nothing"
+        super().__init__(f"a {status} case cannot become {target} (allowed: {options})")
+
+
 def allowed(status: str) -> list[str]:
     """The statuses a case may move to from ``status``."""
     return WORKFLOW.allowed(status)
 
 
+def moves_for(status: str, role: str) -> list[str]:
+    """The statuses someone in ``role`` may move a case to: reopening is for supervisors."""
+    if status == Status.CLOSED and role not in SUPERVISORS:
+        return []
+    return allowed(status)
+
+
 def move(status: str, target: str, *, reason: str | None = None) -> str:
-    """The new status after moving a case from ``status`` to ``target``, or IllegalTransition."""
+    """The new status after moving a case from ``status`` to ``target``.
+
+    MoveNotAllowed when the workflow has no such move; IllegalTransition when closing without
+    one of ``CloseReason``.
+    """
+    trigger = WORKFLOW.trigger(status, target)
+    if trigger is None:
+        raise MoveNotAllowed(status, target)
     if target == Status.CLOSED and reason not in {r.value for r in CloseReason}:
         raise IllegalTransition(
             f"closing needs a reason: {', '.join(r.value for r in CloseReason)}"
         )
-    trigger = WORKFLOW.trigger(status, target)
-    if trigger is None:
-        options = ", ".join(allowed(status)) or "nothing"
-        raise IllegalTransition(f"a {status} case cannot become {target} (allowed: {options})")
     return WORKFLOW.fire(status, trigger)

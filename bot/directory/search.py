@@ -1,19 +1,47 @@
-"""Finding who can help a person: active services by area, type, language, age and gender."""
+"""Finding who can help a person: active services by area, type, language, age and gender.
+
+A service lists the places it serves by code (``cd-kwilu-kikwit``) or by name (``Kikwit``).
+Given the areas data, a search for a place also finds services of the places above it (the
+province, the country), nearest first: a national helpline serves Kikwit too.
+"""
 
 from __future__ import annotations
+
+import re
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.core.languages import LANGUAGES, is_language
 from bot.directory.validate import SERVICE_TYPES, split_list
+from bot.engine.areas import AreaTree
 from bot.models import Service
 
-__all__ = ["find", "split_list"]
+__all__ = ["area_and_above", "find", "split_list"]
 
 
-def _order(service: Service) -> tuple[str, str, str]:
-    return (service.service_type, service.name.casefold(), service.organisation.casefold())
+def area_and_above(area: str, tree: AreaTree | None = None) -> list[set[str]]:
+    """How a service may name ``area`` and each place above it, nearest first (casefolded).
+
+    Each place answers to its code, its name and its name without a bracket (``Kikwit
+    (ville)`` is also ``Kikwit``). Without the areas data, or for a place it does not know,
+    only ``area`` itself as given.
+    """
+    wanted = area.strip().casefold()
+    found = tree.lookup(wanted) if tree is not None else None
+    if tree is None or found is None:
+        return [{wanted}]
+    levels: list[set[str]] = []
+    for place in reversed(tree.path(found.code)):
+        name = place.name.casefold()
+        levels.append({place.code, name, re.sub(r"\s*\(.*\)$", "", name)})
+    return levels
+
+
+def _rank(service: Service, levels: list[set[str]]) -> int | None:
+    """How far above the place asked for the nearest place ``service`` serves (0: that place)."""
+    served = {a.casefold() for a in split_list(service.areas)}
+    return next((i for i, names in enumerate(levels) if names & served), None)
 
 
 def find(
@@ -24,10 +52,12 @@ def find(
     lang: str | None = None,
     age: int | None = None,
     gender: str | None = None,
+    tree: AreaTree | None = None,
 ) -> list[Service]:
     """Active services that fit every filter given, sorted by service type then name.
 
-    ``area`` matches one of a service's areas, ignoring case; ``lang`` one of its languages;
+    ``area`` matches one of a service's areas, ignoring case (with ``tree``, the areas data,
+    also a place above it: the nearest places first); ``lang`` one of its languages;
     ``age`` its age range (an open end is no limit); ``gender`` (female or male) a service for
     that gender or for any. ValueError for a filter value that can match nothing.
     """
@@ -42,13 +72,15 @@ def find(
         query = query.where(col(Service.service_type) == service_type)
     with Session(engine) as session:
         services = list(session.exec(query).all())
-    wanted_area = area.strip().casefold() if area is not None else None
+    levels = area_and_above(area, tree) if area is not None else None
+    ranks: dict[int | None, int] = {}
 
     def fits(service: Service) -> bool:
-        if wanted_area is not None and wanted_area not in {
-            a.casefold() for a in split_list(service.areas)
-        }:
-            return False
+        if levels is not None:
+            rank = _rank(service, levels)
+            if rank is None:
+                return False
+            ranks[service.id] = rank
         if lang is not None and lang not in split_list(service.languages):
             return False
         if age is not None:
@@ -59,4 +91,12 @@ def find(
         return gender is None or service.genders in ("any", gender)
 
     found = [s for s in services if fits(s)]
-    return sorted(found, key=_order)
+    return sorted(
+        found,
+        key=lambda s: (
+            ranks.get(s.id, 0),
+            s.service_type,
+            s.name.casefold(),
+            s.organisation.casefold(),
+        ),
+    )

@@ -540,16 +540,18 @@ def test_a_stranger_operator_may_not_read_or_change_consent(
     assert_no_phone_numbers(database_text(api.engine), caplog.text)
 
 
-def test_phone_only_for_supervisors_with_consent(
+def test_phone_only_for_the_holder_and_supervisors_with_consent(
     api: Api, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     consented = new_case(api.engine, address=TEST_PHONES[1], consent_contact=True)
     refused = new_case(api.engine, address=TEST_PHONES[2], consent_contact=False)
     assert load(api.engine, refused).contact_phone is None
-    assert api.post(f"/api/cases/{consented}/claim", "amani").status_code == 200
-    operator = api.get(f"/api/cases/{consented}", "amani", reason="call back").json()
-    assert (operator["contact_phone"], operator["contact_phone_hidden"]) == (None, True)
+    assert api.post(f"/api/cases/{consented}/ack", "amani").status_code == 200
+    # Who acknowledged it (on call, nobody holding it) may call the person back.
+    holder = api.get(f"/api/cases/{consented}", "amani", reason="call back").json()
+    assert (holder["contact_phone"], holder["contact_phone_hidden"]) == (TEST_PHONES[1], False)
+    assert api.get(f"/api/cases/{consented}", "lerato", reason="call").status_code == 403
     for who in ("joseph", "ada"):
         shown = api.get(f"/api/cases/{consented}", who, reason="call back").json()
         assert shown["contact_phone"] == TEST_PHONES[1]
@@ -560,7 +562,7 @@ def test_phone_only_for_supervisors_with_consent(
         for e in audit_entries(api.engine, consented)
         if e.reason == "case.contact_phone: call back"
     ]
-    assert decrypted == ["joseph", "ada"]
+    assert decrypted == ["amani", "joseph", "ada"]
     withdrawn = api.post(f"/api/cases/{consented}/consent", "amani", {"contact": False})
     assert withdrawn.json()["recorded"] == "contact no, number deleted after 2026-11-29 08:00 UTC"
     assert load(api.engine, consented).contact_phone is not None  # the grace (7 days)

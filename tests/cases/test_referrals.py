@@ -13,10 +13,12 @@ from sqlmodel import Session, col, select
 from bot.cases.referrals import (
     IllegalTransition,
     ReferralConflict,
+    ReferralNotFound,
     ReferralRefused,
     ReferralStatus,
     allowed,
     create_referral,
+    find_referral,
     move,
     update_referral,
 )
@@ -495,3 +497,17 @@ def test_a_referral_changed_meanwhile_is_a_conflict(world: World) -> None:
 
     assert dumps(world.engine, case_id) == before
     assert before[0][0]["status"] == "accepted"
+
+
+def test_a_referral_is_found_only_through_its_own_case(world: World) -> None:
+    mine = new_case(world.engine)
+    other = new_case(world.engine)
+    referral_id = refer(world, mine)
+    with Session(world.engine) as session:
+        case, elsewhere = session.get(Case, mine), session.get(Case, other)
+        assert case is not None and elsewhere is not None
+        assert find_referral(session, case, referral_id).id == referral_id
+        with pytest.raises(ReferralNotFound, match="has no referral"):
+            find_referral(session, elsewhere, referral_id)
+        with pytest.raises(ReferralNotFound):
+            find_referral(session, case, referral_id + 99)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.cases.status import IllegalTransition, Status, allowed, move
+from bot.cases.status import IllegalTransition, MoveNotAllowed, Status, allowed, move, moves_for
 
 LEGAL = [
     ("new", "triaged"),
@@ -50,3 +50,18 @@ def test_illegal_changes_say_what_is_allowed(start: str, target: str) -> None:
 def test_allowed_lists_next_steps() -> None:
     assert allowed("new") == ["closed", "triaged"]
     assert allowed("closed") == ["active"]
+
+
+def test_a_refused_move_carries_what_is_allowed() -> None:
+    with pytest.raises(MoveNotAllowed) as refused:
+        move("closed", "closed", reason="duplicate")
+    assert refused.value.allowed == ["active"]
+    with pytest.raises(MoveNotAllowed) as forged:
+        move("new", "referred")
+    assert forged.value.allowed == ["closed", "triaged"]
+
+
+def test_reopening_is_offered_to_supervisors_only() -> None:
+    assert moves_for("closed", "operator") == []
+    assert moves_for("closed", "supervisor") == moves_for("closed", "admin") == ["active"]
+    assert moves_for("active", "operator") == allowed("active")

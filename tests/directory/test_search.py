@@ -7,7 +7,8 @@ from sqlalchemy.engine import Engine
 
 from bot.core.db import make_engine
 from bot.directory.csv_io import import_csv
-from bot.directory.search import find
+from bot.directory.search import area_and_above, find
+from bot.engine.areas import parse_areas
 from bot.models import Service
 from tests.directory import GOOD
 
@@ -77,3 +78,53 @@ def test_find_refuses_unknown_filter_values(filters: dict[str, str]) -> None:
     with pytest.raises(ValueError, match="is not"):
         find(unmigrated, **filters)  # type: ignore[arg-type]
     unmigrated.dispose()
+
+
+AREAS = parse_areas(
+    """
+countries:
+  - code: cd
+    name: DR Congo
+    below: province
+    areas:
+      - code: kwilu
+        name: Kwilu
+        below: territory
+        areas:
+          - {code: kikwit, name: Kikwit (ville)}
+      - {code: kinshasa, name: Kinshasa}
+""",
+    "test",
+)
+
+
+def test_a_place_is_named_with_the_places_above_it() -> None:
+    assert area_and_above("cd-kwilu-kikwit", AREAS) == [
+        {"cd-kwilu-kikwit", "kikwit (ville)", "kikwit"},
+        {"cd-kwilu", "kwilu"},
+        {"cd", "dr congo"},
+    ]
+    assert area_and_above("Kikwit", AREAS)[0] == {"cd-kwilu-kikwit", "kikwit (ville)", "kikwit"}
+    assert area_and_above("Atlantis", AREAS) == [{"atlantis"}]
+    assert area_and_above("Kikwit") == [{"kikwit"}]
+
+
+def test_find_with_the_areas_data_adds_services_above_nearest_first(engine: Engine) -> None:
+    import_csv(engine, GOOD)  # Maison Espoir: Kikwit, Kwilu; Centre médical: Kinshasa, Kikwit
+    national = GOOD.read_text(encoding="utf-8").replace(
+        "Police desk Kikwit,PNC Kikwit,police,Kikwit,", "Police desk Kikwit,PNC Kikwit,police,cd,"
+    )
+    import_csv(engine, national.replace(",any,paused,", ",any,active,"))
+    assert names(find(engine, area="cd-kwilu-kikwit")) == []
+    assert names(find(engine, area="cd-kwilu-kikwit", tree=AREAS)) == [
+        "Centre médical Bondeko",
+        "Maison Espoir",
+        "Police desk Kikwit",
+    ]
+    assert names(find(engine, area="cd-kwilu", tree=AREAS)) == [
+        "Maison Espoir",
+        "Police desk Kikwit",
+    ]
+    assert names(find(engine, area="cd-kinshasa", tree=AREAS, service_type="police")) == [
+        "Police desk Kikwit"
+    ]
