@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.cli import main
-from bot.directory.csv_io import COLUMNS, export_csv, import_csv, parse_csv
+from bot.directory.csv_io import COLUMNS, export_csv, import_csv, import_text, parse_csv
 from bot.directory.search import find
 from bot.models import AuditEntry, Service
 from tests.conftest import assert_no_phone_numbers
@@ -345,3 +345,11 @@ def test_an_import_is_audited_with_its_counts(engine: Engine) -> None:
     assert [(e.actor, e.action, e.reason) for e in entries] == [
         ("ada", "import_directory", "6 added, 0 updated, 0 unchanged")
     ]
+
+
+def test_uploaded_text_is_never_read_as_a_file_name(engine: Engine, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.csv"
+    secret.write_text(csv_text(ROW), encoding="utf-8")
+    result = import_text(engine, str(secret), actor="ada")
+    assert not result.ok and services(engine) == {}
+    assert import_text(engine, "\ufeff" + csv_text(ROW), actor="ada").added == 1
