@@ -9,12 +9,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from admin.deps import MaybeSignedIn, SignInRequired
+from admin.web import install as install_web
 from bot.api import router as api_router
-from bot.api.auth import Require
+from bot.api.auth import Require, current_operator
+from bot.auth.permissions import has_role
 from bot.cases.intake import CasesSink, Limits
 from bot.channels.sms.routes import router as sms_router
 from bot.channels.telegram import operators as telegram_operators
@@ -28,7 +31,7 @@ from bot.core.db import make_engine, ping
 from bot.core.migrate import upgrade
 from bot.core.privacy import Cipher
 from bot.core.settings import Settings, resolve_secrets
-from bot.deps import ContentDep, EngineDep, SettingsDep, StoreDep
+from bot.deps import ContentDep, DbSession, EngineDep, Now, SettingsDep, StoreDep
 from bot.dev import demo
 from bot.http import install as install_http
 from bot.http.health import PublicHealth
@@ -43,6 +46,20 @@ from bot.sessions import make_store
 from bot.team.roles import STAFF
 
 log = logging.getLogger(__name__)
+
+
+def staff_by_session_or_token(
+    request: Request, web: MaybeSignedIn, db: DbSession, settings: SettingsDep, now: Now
+) -> None:
+    """Staff signed in to the team web, or with an API bearer token; a browser without either
+    is sent to sign in, anyone else gets the API's 401 (or 403 for a role that is not staff)."""
+    if web is not None and has_role(web.operator, STAFF):
+        return
+    bearer = request.headers.get("authorization", "")
+    if not bearer and "text/html" in request.headers.get("accept", ""):
+        raise SignInRequired("sign in first")
+    if not has_role(current_operator(request, db, settings, now), STAFF):
+        raise HTTPException(status_code=403, detail="this needs the role operator")
 
 
 def create_app(settings: Settings | None = None, *, content: Content | None = None) -> FastAPI:
@@ -186,9 +203,12 @@ def create_app(settings: Settings | None = None, *, content: Content | None = No
 
     from admin.simulator import router as simulator_router
 
+    # Production: the simulator is for staff, signed in to the team web or with a token.
+    simulator_access = [Depends(staff_by_session_or_token)] if production else []
     app.include_router(ussd_router)
     app.include_router(sms_router)
     app.include_router(telegram_router)
-    app.include_router(simulator_router, dependencies=staff_only if production else [])
+    app.include_router(simulator_router, dependencies=simulator_access)
     app.include_router(api_router)
+    install_web(app)  # the team web: sign-in, queue and the screens of admin.routes
     return app

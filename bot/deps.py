@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import hmac
 import logging
+from collections.abc import Iterator
+from datetime import datetime
 from typing import Annotated, Any, Protocol, cast
 
 from fastapi import Depends, Header, HTTPException, Request
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from bot.content.files import Content
 from bot.conversation.service import Conversations
+from bot.core.clock import utcnow
 from bot.core.privacy import Cipher
 from bot.core.settings import Settings
 from bot.outbox.notify import Notifier
@@ -49,6 +53,27 @@ ContentDep = Annotated[Content, Depends(get_content)]
 StoreDep = Annotated[SessionStore, Depends(get_store)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 ConversationsDep = Annotated[Conversations, Depends(get_conversations)]
+
+
+def get_db(engine: EngineDep) -> Iterator[Session]:
+    """A session shared by the request's dependencies and its handler (which commits).
+
+    Plain (not async): FastAPI runs it in a thread, since closing a session may wait on the
+    database.
+    """
+    with Session(engine) as session:
+        yield session
+
+
+async def get_now() -> datetime:
+    """Now (UTC); tests override it to run deadlines and timeouts on a fixed clock."""
+    return utcnow()
+
+
+DbSession = Annotated[Session, Depends(get_db)]
+"""One database session per request (the JSON API and the team web alike)."""
+Now = Annotated[datetime, Depends(get_now)]
+"""One clock reading per request."""
 
 
 async def get_cipher(request: Request) -> Cipher:

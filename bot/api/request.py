@@ -1,32 +1,16 @@
-"""Per-request plumbing for the API: one database session and one clock reading per request,
-and the path parameters every route reads the same way (ids the database can hold)."""
+"""Per-request plumbing for the API: one database session and one clock reading per request
+(``bot.deps``'s, shared with the team web), and the path parameters every route reads the same
+way (ids the database can hold)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Path
-from sqlmodel import Session
+from fastapi import Path
 
-from bot.core.clock import utcnow
-from bot.deps import EngineDep
+from bot.deps import DbSession, Now, get_db, get_now
 
-
-def get_db(engine: EngineDep) -> Iterator[Session]:
-    """A session shared by the request's dependencies and its handler (which commits).
-
-    Plain (not async): FastAPI runs it in a thread, since closing a session may wait on the
-    database.
-    """
-    with Session(engine) as session:
-        yield session
-
-
-async def get_now() -> datetime:
-    """Now (UTC); tests override it to run the queue's deadlines on a fixed clock."""
-    return utcnow()
+__all__ = ["MAX_ID", "DbId", "DbSession", "Now", "Ref", "Username", "get_db", "get_now"]
 
 
 MAX_ID = 2**31 - 1
@@ -38,6 +22,3 @@ Ref = Annotated[str, Path(min_length=1, max_length=16)]
 """A case reference in a path (``K7QM-46``; spaces and case are forgiven, length is not)."""
 Username = Annotated[str, Path(min_length=1, max_length=64)]
 """An operator's username in a path."""
-
-DbSession = Annotated[Session, Depends(get_db)]
-Now = Annotated[datetime, Depends(get_now)]

@@ -1,4 +1,5 @@
-"""An operator's own account: a new password, set by its owner (``POST /api/me/password``).
+"""An operator's own account: a new password, set by its owner (``POST /api/me/password``), and
+the language the team web speaks to them in.
 
 The hash is made beforehand on the hashing gate (``bot.auth.hashing``); here it is stored,
 every earlier token ended (``bot.auth.tokens.end_sessions``) and the change audited — never
@@ -13,6 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.auth.tokens import end_sessions
+from bot.core.languages import is_language
 from bot.governance import audit
 from bot.models import Operator
 
@@ -33,3 +35,12 @@ def set_own_password(engine: Engine, operator_id: int, password_hash: str) -> No
         )
         session.commit()
         log.info("%s changed their password; earlier tokens ended", operator.username)
+
+
+def set_own_language(session: Session, operator: Operator, lang: str) -> None:
+    """The operator's language (team web pages, alerts); ValueError for one we do not speak.
+    The caller commits."""
+    if not is_language(lang):
+        raise ValueError(f"not a language of the hotline: {lang!r}")
+    operator.lang = lang
+    session.add(operator)

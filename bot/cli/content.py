@@ -46,16 +46,26 @@ def _template() -> tuple[Settings, object]:
     return settings, extract(flow_files([settings.flows_dir]), ROOT / "bot", ROOT)
 
 
+def _web_template() -> object:
+    from bot.content.extract import extract_web
+
+    return extract_web(ROOT / "admin", ROOT)
+
+
 @i18n.command("update")
 def i18n_update() -> None:
-    """Extract strings from flows and code into the template and merge into every catalog."""
+    """Extract strings from flows, code and the team web into the templates and merge them into
+    every catalog (``messages`` and ``web``)."""
     from babel.messages.catalog import Catalog
 
-    from bot.content.extract import update
+    from bot.content.extract import WEB_DOMAIN, update
 
     settings, template = _template()
-    assert isinstance(template, Catalog)
+    web = _web_template()
+    assert isinstance(template, Catalog) and isinstance(web, Catalog)
     for line in update(settings.locales_dir, template):
+        click.echo(line)
+    for line in update(settings.locales_dir, web, WEB_DOMAIN):
         click.echo(line)
 
 
@@ -64,17 +74,23 @@ def i18n_check() -> None:
     """Fail on any missing, fuzzy or placeholder-broken entry, or a screen over its limit."""
     from babel.messages.catalog import Catalog
 
+    from bot.content.extract import WEB_DOMAIN
     from bot.content.files import check_flows
     from bot.i18n.catalog import Catalogs
     from bot.i18n.check import check_catalogs
 
     settings, template = _template()
-    assert isinstance(template, Catalog)
+    web = _web_template()
+    assert isinstance(template, Catalog) and isinstance(web, Catalog)
     problems = check_catalogs(settings.locales_dir, template)
+    problems.extend(check_catalogs(settings.locales_dir, web, WEB_DOMAIN))
     _, issues = check_flows([settings.flows_dir], Catalogs.load(settings.locales_dir))
     problems.extend(str(i) for i in issues)
     for problem in problems:
         click.echo(problem, err=True)
     if problems:
         raise click.ClickException(f"{len(problems)} problem(s) in translations")
-    click.echo(f"ok: {len(template)} strings complete in en, fr, ln, st; every screen fits")
+    click.echo(
+        f"ok: {len(template)} strings complete in en, fr, ln, st (and {len(web)} of the team "
+        "web); every screen fits"
+    )

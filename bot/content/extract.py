@@ -1,4 +1,8 @@
-"""Collect every user-facing string (flows and code) into the template; merge into catalogs."""
+"""Collect every user-facing string (flows and code) into the template; merge into catalogs.
+
+Two domains: ``messages`` (flows, channels: ``extract``) and ``web`` (the team web's templates
+and ``admin/*.py``: ``extract_web``), each with its template and a catalog per language.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from bot.content.files import areas_beside, load_file
 from bot.engine.areas import AreaDataError, AreaTree
 from bot.engine.validate import flow_texts
 from bot.i18n.catalog import (
+    DOMAIN,
     LANGUAGES,
     fix_plural_forms,
     po_path,
@@ -56,6 +61,28 @@ def extract(flow_files: list[Path], code_dir: Path, root: Path) -> Catalog:
     return template
 
 
+WEB_DOMAIN = "web"
+WEB_KEYWORDS = {"N_": None, "_": None, "gettext": None, "ngettext": (1, 2)}
+WEB_METHODS = [("templates/**.html", "jinja2.ext:babel_extract"), ("**.py", "python")]
+
+
+def extract_web(admin_dir: Path, root: Path) -> Catalog:
+    """The team web's template: each ``_()``/``gettext``/``ngettext`` of ``admin/templates``
+    and each ``N_("...")`` of ``admin/**.py``, with where it is used."""
+    template = Catalog(project=PROJECT, fuzzy=False)
+    for filename, lineno, message, comments, context in extract_from_dir(
+        admin_dir,
+        method_map=WEB_METHODS,
+        options_map={"templates/**.html": {"trimmed": "true"}},
+        keywords=WEB_KEYWORDS,
+        comment_tags=("TRANSLATORS:",),
+        strip_comment_tags=True,
+    ):
+        location = ((admin_dir / filename).relative_to(root).as_posix(), lineno)
+        template.add(message, locations=[location], auto_comments=comments, context=context)
+    return template
+
+
 def _relative(path: Path, root: Path) -> str:
     try:
         return path.resolve().relative_to(root.resolve()).as_posix()
@@ -63,16 +90,16 @@ def _relative(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
-def update(locales: Path, template: Catalog) -> list[str]:
+def update(locales: Path, template: Catalog, domain: str = DOMAIN) -> list[str]:
     """Write the template and merge it into each language; returns a line per file written.
 
     New strings arrive empty (or English for ``en``) so ``hotline i18n check`` points at them;
     translations that no longer match a string are kept as obsolete entries for reuse.
     """
     written = []
-    write_catalog(template_path(locales), template)
+    write_catalog(template_path(locales, domain), template)
     for lang in LANGUAGES:
-        path = po_path(locales, lang)
+        path = po_path(locales, lang, domain)
         if path.exists():
             catalog = read_catalog(path, lang)
         else:

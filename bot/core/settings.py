@@ -82,6 +82,14 @@ class Settings(BaseSettings):
     consent_withdraw_grace_days: int = Field(default=7, ge=0)
     """Days a number stays after contact consent is withdrawn (0: deleted at once)."""
     api_token_hours: int = 12
+    web_idle_minutes: int = Field(default=30, ge=1)
+    """Minutes without a request after which a team web session ends."""
+    web_session_hours: int = Field(default=12, ge=1)
+    """Hours after sign-in at which a team web session ends, however active."""
+    web_live_seconds: int = Field(default=300, ge=1)
+    """Seconds a live queue's event stream stays open before the browser reconnects."""
+    web_live_check_seconds: float = Field(default=3.0, gt=0)
+    """Seconds between two checks for a change of the queue, per open stream."""
     auto_migrate: bool = True
     flows_dir: Path = ROOT / "flows"
     locales_dir: Path = ROOT / "locales"

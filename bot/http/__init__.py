@@ -4,7 +4,9 @@
   and JSON bodies with a lone surrogate refused (they cannot be encoded, stored or hashed).
 - ``errors``: error answers that never echo what was sent, and a last-resort handler that
   answers 500 without logging a request value (a traceback of frames, never the message).
-- ``headers``: security headers on every response, ``Cache-Control: no-store`` on ``/api/``.
+- ``headers``: security headers on every response, ``Cache-Control: no-store`` on ``/api/``
+  and on every page.
+- ``compress``: pages, styles and scripts gzipped for browsers that accept it.
 - ``logs``: repeated log lines (a database outage, a flood) are limited per interval.
 - ``shed``: while password hashing is saturated, sign-ins get 503 before their body is read.
 
@@ -19,6 +21,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from bot.http.compress import CompressPages
 from bot.http.errors import CatchAll, install_error_handlers
 from bot.http.headers import SecurityHeaders
 from bot.http.limits import BodyLimit, LoneSurrogates
@@ -28,14 +31,15 @@ from bot.http.shed import ShedSignIns
 
 def install(app: FastAPI, *, production: bool) -> None:
     """Add the error handlers and middleware, outermost first: security headers (on every
-    answer, errors included), the catch-all, the body limit, sign-ins shed while the hashing
-    gate is full, the surrogate check. Repeated log
-    lines are limited while the app runs (its lifespan), per app."""
+    answer, errors included), compression of pages, the catch-all, the body limit, sign-ins
+    shed while the hashing gate is full, the surrogate check. Repeated log lines are limited
+    while the app runs (its lifespan), per app."""
     install_error_handlers(app)
     app.add_middleware(LoneSurrogates)
     app.add_middleware(ShedSignIns)
     app.add_middleware(BodyLimit)
     app.add_middleware(CatchAll)
+    app.add_middleware(CompressPages)
     app.add_middleware(SecurityHeaders, hsts=production)
     inner = app.router.lifespan_context
 

@@ -3,8 +3,9 @@
 Every response: a Content-Security-Policy that loads nothing from elsewhere and may not be
 framed, ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer``,
 ``X-Frame-Options: DENY`` (for old browsers), and in production
-``Strict-Transport-Security``. Answers under ``/api/`` carry case data:
-``Cache-Control: no-store``. A header the route set itself is kept.
+``Strict-Transport-Security``. Answers under ``/api/`` carry case data, and so do the team web's
+pages and live events: ``Cache-Control: no-store`` on those and on every HTML page or event
+stream. A header the route set itself is kept.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ CSP = "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 
 """Nothing from another host, no inline script or style, never framed."""
 HSTS = "max-age=31536000; includeSubDomains"
 NO_STORE_PREFIXES = ("/api/", "/healthz/")
+NO_STORE_TYPES = (b"text/html", b"text/event-stream")
+"""Pages and event streams are never cached, wherever they are served from."""
 
 BASE: tuple[tuple[bytes, bytes], ...] = (
     (b"content-security-policy", CSP.encode()),
@@ -38,14 +41,16 @@ class SecurityHeaders:
             return
         path = scope.get("path", "")
         wanted = list(self.headers)
-        if path.startswith(NO_STORE_PREFIXES) or path == "/api":
-            wanted.append((b"cache-control", b"no-store"))
+        no_store = path.startswith(NO_STORE_PREFIXES) or path == "/api"
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
-                present = {name.lower() for name, _ in headers}
-                headers.extend((n, v) for n, v in wanted if n not in present)
+                present = {name.lower(): value for name, value in headers}
+                extra = list(wanted)
+                if no_store or present.get(b"content-type", b"").startswith(NO_STORE_TYPES):
+                    extra.append((b"cache-control", b"no-store"))
+                headers.extend((n, v) for n, v in extra if n not in present)
                 message = {**message, "headers": headers}
             await send(message)
 

@@ -14,8 +14,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.auth.hashing import GATE, HashGate, HashingBusy
 
-PASSWORD_PATHS = frozenset({"/api/login", "/api/me/password"})
-"""Routes that run argon2."""
+PASSWORD_PATHS = frozenset({"/api/login", "/api/me/password", "/signin"})
+"""Routes that run argon2 (the API's and the team web's sign-in)."""
 BUSY = json.dumps({"detail": str(HashingBusy())}).encode()
 
 

@@ -1,6 +1,7 @@
 """Gettext catalogs for en, fr, ln, st, read and written with Babel.
 
-Files: ``locales/messages.pot`` (template) and ``locales/<lang>/LC_MESSAGES/messages.po``.
+Files: ``locales/messages.pot`` (template) and ``locales/<lang>/LC_MESSAGES/messages.po``; the
+team web's own strings in a second domain, ``locales/web.pot`` and ``.../LC_MESSAGES/web.po``.
 English is the source language: a flow's text is its own msgid.
 """
 
@@ -25,14 +26,15 @@ PLURAL_FORMS = {
 }
 
 
-def po_path(locales: Path, lang: str) -> Path:
-    """Where a language's catalog lives."""
-    return locales / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+def po_path(locales: Path, lang: str, domain: str = DOMAIN) -> Path:
+    """Where a language's catalog of ``domain`` lives (``messages``: the flows and channels;
+    ``web``: the team web)."""
+    return locales / lang / "LC_MESSAGES" / f"{domain}.po"
 
 
-def template_path(locales: Path) -> Path:
-    """Where the extracted template lives."""
-    return locales / f"{DOMAIN}.pot"
+def template_path(locales: Path, domain: str = DOMAIN) -> Path:
+    """Where the extracted template of ``domain`` lives."""
+    return locales / f"{domain}.pot"
 
 
 def read_catalog(path: Path, lang: str | None = None) -> Catalog:

@@ -2,26 +2,38 @@
 
 from __future__ import annotations
 
+import re
 import string
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
 
-from bot.i18n.catalog import LANGUAGES, PLURAL_FORMS, po_path, read_catalog, written_plural_forms
+from bot.i18n.catalog import (
+    DOMAIN,
+    LANGUAGES,
+    PLURAL_FORMS,
+    po_path,
+    read_catalog,
+    written_plural_forms,
+)
+
+PERCENT_NAMED = re.compile(r"%\((\w+)\)[sdif]")
+"""A ``%(name)s`` placeholder (the team web's templates format their strings so)."""
 
 
 def _placeholders(text: str) -> set[str] | None:
     try:
-        return {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
+        found = {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
     except ValueError:
         return None
+    return found | {f"%({name})" for name in PERCENT_NAMED.findall(text)}
 
 
-def check_catalogs(locales: Path, template: Catalog) -> list[str]:
-    """Problems in the catalogs against the strings the code and flows use now."""
+def check_catalogs(locales: Path, template: Catalog, domain: str = DOMAIN) -> list[str]:
+    """Problems in the catalogs of ``domain`` against the strings the code and flows use now."""
     problems: list[str] = []
     for lang in LANGUAGES:
-        path = po_path(locales, lang)
+        path = po_path(locales, lang, domain)
         if not path.exists():
             problems.append(f"{path}: missing catalog (run: hotline i18n update)")
             continue

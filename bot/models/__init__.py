@@ -11,6 +11,7 @@ from bot.models.inbound import InboundMessage
 from bot.models.outbox import DeliveryReport, OutboundMessage, OutboxStatus
 from bot.models.people import Operator, Shift
 from bot.models.referral import Referral
+from bot.models.web_session import WebSession
 
 __all__ = [
     "Ambassador",
@@ -29,4 +30,5 @@ __all__ = [
     "Referral",
     "Service",
     "Shift",
+    "WebSession",
 ]

@@ -204,10 +204,13 @@ def test_i18n_update_adds_new_strings_and_check_points_at_them(workdir: Path) ->
     result = run("i18n", "update")
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert len(lines) == 4
-    for lang, line in zip(("en", "fr", "ln", "st"), lines, strict=True):
+    assert len(lines) == 8  # the flows' catalogs, then the team web's (unchanged)
+    for lang, line in zip(("en", "fr", "ln", "st"), lines[:4], strict=True):
         assert line.startswith(str(po_path(workdir / "locales", lang)))
         assert line.endswith(" strings, 0 to translate" if lang == "en" else ", 1 to translate")
+    for lang, line in zip(("en", "fr", "ln", "st"), lines[4:], strict=True):
+        assert line.startswith(str(po_path(workdir / "locales", lang, "web")))
+        assert line.endswith(", 0 to translate")
 
     fr = read_catalog(po_path(workdir / "locales", "fr"), "fr")
     assert fr[new].string == ""

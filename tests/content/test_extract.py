@@ -241,3 +241,15 @@ def test_update_twice_changes_nothing(locales: Path) -> None:
 def _entries(text: str) -> str:
     """A PO file without its header (which carries the creation date)."""
     return text.split("\n\n", 1)[1]
+
+
+def test_team_web_strings_come_from_its_templates_and_python() -> None:
+    from bot.content.extract import extract_web
+
+    template = extract_web(ROOT / "admin", ROOT)
+    sign_in = template.get("Sign in to the hotline")
+    assert sign_in is not None and sign_in.locations[0][0] == "admin/templates/signin.html"
+    flashed = template.get("You are signed out.")
+    assert flashed is not None and flashed.locations[0][0] == "admin/routes/signin.py"
+    assert template.get("%(time)s left") is not None
+    assert "Anti-trafficking hotline. Free and anonymous. Choose:" not in {m.id for m in template}

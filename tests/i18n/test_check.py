@@ -199,3 +199,17 @@ def test_every_problem_is_listed_at_once(locales: Path, template: Catalog) -> No
     problems = check_catalogs(locales, template)
     assert len(problems) == 3
     assert {p.split("/LC_MESSAGES/")[0].rsplit("/", 1)[-1] for p in problems} == {"fr", "st", "ln"}
+
+
+def test_a_dropped_percent_placeholder_is_reported(tmp_path: Path) -> None:
+    """The team web's strings are formatted as ``%(name)s``: a translation must keep them."""
+    from bot.i18n.catalog import write_catalog
+
+    template = Catalog()
+    template.add("%(time)s left")
+    for lang in ("en", "fr", "ln", "st"):
+        catalog = Catalog(locale=lang)
+        catalog.add("%(time)s left", "%(time)s restant" if lang != "ln" else "etikali")
+        write_catalog(po_path(tmp_path, lang, "web"), catalog)
+    problems = [p for p in check_catalogs(tmp_path, template, "web") if "placeholders" in p]
+    assert len(problems) == 1 and "ln/LC_MESSAGES/web.po" in problems[0]

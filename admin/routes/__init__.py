@@ -1,0 +1,19 @@
+"""The team web's screens, one module each; ``admin.web.install`` includes every router listed.
+
+To add a screen: a module here with its ``router`` (every route declaring its roles with
+``admin.deps``), a line in ``ROUTERS``, a line in ``admin.nav.SCREENS`` if it belongs in the nav.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from admin.routes import account, assets, home, queue, signin
+
+ROUTERS: tuple[APIRouter, ...] = (
+    assets.router,
+    home.router,
+    signin.router,
+    account.router,
+    queue.router,
+)
