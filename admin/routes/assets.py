@@ -22,6 +22,12 @@ ASSETS = {
 YEAR = "public, max-age=31536000, immutable"
 
 
+@router.get("/favicon.ico", dependencies=[PUBLIC])
+async def favicon() -> Response:
+    """No icon (a browser asks for one on every first visit): nothing, cached for a day."""
+    return Response(status_code=204, headers={"Cache-Control": "public, max-age=86400"})
+
+
 @router.get("/static/{name}", dependencies=[PUBLIC])
 async def asset(name: str) -> Response:
     """One of the listed files (404 for anything else)."""

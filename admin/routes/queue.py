@@ -82,9 +82,11 @@ QueueFilters = Annotated[Filters, Depends(filters)]
 
 
 def _rows(db: DbSession, me: Staff, now: Now, chosen: Filters) -> dict[str, Any]:
-    items = queue.open_cases(db, now=now, limit=ROWS, where=chosen.query(me.id))
+    items = queue.open_cases(db, now=now, limit=ROWS + 1, where=chosen.query(me.id))
     return {
-        "items": items,
+        "items": items[:ROWS],
+        "more": len(items) > ROWS,
+        "shown": ROWS,
         "filters": chosen,
         "version": queue.version(db),
         "new_p1": [i.reference for i in items if i.priority == "P1" and not i.target_met],

@@ -11,7 +11,13 @@ from admin.deps import declared, web_routes
 from bot.team.roles import ROLES
 from tests.admin.conftest import Web
 
-PUBLIC = {("GET", "/"), ("GET", "/signin"), ("POST", "/signin"), ("GET", "/static/{name}")}
+PUBLIC = {
+    ("GET", "/"),
+    ("GET", "/signin"),
+    ("POST", "/signin"),
+    ("GET", "/static/{name}"),
+    ("GET", "/favicon.ico"),
+}
 """The only routes open to anyone; a new public route must be added here on purpose."""
 SAMPLES = {"name": "web.css", "ref": "K7QM-42"}
 """Values for path parameters (anything else: "1")."""
