@@ -14,6 +14,7 @@ import math
 import os
 import platform
 import random
+import re
 import resource
 import shutil
 import signal
@@ -22,10 +23,11 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from array import array
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib.metadata import version as package_version
 from importlib.util import find_spec
 from pathlib import Path
@@ -34,7 +36,9 @@ from urllib.parse import urlencode
 
 import httpx
 import redis
+from sqlalchemy import text as sql_text
 
+from bot.core.db import make_engine, normalise_url
 from bot.core.privacy import new_key
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,7 +52,6 @@ AIM_P99_MS = 50.0
 AIM_RATIO = 0.70
 AIM_SESSION_BYTES = 1024
 SATURATED = 0.8  # a server using less of a core than this in the closed loop was not the limit
-MAX_HOPS = 8
 KEEP_ALIVE = 4.0  # reuse a connection idle for less than this (uvicorn closes after 5 s)
 
 PATHS: tuple[tuple[str, ...], ...] = (
@@ -65,8 +68,45 @@ PATHS: tuple[tuple[str, ...], ...] = (
 walk the shipped flows (main, screening, signs, help, follow) and write no case: what is timed
 is the session path, not the database."""
 
-HOP_LABELS = (*(str(n) for n in range(1, MAX_HOPS + 1)), "end")
+TIP_PATHS: tuple[tuple[str, ...], ...] = (
+    # English: forced work, DR Congo, Bas-Uele, one person, no children, no danger, no
+    # description, no contact; Send (P3)
+    ("", "1", "1", "1", "1", "1", "1", "2", "2", "2", "2", "1"),
+    # French: sexual exploitation, Lesotho, a district, 2 to 5, children (P2), a description
+    (
+        "",
+        "2",
+        "1",
+        "2",
+        "3",
+        "1",
+        "2",
+        "1",
+        "2",
+        "1",
+        "Un homme garde des filles dans un bar",
+        "2",
+        "1",
+    ),
+    # Lingala: child labour, DR Congo, a province, back (00), another, 6 to 20, children, no
+    # danger, no description, contact yes, any time, by SMS (the number is kept, encrypted)
+    ("", "3", "1", "3", "1", "7", "00", "2", "3", "1", "2", "2", "1", "4", "2", "1"),
+    # Sesotho: forced house work, Guinea, region, prefecture, not sure, skip, someone in danger
+    # now (P1: an on-call alert is looked for), skip, skip
+    ("", "4", "1", "5", "2", "1", "1", "5", "3", "1", "3", "3", "1"),
+    # English: something else, other country, more than 20, contact yes, morning, SMS
+    ("", "1", "1", "7", "4", "4", "2", "2", "2", "1", "1", "2", "1"),
+    # French: forced marriage, DR Congo, Equateur, one person, skip, someone in danger (P1)
+    ("", "2", "1", "4", "1", "2", "1", "3", "1", "2", "2", "1"),
+)
+"""Tip sessions (``--tips``): each walks the tip flow to Send, which creates a case (the last
+hop's END shows its reference); with ``--no-save`` the last input is Cancel instead (nothing
+written), the same path otherwise."""
+REFERENCE = re.compile(r"\b[0-9A-Z]{4}-[0-9]{2}\b")
+MAX_HOPS = max(len(path) for path in (*PATHS, *TIP_PATHS))
+HOP_LABELS = (*(str(n) for n in range(1, MAX_HOPS + 1)), "end", "last")
 END_SLOT = MAX_HOPS  # index of the session-end callback in per-hop tables
+LAST_SLOT = MAX_HOPS + 1  # a path's last hop, when the target records it apart (--tips: Send)
 
 
 def texts(path: Sequence[str]) -> list[str]:
@@ -104,6 +144,8 @@ class Target:
     end_path: str | None
     pid: int
     checks_flow: bool  # the hotline must answer END exactly on a path's last input
+    last_apart: bool = False  # record a path's last hop in LAST_SLOT (--tips: the Send hop)
+    references: bool = False  # the last hop's END must show a case reference (--tips)
 
 
 @dataclass
@@ -199,6 +241,21 @@ def redis_cpu_seconds(admin: redis.Redis) -> float:
     return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
 
 
+def postgres_cpu_seconds() -> float:
+    """User + system CPU seconds of the ``postgres`` processes running now (a backend that
+    exited takes its share along: a lower bound)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            head, _, rest = stat.read_text().rpartition(")")
+        except OSError:
+            continue
+        if head.endswith("(postgres"):
+            fields = rest.split()
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def machine_busy_seconds() -> float:
     """CPU seconds all CPUs spent busy (not idle or iowait) since boot, from /proc/stat."""
     try:
@@ -217,13 +274,17 @@ Cpu = dict[str, float]
 class CpuMeter:
     """Who used the CPU during a phase: this generator, the servers, Redis, everything else."""
 
-    admin: redis.Redis
+    admin: redis.Redis | None  # None: no Redis in this run
     pids: dict[str, int]
+    postgres: bool = False  # also count the PostgreSQL server's processes
 
     def now(self) -> Cpu:
         """CPU seconds used so far by each part, and by the whole machine."""
         now = {name: proc_cpu_seconds(pid) for name, pid in self.pids.items()}
-        now["redis"] = redis_cpu_seconds(self.admin)
+        if self.admin is not None:
+            now["redis"] = redis_cpu_seconds(self.admin)
+        if self.postgres:
+            now["postgres"] = postgres_cpu_seconds()
         now["generator"] = self_cpu_seconds()
         now["busy"] = machine_busy_seconds()
         return now
@@ -243,7 +304,7 @@ def cpu_line(used: Cpu, wall: float, requests: int, server: str) -> str:
         if name == "busy" or (value < 0.005 * wall and name not in (server, "generator")):
             continue
         share = f"{name} {value / wall:.0%}"
-        if name in (server, "generator", "redis") and requests:
+        if name in (server, "generator", "redis", "postgres") and requests:
             share += f" ({value / requests * 1e3:.2f} ms per request)"
         parts.append(share)
     parts.append(f"other processes and kernel {max(0.0, used['busy'] - ours) / wall:.0%}")
@@ -258,6 +319,8 @@ class Recorder:
     latency: array[int] = field(default_factory=lambda: array("q"))
     lag: array[int] = field(default_factory=lambda: array("q"))
     errors: Counter[str] = field(default_factory=Counter)
+    references: list[str] = field(default_factory=list)  # shown on a last hop (--tips)
+    neutral: int = 0  # last hops answered END without a reference: the case was not saved
     first_send: float = math.inf
     last_done: float = 0.0
     sessions_done: int = 0
@@ -293,17 +356,18 @@ class Session:
 class Sessions:
     """Makes sessions from a seeded RNG: ids and +243000… numbers never repeat within a run."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, paths: Sequence[tuple[str, ...]] = PATHS) -> None:
         self.rng = random.Random(seed)
         self.count = 0
+        self.paths = tuple(paths)
 
     def new(self, tag: str, path: tuple[str, ...] | None = None) -> Session:
-        """A fresh session; the path is drawn from PATHS unless given."""
+        """A fresh session; the path is drawn from ``paths`` unless given."""
         self.count += 1
         n = self.count
         sid = f"ATUid_{tag}{n:06d}{self.rng.getrandbits(32):08x}"
         phone = f"+243000{n % 1_000_000:06d}"  # +243 000… is unassigned: never a real person
-        return Session(sid, phone, path or self.rng.choice(PATHS))
+        return Session(sid, phone, path or self.rng.choice(self.paths))
 
 
 def hop_form(session: Session, text: str) -> dict[str, str]:
@@ -490,10 +554,18 @@ async def post(
         problem = "body not CON/END"
     elif target.checks_flow and text.startswith("END ") != (hop == len(session.path) - 1):
         problem = "END on a middle hop" if text.startswith("END ") else "CON on the last hop"
+    last = hop == len(session.path) - 1
     if rec is not None:
         if problem:
             rec.errors[problem] += 1
-        rec.add(END_SLOT if is_end else hop, sent, done, sent - due)
+        elif last and target.references:
+            found = REFERENCE.search(text)
+            if found:
+                rec.references.append(found.group())
+            else:
+                rec.neutral += 1
+        slot = END_SLOT if is_end else LAST_SLOT if last and target.last_apart else hop
+        rec.add(slot, sent, done, sent - due)
     return None if problem else text
 
 
@@ -504,8 +576,12 @@ async def run_session(
     rec: Recorder | None,
     t0: float | None = None,
     with_end: bool = True,
+    record_from: float = 0.0,
 ) -> bool:
-    """Post a session's hops in order, each when due, then its end callback; True if no error."""
+    """Post a session's hops in order, each when due, then its end callback; True if no error.
+
+    On a schedule (``t0``), only the requests due ``record_from`` seconds or more after ``t0``
+    are recorded (the rest are warm-up)."""
     loop = asyncio.get_running_loop()
     began = loop.time()
     body = ""
@@ -525,7 +601,8 @@ async def run_session(
             form = end_form(session, session.path[-1], body[4:], millis)
         else:
             break
-        answer = await post(client, target, session, hop, rec, due, form)
+        timed = rec if t0 is None or session.times[hop] >= record_from else None
+        answer = await post(client, target, session, hop, timed, due, form)
         if answer is None:
             return False
         body = answer
@@ -535,12 +612,22 @@ async def run_session(
     return done
 
 
-def plan(sessions: Sessions, tag: str, rate: float, duration: float, lanes: int) -> list[Session]:
-    """Open-loop schedule: request i is due at i/rate, dealt round-robin to ``lanes`` sessions."""
+def plan(
+    sessions: Sessions, tag: str, rate: float, duration: float, lanes: int, stagger: int = 0
+) -> list[Session]:
+    """Open-loop schedule: request i is due at i/rate, dealt round-robin to ``lanes`` sessions.
+
+    ``stagger``: each lane first stays idle for a random 0 to ``stagger`` - 1 of its turns, so
+    that sessions do not all reach the same hop together (the offered rate ramps up meanwhile).
+    """
     current: list[Session | None] = [None] * lanes
+    idle = [sessions.rng.randrange(stagger) if stagger > 1 else 0 for _ in range(lanes)]
     out: list[Session] = []
     for i in range(int(rate * duration)):
         lane = i % lanes
+        if idle[lane]:
+            idle[lane] -= 1
+            continue
         session = current[lane]
         if session is None or len(session.times) == session.requests:
             session = current[lane] = sessions.new(tag)
@@ -562,13 +649,20 @@ def client_for(target: Target, connections: int) -> Pool:
 
 
 async def open_loop(
-    target: Target, plan_: list[Session], connections: int, rec: Recorder | None
+    target: Target,
+    plan_: list[Session],
+    connections: int,
+    rec: Recorder | None,
+    record_from: float = 0.0,
 ) -> float:
-    """Run a schedule; return the wall seconds from the first due time to the last answer."""
+    """Run a schedule; return the wall seconds from the first due time to the last answer.
+    Requests due before ``record_from`` (seconds into the schedule) are not recorded."""
     async with client_for(target, connections) as client:
         loop = asyncio.get_running_loop()
         t0 = loop.time() + 0.2
-        await asyncio.gather(*(run_session(client, target, s, rec, t0) for s in plan_))
+        await asyncio.gather(
+            *(run_session(client, target, s, rec, t0, record_from=record_from) for s in plan_)
+        )
         return loop.time() - t0
 
 
@@ -594,10 +688,10 @@ async def verify_paths(target: Target, sessions: Sessions) -> list[str]:
     """Walk every scripted path once; return problems (a CON/END in the wrong place)."""
     problems = []
     async with client_for(target, 4) as client:
-        for path in PATHS:
+        for path in sessions.paths:
             rec = Recorder()
             ok = await run_session(client, target, sessions.new("v", path), rec)
-            if not ok or rec.errors:
+            if not ok or rec.errors or rec.neutral:
                 problems.append(f"{'*'.join(path[1:])}: {dict(rec.errors) or 'failed'}")
     return problems
 
@@ -935,15 +1029,304 @@ def summary(say: Report, args: argparse.Namespace, results: Results, began: floa
     )
 
 
-def environment(tmp: Path, flows_dir: Path | None = None) -> dict[str, str]:
-    """The hotline's environment: Redis db 13, a fresh SQLite file, fresh secrets."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+OVER_S = 10.0
+"""Africa's Talking gives up on a USSD request after 10 s: an answer later than this is lost."""
+AIM_TIP_RATE = 1500.0
+AIM_TIP_P99_MS = 1000.0
+
+
+@dataclass(frozen=True)
+class TipRun:
+    """One offered rate of tip sessions (``--tips``)."""
+
+    offered: float
+    achieved: float
+    p50: float
+    p99: float
+    p99_due: float  # from the due time (no coordinated omission)
+    over: int  # requests answered after OVER_S
+    server_errors: int  # HTTP 5xx
+    errors: int  # every error, 5xx included
+    saved: int  # last hops that showed a reference
+    neutral: int  # last hops answered with a neutral END (nothing saved, nothing acknowledged)
+    missing: int  # references shown but not in the database (must be 0)
+    cases: int  # cases written during the run
+
+
+def references_in(database_url: str) -> set[str]:
+    """Every case reference in the hotline's database."""
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return {
+                str(row[0]) for row in connection.execute(sql_text("SELECT reference FROM cases"))
+            }
+    finally:
+        engine.dispose()
+
+
+async def cpu_between(cpu: CpuMeter, start: float, end: float) -> Cpu:
+    """CPU used between two times of the running loop's clock."""
+    loop = asyncio.get_running_loop()
+    await asyncio.sleep(max(0.0, start - loop.time()))
+    before = cpu.now()
+    await asyncio.sleep(max(0.0, end - loop.time()))
+    used: Cpu = {}
+    add_cpu(used, before, cpu.now())
+    return used
+
+
+def tip_block(say: Report, rec: Recorder, wall: float, offered: float, cpu: str) -> TipRun:
+    """Latency of the hops before the last, of the last (Send) and of the end callback."""
+    say(f"  {'requests':<22} {'count':>7} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'> 10 s':>7}")
+    over_ns = OVER_S * 1e9
+    groups = (
+        (
+            "hops before the last",
+            [t for t, s in zip(rec.latency, rec.slot, strict=True) if s < END_SLOT],
+        ),
+        ("last hop (Send/Cancel)", rec.of_slot(LAST_SLOT)),
+        ("end callback", rec.of_slot(END_SLOT)),
+        ("all", list(rec.latency)),
+    )
+    for label, values in groups:
+        ordered = sorted(values)
+        if ordered:
+            say(
+                f"  {label:<22} {len(ordered):7,} {percentile(ordered, 50):8.1f} "
+                f"{percentile(ordered, 99):8.1f} {ordered[-1] / 1e6:8.1f} "
+                f"{sum(1 for t in ordered if t > over_ns):7,}"
+            )
+    ordered = sorted(rec.latency)
+    behind = sorted(a + b for a, b in zip(rec.latency, rec.lag, strict=True))
+    achieved = len(ordered) / wall if wall > 0 else 0.0
+    server_errors = sum(n for kind, n in rec.errors.items() if kind.startswith("HTTP 5"))
+    say(
+        f"  offered {offered:,.1f} req/s, achieved {achieved:,.1f} req/s; latency from the due "
+        f"time (no coordinated omission): p99 {percentile(behind, 99):,.1f} ms"
+    )
+    say(
+        f"  5xx {server_errors:,}; errors {errors_line(rec)}; last hops: {len(rec.references):,} "
+        f"showed a reference, {rec.neutral:,} a neutral screen (nothing saved)"
+    )
+    say(f"  {cpu}")
+    return TipRun(
+        offered=offered,
+        achieved=achieved,
+        p50=percentile(ordered, 50),
+        p99=percentile(ordered, 99),
+        p99_due=percentile(behind, 99),
+        over=sum(1 for t in ordered if t > over_ns),
+        server_errors=server_errors,
+        errors=sum(rec.errors.values()),
+        saved=len(rec.references),
+        neutral=rec.neutral,
+        missing=0,
+        cases=0,
+    )
+
+
+async def run_tips(
+    say: Report,
+    args: argparse.Namespace,
+    hotline: Target,
+    cpu: CpuMeter,
+    admin: redis.Redis | None,
+    database_url: str,
+) -> list[TipRun]:
+    """Verify the tip paths, then each offered rate in turn: warm-up, timed run, database check."""
+    sessions = Sessions(args.seed, tip_paths(args.no_save))
+    problems = await verify_paths(hotline, sessions)
+    if problems:
+        raise SystemExit("tip paths do not behave as expected:\n" + "\n".join(problems))
+    runs = []
+    longest = max(len(path) for path in sessions.paths) + 1
+    for rate in args.rates:
+        lanes = max(1, round(rate * args.think))
+        if admin is not None:
+            admin.flushdb()
+        known = references_in(database_url)
+        # One schedule: warm-up, then the timed part; lanes start staggered over a session's
+        # length, so that Send hops are spread as they would be, not all due together.
+        schedule = plan(sessions, "t", rate, args.warmup + args.duration, lanes, longest)
+        offered = sum(1 for s in schedule for t in s.times if t >= args.warmup) / args.duration
+        say(
+            f"Tip sessions at {offered:,.1f} req/s offered for {args.duration:g} s after "
+            f"{args.warmup:g} s warm-up: open loop, {lanes} interleaved sessions started "
+            f"staggered, hops {args.think:g} s apart"
+        )
+        rec = Recorder()
+        # open_loop's schedule starts 0.2 s after it is called: the CPU of the timed part.
+        start = asyncio.get_running_loop().time() + 0.2
+        timed = asyncio.ensure_future(
+            cpu_between(cpu, start + args.warmup, start + args.warmup + args.duration)
+        )
+        await open_loop(hotline, schedule, lanes + 16, rec, record_from=args.warmup)
+        used = await timed
+        wall = max(args.duration, rec.last_done - rec.first_send)
+        run = tip_block(
+            say, rec, wall, offered, cpu_line(used, args.duration, len(rec.latency), "hotline")
+        )
+        now = references_in(database_url)
+        missing = len(set(rec.references) - now)
+        say(
+            f"  database: {len(now) - len(known):,} cases written; references shown but not "
+            f"found: {missing} (must be 0)"
+        )
+        say()
+        runs.append(replace(run, missing=missing, cases=len(now) - len(known)))
+    return runs
+
+
+def tip_paths(no_save: bool) -> tuple[tuple[str, ...], ...]:
+    """The tip paths, ending on Send (1), or on Cancel (2) with ``--no-save``."""
+    return tuple((*path[:-1], "2") for path in TIP_PATHS) if no_save else TIP_PATHS
+
+
+def tip_summary(say: Report, runs: Sequence[TipRun], began: float) -> None:
+    """One line per offered rate, and the aim."""
+    say("Summary (tip sessions)")
+    say(
+        f"  {'offered':>9} {'achieved':>9} {'p50 ms':>8} {'p99 ms':>9} {'> 10 s':>7} "
+        f"{'5xx':>5} {'errors':>6} {'saved':>6} {'neutral':>7} {'lost':>5}"
+    )
+    for run in runs:
+        say(
+            f"  {run.offered:9,.0f} {run.achieved:9,.1f} {run.p50:8.1f} {run.p99:9,.1f} "
+            f"{run.over:7,} {run.server_errors:5,} {run.errors:6,} {run.saved:6,} "
+            f"{run.neutral:7,} {run.missing:5,}"
+        )
+    for run in runs:
+        if run.offered >= AIM_TIP_RATE:
+            held = run.achieved >= 0.95 * run.offered
+            say(
+                f"  aim: p99 ≤ {AIM_TIP_P99_MS:,.0f} ms at {AIM_TIP_RATE:,.0f} req/s (achieved "
+                f"within 5%), 0 over 10 s, 0 5xx, nothing lost: "
+                + verdict(
+                    held
+                    and run.p99 <= AIM_TIP_P99_MS
+                    and not run.over
+                    and not run.errors
+                    and not run.missing
+                )
+            )
+            break
+    say(
+        f"  generator CPU {self_cpu_seconds():.1f} s in all; run time "
+        f"{time.perf_counter() - began:.1f} s; load average {load_line()} at the end"
+    )
+
+
+@contextlib.contextmanager
+def postgres_schema(url: str) -> Iterator[str]:
+    """A fresh schema in the given PostgreSQL database, dropped on the way out: its URL."""
+    schema = f"ussd_bench_{uuid.uuid4().hex[:12]}"
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sql_text(f'CREATE SCHEMA "{schema}"'))
+    joiner = "&" if "?" in url else "?"
+    try:
+        yield f"{normalise_url(url)}{joiner}options=-csearch_path%3D{schema}"
+    finally:
+        with engine.begin() as connection:
+            connection.execute(sql_text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        engine.dispose()
+
+
+def tips_main(args: argparse.Namespace, say: Report, began: float) -> int:
+    """``--tips``: the hotline alone, tip sessions at each offered rate (see bench/README.md)."""
+    admin = redis.Redis.from_url(REDIS_URL) if args.sessions == "redis" else None
+    if admin is not None:
+        try:
+            admin.ping()
+        except redis.RedisError as exc:
+            raise SystemExit(f"Redis is not answering on {REDIS_URL}: {exc}") from None
+        admin.flushdb()  # db 13 belongs to this benchmark
+    tmp = Path(tempfile.mkdtemp(prefix="ussd-tips-"))
+    database = "PostgreSQL (a schema of its own)" if args.database_url else "a fresh SQLite file"
+    say("USSD tip sessions: Africa's Talking sessions that file reports, over loopback")
+    say(
+        f"machine:  {platform.python_implementation()} {platform.python_version()}, "
+        f"{platform.platform()}, {os.cpu_count()} CPUs, load average {load_line()} at start"
+    )
+    passed = sorted(k for k in os.environ if k.startswith(("HOTLINE_DB_", "HOTLINE_CASE_")))
+    say(
+        f"hotline: {args.hotline_app}, one uvicorn worker; sessions "
+        f"{'in Redis db 13' if admin else 'in process'}; cases in {database}"
+        + (
+            f"; passed through: {', '.join(f'{k}={os.environ[k]}' for k in passed)}"
+            if passed
+            else ""
+        )
+    )
+    say(
+        f"note:     the load generator (one process, {CLIENT_NAMES[args.client]}), the hotline, "
+        f"Redis and the database share these {os.cpu_count()} cores"
+    )
+    paths = tip_paths(args.no_save)
+    say(
+        f"sessions: {len(paths)} tip paths of {min(map(len, paths))}-{max(map(len, paths))} hops "
+        f"in the four languages, ending on "
+        f"{'Cancel (nothing saved)' if args.no_save else 'Send (a case)'}, "
+        f"then the end callback; seed {args.seed}; numbers +243000…"
+    )
+    say()
+    try:
+        with contextlib.ExitStack() as stack:
+            database_url = (
+                stack.enter_context(postgres_schema(args.database_url))
+                if args.database_url
+                else f"sqlite:///{tmp / 'bench.db'}"
+            )
+            env = environment(
+                tmp,
+                args.flows_dir,
+                database_url=database_url,
+                redis_sessions=admin is not None,
+                passed=passed,
+            )
+            token = env["HOTLINE_CALLBACK_TOKEN"]
+            (server,) = stack.enter_context(servers(tmp, env, args.hotline_app, baseline=False))
+            hotline = Target(
+                "hotline",
+                server.port,
+                f"/ussd/africastalking/{token}",
+                f"/ussd/africastalking/{token}/end",
+                server.process.pid,
+                True,
+                last_apart=True,
+                references=not args.no_save,
+            )
+            cpu = CpuMeter(admin, {"hotline": hotline.pid}, postgres=bool(args.database_url))
+            runs = asyncio.run(run_tips(say, args, hotline, cpu, admin, database_url))
+        tip_summary(say, runs, began)
+    finally:
+        if admin is not None:
+            with contextlib.suppress(redis.RedisError):
+                admin.flushdb()
+            admin.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+def environment(
+    tmp: Path,
+    flows_dir: Path | None = None,
+    *,
+    database_url: str | None = None,
+    redis_sessions: bool = True,
+    passed: Sequence[str] = (),
+) -> dict[str, str]:
+    """The hotline's environment: Redis db 13 (or in-process sessions), a fresh SQLite file (or
+    ``database_url``), fresh secrets; ``passed``: HOTLINE_* variables of ours let through."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_") or k in passed}
     if flows_dir is not None:
         env["HOTLINE_FLOWS_DIR"] = str(flows_dir.resolve())
+    if redis_sessions:
+        env["HOTLINE_REDIS_URL"] = REDIS_URL
     env.update(
         {
-            "HOTLINE_REDIS_URL": REDIS_URL,
-            "HOTLINE_DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}",
+            "HOTLINE_DATABASE_URL": database_url or f"sqlite:///{tmp / 'bench.db'}",
             "HOTLINE_CALLBACK_TOKEN": new_key(),
             "HOTLINE_PSEUDONYM_KEY": new_key(),
             "HOTLINE_ENCRYPTION_KEYS": new_key(),
@@ -956,15 +1339,19 @@ def environment(tmp: Path, flows_dir: Path | None = None) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def servers(tmp: Path, env: dict[str, str], app: str) -> Iterator[tuple[Server, Server]]:
-    """Both servers, healthy; stopped on the way out whatever happens."""
+def servers(
+    tmp: Path, env: dict[str, str], app: str, baseline: bool = True
+) -> Iterator[list[Server]]:
+    """The hotline and (unless not wanted) the baseline, healthy; stopped on the way out
+    whatever happens."""
     started: list[Server] = []
     try:
         started.append(start_server("hotline", app, env, tmp))
-        started.append(start_server("baseline", "bench.baseline_app:create_app", env, tmp))
+        if baseline:
+            started.append(start_server("baseline", "bench.baseline_app:create_app", env, tmp))
         for server in started:
             wait_healthy(server)
-        yield started[0], started[1]
+        yield started
     finally:
         for server in started:
             server.stop()
@@ -1031,6 +1418,32 @@ def main(argv: list[str] | None = None) -> int:
         default="raw",
         help="raw: a minimal asyncio HTTP/1.1 client (default); httpx: much more CPU per request",
     )
+    tips = parser.add_argument_group(
+        "tip sessions (--tips: the hotline alone, sessions that file reports; bench/README.md)"
+    )
+    tips.add_argument("--tips", action="store_true", help="run tip sessions instead")
+    tips.add_argument(
+        "--rates",
+        type=lambda text: [float(x) for x in text.split(",")],
+        default=[800.0, 1500.0],
+        metavar="R1,R2",
+        help="offered req/s, one run each (800,1500)",
+    )
+    tips.add_argument(
+        "--sessions",
+        choices=("redis", "memory"),
+        default="redis",
+        help="sessions in Redis db 13 (as in production) or in process (the embedded default)",
+    )
+    tips.add_argument(
+        "--database-url",
+        default=None,
+        metavar="URL",
+        help="PostgreSQL to use (a schema of its own is created and dropped); default SQLite",
+    )
+    tips.add_argument(
+        "--no-save", action="store_true", help="end each tip on Cancel: the same hops, no case"
+    )
     args = parser.parse_args(argv)
     if args.rate <= 0 or args.duration <= 0 or args.think <= 0 or args.workers < 1:
         parser.error("--rate, --duration, --think and --workers must be positive")
@@ -1041,6 +1454,10 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGINT, stop_on_signal)
     began = time.perf_counter()
     say = Report()
+    if args.tips:
+        if min(args.rates) <= 0:
+            parser.error("--rates must be positive")
+        return tips_main(args, say, began)
     admin = redis.Redis.from_url(REDIS_URL)
     try:
         admin.ping()
