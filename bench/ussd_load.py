@@ -1178,6 +1178,19 @@ async def run_tips(
     return runs
 
 
+def log_summary(say: Report, log: Path, top: int = 5) -> None:
+    """The server log's most frequent lines (digits masked): shed work, errors, warnings."""
+    kinds = Counter(
+        re.sub(r"[0-9]+", "N", line)[:120]
+        for line in log.read_text(errors="replace").splitlines()
+        if line.strip()
+    )
+    say(f"hotline log: {sum(kinds.values()):,} lines" + (", most frequent:" if kinds else ""))
+    for line, count in kinds.most_common(top):
+        say(f"  {count:7,}  {line}")
+    say()
+
+
 def tip_paths(no_save: bool) -> tuple[tuple[str, ...], ...]:
     """The tip paths, ending on Send (1), or on Cancel (2) with ``--no-save``."""
     return tuple((*path[:-1], "2") for path in TIP_PATHS) if no_save else TIP_PATHS
@@ -1299,6 +1312,7 @@ def tips_main(args: argparse.Namespace, say: Report, began: float) -> int:
             )
             cpu = CpuMeter(admin, {"hotline": hotline.pid}, postgres=bool(args.database_url))
             runs = asyncio.run(run_tips(say, args, hotline, cpu, admin, database_url))
+            log_summary(say, server.log)
         tip_summary(say, runs, began)
     finally:
         if admin is not None:

@@ -27,7 +27,7 @@ from bot.channels.telegram.routes import router as telegram_router
 from bot.channels.ussd.routes import router as ussd_router
 from bot.content.files import Content, load_content
 from bot.conversation.service import Conversations
-from bot.core.db import make_engine, ping
+from bot.core.db import engine_for, ping
 from bot.core.migrate import upgrade
 from bot.core.privacy import Cipher
 from bot.core.settings import Settings, resolve_secrets
@@ -73,7 +73,7 @@ def create_app(settings: Settings | None = None, *, content: Content | None = No
         content = load_content(settings.flows_dir, settings.locales_dir)
     cipher = Cipher.from_list(settings.encryption_key_list)
     store = make_store(settings.redis_url, cipher=cipher)  # sessions sealed with the app's keys
-    engine = make_engine(settings.database_url)
+    engine = engine_for(settings)
     if settings.auto_migrate:
         upgrade(engine)
     worker = OutboxWorker(engine, cipher, make_sender(settings), senders=make_senders(settings))

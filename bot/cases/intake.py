@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Engine
@@ -48,7 +49,8 @@ from bot.cases.lookup import LookupLimit, status_text
 from bot.cases.reference import new_reference
 from bot.conversation.ports import Declined
 from bot.core.clock import utcnow
-from bot.core.concurrency import finish_in_thread
+from bot.core.concurrency import Overloaded
+from bot.core.db import threads_for
 from bot.core.privacy import Cipher
 from bot.core.settings import Settings
 from bot.engine.state import Event
@@ -182,6 +184,7 @@ class CasesSink:
         """``store`` counts look-ups per contact (the app's session store, shared by every
         process on Redis); without one they are counted in this process."""
         self.engine = engine
+        self.threads = threads_for(engine)  # a person waits: a bounded queue, shed when long
         self.cipher = cipher
         self.tr = tr
         self.notifier = notifier
@@ -213,10 +216,14 @@ class CasesSink:
                 if event.name not in KINDS:
                     log.info("event %s is not a case; ignored", event.name)
                     continue
+                commit = partial(
+                    self.commit, event, channel=channel, contact=contact, address=address
+                )
                 try:
-                    reference, queued = await finish_in_thread(
-                        self.commit, event, channel=channel, contact=contact, address=address
-                    )
+                    reference, queued = await self.threads.run(commit, shed=True)
+                except Overloaded:
+                    log.warning("%s case not started: the database queue is too long", channel)
+                    raise Declined(ui.NOT_SAVED) from None
                 except OverLimit:
                     log.warning(
                         "%s case refused: contact %s over %d cases an hour; nothing kept",
@@ -239,13 +246,18 @@ class CasesSink:
         if not await self.lookups.allow(contact):
             log.warning("status look-up refused: contact %s over the limit", contact[:11])
             return self.tr(lang, ui.STATUS_LATER)
-        return await finish_in_thread(
+        look_up = partial(
             status_text,
             self.engine,
             self.tr,
             str(dict(event.payload.get("answers") or {}).get("reference", "")),
             lang,
         )
+        try:
+            return await self.threads.run(look_up, shed=True)
+        except Overloaded:
+            log.warning("status look-up not started: the database queue is too long")
+            return self.tr(lang, ui.STATUS_LATER)
 
     def commit(
         self, event: Event, *, channel: str, contact: str, address: str | None

@@ -1,11 +1,26 @@
-"""Blocking work run off the event loop, finished even when the awaiting task is cancelled."""
+"""Blocking work run off the event loop, finished even when the awaiting task is cancelled.
+
+``finish_in_thread`` runs any blocking work (a provider call, a background job's query) on the
+loop's default threads. ``DatabaseThreads`` is for the database work of requests a person waits
+on (a report's case, a status look-up): a few threads of its own, sized to the database, with a
+queue in front of them instead of one thread per request. Every thread fights the event loop
+for the interpreter lock, and each of a case's round trips gives the lock up and waits to get it
+back, so many threads make every request slower, those that never touch the database too
+(bench/README.md, tip sessions: a report's save went from seconds to about 100 ms on SQLite with
+one thread instead of six). When the queue is longer than a person should wait, new work is
+refused (``Overloaded``) before anything of it starts: the caller answers a neutral "try again"
+screen, quickly, rather than a gateway timing out on a report that might then be saved unseen.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
+import time
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, ParamSpec, TypeVar
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -26,3 +41,94 @@ async def finish_in_thread(func: Callable[P, T], /, *args: P.args, **kwargs: P.k
         with contextlib.suppress(asyncio.CancelledError):
             work.exception()  # retrieved here: the cancelled caller no longer wants it
         raise
+
+
+class Overloaded(Exception):
+    """The database queue is longer than ``max_wait``: this work was not started at all."""
+
+
+class DatabaseThreads:
+    """``threads`` threads for database work, and a queue in front of them.
+
+    ``run(..., shed=True)`` refuses work (``Overloaded``, nothing started) when the queue ahead
+    of it would take more than ``max_wait`` seconds by the recent time per job, and drops it
+    unstarted if it still waited that long; without ``shed`` work always waits its turn. A
+    caller cancelled while its work is queued takes it out of the queue; once started, the work
+    is finished (as ``finish_in_thread``).
+    """
+
+    SMOOTHING = 0.2
+    """Weight of the newest job in the moving mean of a job's time (an exponential mean)."""
+
+    def __init__(self, threads: int, max_wait: float, name: str = "db") -> None:
+        self.threads = max(1, threads)
+        self.max_wait = max_wait
+        self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix=name)
+        self._lock = threading.Lock()
+        self._waiting = 0  # submitted, not yet started
+        self._running = 0
+        self._busiest = 0  # most jobs ever running at once (tests check the bound)
+        self._mean = 0.0  # moving mean of a job's seconds in its thread
+        self.shed = 0  # jobs refused or dropped unstarted
+
+    @property
+    def busiest(self) -> int:
+        """The most jobs that ran at the same time so far: never more than ``threads``."""
+        return self._busiest
+
+    def expected_wait(self) -> float:
+        """Seconds a job submitted now would wait for a thread, by the recent time per job."""
+        with self._lock:
+            ahead = self._waiting + self._running - self.threads + 1
+            return max(0, ahead) * self._mean / self.threads
+
+    async def run(self, call: Callable[[], T], *, shed: bool = False) -> T:
+        """Run ``call()`` on one of the threads (``functools.partial`` for arguments); see the
+        class."""
+        if shed and self.expected_wait() > self.max_wait:
+            with self._lock:
+                self.shed += 1
+            raise Overloaded  # the caller says so (its logger limits lines per request)
+        submitted = time.monotonic()
+        with self._lock:
+            self._waiting += 1
+        future = self._pool.submit(self._job, call, submitted, shed)
+        future.add_done_callback(self._unqueue_if_cancelled)
+        work = asyncio.wrap_future(future)
+        try:
+            return await asyncio.shield(work)
+        except asyncio.CancelledError:
+            if not future.cancel():  # started: it cannot be stopped, so it is finished
+                await asyncio.wait({work})
+                with contextlib.suppress(asyncio.CancelledError):
+                    work.exception()  # retrieved here: the cancelled caller no longer wants it
+            raise
+
+    def _job(self, call: Callable[[], T], submitted: float, shed: bool) -> T:
+        with self._lock:
+            self._waiting -= 1
+            if shed and time.monotonic() - submitted > self.max_wait:
+                self.shed += 1
+                dropped = True
+            else:
+                dropped = False
+                self._running += 1
+                self._busiest = max(self._busiest, self._running)
+        if dropped:
+            raise Overloaded
+        began = time.monotonic()
+        try:
+            return call()
+        finally:
+            took = time.monotonic() - began
+            with self._lock:
+                self._running -= 1
+                self._mean = (
+                    self._mean + self.SMOOTHING * (took - self._mean) if self._mean else took
+                )
+
+    def _unqueue_if_cancelled(self, future: Future[Any]) -> None:
+        """A job cancelled before it started never ran ``_job``: take it off the count."""
+        if future.cancelled():
+            with self._lock:
+                self._waiting -= 1

@@ -95,6 +95,18 @@ class Settings(BaseSettings):
     locales_dir: Path = ROOT / "locales"
     secrets_file: Path = Path(".hotline-secrets.json")
     log_level: str = "INFO"
+    db_pool_size: int = Field(default=5, ge=1)
+    """Connections the engine keeps open to PostgreSQL (SQLAlchemy's pool_size)."""
+    db_max_overflow: int = Field(default=10, ge=0)
+    """Connections opened beyond ``db_pool_size`` at busy times, closed again after."""
+    db_pool_timeout: float = Field(default=30.0, gt=0)
+    """Seconds a thread waits for a free connection before its work fails."""
+    db_threads: int = Field(default=0, ge=0)
+    """Threads for the database work of requests (reports, look-ups); 0: 1 on SQLite (writes
+    are one at a time anyway), else the smaller of ``db_pool_size`` and 4."""
+    db_queue_wait: float = Field(default=5.0, gt=0)
+    """Seconds a report may wait for a database thread; past it the person gets a neutral "try
+    again" screen at once and nothing is kept (Africa's Talking gives up after 10 s)."""
 
     @property
     def service_codes(self) -> list[str]:

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import QueuePool
 
-from bot.core.db import SQLITE_BUSY_TIMEOUT_MS, make_engine, normalise_url, ping
+from bot.core.db import (
+    SQLITE_BUSY_TIMEOUT_MS,
+    engine_for,
+    make_engine,
+    normalise_url,
+    ping,
+    threads_for,
+)
+from bot.core.settings import Settings
 from tests.conftest import POSTGRES_URL, service_missing
 
 UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:1/nothing?connect_timeout=1"
@@ -149,3 +159,31 @@ def test_database_errors_never_carry_their_parameters(engine: Engine) -> None:
         connection.execute(text("SELECT * FROM no_such_table WHERE x = :x"), {"x": secret})
     assert secret not in str(failed.value)
     assert "hidden due to hide_parameters" in str(failed.value)
+
+
+def test_the_pool_and_the_request_threads_come_from_the_settings(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for name, value in {
+        "DATABASE_URL": UNREACHABLE,  # nothing connects: the engine is made, not used
+        "DB_POOL_SIZE": "3",
+        "DB_MAX_OVERFLOW": "1",
+        "DB_POOL_TIMEOUT": "2.5",
+        "DB_QUEUE_WAIT": "4",
+    }.items():
+        monkeypatch.setenv(f"HOTLINE_{name}", value)
+    engine = engine_for(Settings())
+    try:
+        pool = cast(QueuePool, engine.pool)
+        assert (pool.size(), pool._max_overflow, pool._timeout) == (3, 1, 2.5)
+        threads = threads_for(engine)
+        assert (threads.threads, threads.max_wait) == (3, 4.0)  # min(pool size, 4)
+    finally:
+        engine.dispose()
+    monkeypatch.setenv("HOTLINE_DB_THREADS", "2")
+    engine = engine_for(Settings())
+    assert threads_for(engine).threads == 2
+    engine.dispose()
+    sqlite = make_engine(f"sqlite:///{tmp_path / 'hotline.db'}")
+    assert threads_for(sqlite).threads == 1  # SQLite writes one at a time anyway
+    sqlite.dispose()
