@@ -24,6 +24,10 @@ most ``HOTLINE_CASE_HOURLY_LIMIT`` cases an hour on every channel (past it the c
 on a kind, neutral screen and nothing is kept: ``Declined``), and looks reports up at most
 ``HOTLINE_LOOKUP_HOURLY_LIMIT`` times an hour (past it the answer is neutral and nothing is
 checked).
+
+A case is written on the engine's request threads (``bot.core.db.threads_for``), where reports
+queue; one that waited past ``HOTLINE_DB_QUEUE_WAIT`` is not started and the conversation
+ends on the neutral "try again" screen (``Declined``: nothing kept), as a look-up answers later.
 """
 
 from __future__ import annotations

@@ -3,13 +3,13 @@
 ``finish_in_thread`` runs any blocking work (a provider call, a background job's query) on the
 loop's default threads. ``DatabaseThreads`` is for the database work of requests a person waits
 on (a report's case, a status look-up): a few threads of its own, sized to the database, with a
-queue in front of them instead of one thread per request. Every thread fights the event loop
-for the interpreter lock, and each of a case's round trips gives the lock up and waits to get it
-back, so many threads make every request slower, those that never touch the database too
-(bench/README.md, tip sessions: a report's save went from seconds to about 100 ms on SQLite with
-one thread instead of six). When the queue is longer than a person should wait, new work is
-refused (``Overloaded``) before anything of it starts: the caller answers a neutral "try again"
-screen, quickly, rather than a gateway timing out on a report that might then be saved unseen.
+queue in front of them, instead of a thread per request. Every thread fights the event loop for
+the interpreter lock: each statement of a case gives the lock up and, while the loop is busy,
+waits up to the switch interval (5 ms) to get it back (one thread wrote 158 SQLite cases/s beside
+an idle loop and 42/s beside a busy one, on this 2-core machine under other load), so threads
+beyond what the database can use only add that contention to every request. Work that waited
+longer than a person should wait is not started (``Overloaded``): the caller answers a neutral
+"try again" screen rather than a gateway timing out on a report that might then be saved unseen.
 """
 
 from __future__ import annotations
@@ -44,21 +44,22 @@ async def finish_in_thread(func: Callable[P, T], /, *args: P.args, **kwargs: P.k
 
 
 class Overloaded(Exception):
-    """The database queue is longer than ``max_wait``: this work was not started at all."""
+    """This work waited more than ``max_wait`` for a database thread: it was not started."""
 
 
 class DatabaseThreads:
     """``threads`` threads for database work, and a queue in front of them.
 
-    ``run(..., shed=True)`` refuses work (``Overloaded``, nothing started) when the queue ahead
-    of it would take more than ``max_wait`` seconds by the recent time per job, and drops it
-    unstarted if it still waited that long; without ``shed`` work always waits its turn. A
-    caller cancelled while its work is queued takes it out of the queue; once started, the work
-    is finished (as ``finish_in_thread``).
-    """
+    ``run(..., shed=True)``: work that waited more than ``max_wait`` seconds for a thread is not
+    started (``Overloaded``); it takes no database time, so a long queue drains at once and what
+    is behind it is not held up. Without ``shed`` work always waits its turn. A caller cancelled
+    while its work is queued takes it out of the queue; once started, the work is finished (as
+    ``finish_in_thread``).
 
-    SMOOTHING = 0.2
-    """Weight of the newest job in the moving mean of a job's time (an exponential mean)."""
+    Refusing at once by an estimate of the wait (queue length times the recent time per job) was
+    tried: under a machine short of CPU the estimate ran high and refused reports that would
+    have been saved in time, so only the wait itself decides.
+    """
 
     def __init__(self, threads: int, max_wait: float, name: str = "db") -> None:
         self.threads = max(1, threads)
@@ -68,27 +69,21 @@ class DatabaseThreads:
         self._waiting = 0  # submitted, not yet started
         self._running = 0
         self._busiest = 0  # most jobs ever running at once (tests check the bound)
-        self._mean = 0.0  # moving mean of a job's seconds in its thread
-        self.shed = 0  # jobs refused or dropped unstarted
+        self.shed = 0  # jobs dropped unstarted
 
     @property
     def busiest(self) -> int:
         """The most jobs that ran at the same time so far: never more than ``threads``."""
         return self._busiest
 
-    def expected_wait(self) -> float:
-        """Seconds a job submitted now would wait for a thread, by the recent time per job."""
-        with self._lock:
-            ahead = self._waiting + self._running - self.threads + 1
-            return max(0, ahead) * self._mean / self.threads
+    @property
+    def queued(self) -> int:
+        """Jobs waiting for a thread now."""
+        return self._waiting
 
     async def run(self, call: Callable[[], T], *, shed: bool = False) -> T:
         """Run ``call()`` on one of the threads (``functools.partial`` for arguments); see the
         class."""
-        if shed and self.expected_wait() > self.max_wait:
-            with self._lock:
-                self.shed += 1
-            raise Overloaded  # the caller says so (its logger limits lines per request)
         submitted = time.monotonic()
         with self._lock:
             self._waiting += 1
@@ -115,17 +110,12 @@ class DatabaseThreads:
                 self._running += 1
                 self._busiest = max(self._busiest, self._running)
         if dropped:
-            raise Overloaded
-        began = time.monotonic()
+            raise Overloaded  # the caller says so (its logger limits lines per request)
         try:
             return call()
         finally:
-            took = time.monotonic() - began
             with self._lock:
                 self._running -= 1
-                self._mean = (
-                    self._mean + self.SMOOTHING * (took - self._mean) if self._mean else took
-                )
 
     def _unqueue_if_cancelled(self, future: Future[Any]) -> None:
         """A job cancelled before it started never ran ``_job``: take it off the count."""

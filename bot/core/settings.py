@@ -105,8 +105,8 @@ class Settings(BaseSettings):
     """Threads for the database work of requests (reports, look-ups); 0: 1 on SQLite (writes
     are one at a time anyway), else the smaller of ``db_pool_size`` and 4."""
     db_queue_wait: float = Field(default=5.0, gt=0)
-    """Seconds a report may wait for a database thread; past it the person gets a neutral "try
-    again" screen at once and nothing is kept (Africa's Talking gives up after 10 s)."""
+    """Seconds a report may wait for a database thread; past it, it is not started: the person
+    gets a neutral "try again" screen and nothing is kept (Africa's Talking gives up after 10 s)."""
 
     @property
     def service_codes(self) -> list[str]:
