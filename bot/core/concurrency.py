@@ -33,13 +33,20 @@ async def finish_in_thread(func: Callable[P, T], /, *args: P.args, **kwargs: P.k
     connection checked out while shutdown disposes the engine (the connection is then
     garbage-collected unclosed), or with a message sent but its outcome not yet recorded.
     """
-    work = asyncio.ensure_future(asyncio.to_thread(func, *args, **kwargs))
+    # Bounded: a claim, or one send with the SDK's timeouts.
+    return await _to_the_end(asyncio.ensure_future(asyncio.to_thread(func, *args, **kwargs)))
+
+
+async def _to_the_end(work: asyncio.Future[T], unstart: Callable[[], bool] | None = None) -> T:
+    """Await ``work``; if the caller is cancelled, take it back when ``unstart()`` can (it had
+    not started), else wait until it is done; then let the cancellation through."""
     try:
         return await asyncio.shield(work)
     except asyncio.CancelledError:
-        await asyncio.wait({work})  # bounded: a claim, or one send with the SDK's timeouts
-        with contextlib.suppress(asyncio.CancelledError):
-            work.exception()  # retrieved here: the cancelled caller no longer wants it
+        if unstart is None or not unstart():
+            await asyncio.wait({work})
+            with contextlib.suppress(asyncio.CancelledError):
+                work.exception()  # retrieved here: the cancelled caller no longer wants it
         raise
 
 
@@ -89,15 +96,7 @@ class DatabaseThreads:
             self._waiting += 1
         future = self._pool.submit(self._job, call, submitted, shed)
         future.add_done_callback(self._unqueue_if_cancelled)
-        work = asyncio.wrap_future(future)
-        try:
-            return await asyncio.shield(work)
-        except asyncio.CancelledError:
-            if not future.cancel():  # started: it cannot be stopped, so it is finished
-                await asyncio.wait({work})
-                with contextlib.suppress(asyncio.CancelledError):
-                    work.exception()  # retrieved here: the cancelled caller no longer wants it
-            raise
+        return await _to_the_end(asyncio.wrap_future(future), future.cancel)
 
     def _job(self, call: Callable[[], T], submitted: float, shed: bool) -> T:
         with self._lock:
