@@ -14,13 +14,16 @@ with ``--dist loadgroup``): the other workers never start a browser. Chromium is
 from __future__ import annotations
 
 import os
+import re
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
@@ -34,7 +37,7 @@ from playwright.sync_api import (
 )
 
 from bot.core.settings import Settings
-from tests.conftest import make_app, make_settings, require_services
+from tests.conftest import CALLBACK_TOKEN, TEST_PHONES, make_app, make_settings, require_services
 
 CHROMIUM = Path(os.environ.get("HOTLINE_CHROMIUM", "/usr/bin/chromium"))
 DEMO_PASSWORD = "demo-password-for-browser-tests"
@@ -96,6 +99,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         demo_password=DEMO_PASSWORD,
         public_number=PUBLIC_NUMBER,
         case_hourly_limit=0,
+        web_live_check_seconds=0.2,  # the live queue notices a change within 0.2 s
     )
     app = make_app(settings)
     server, thread, url = serve(app)
@@ -177,3 +181,33 @@ def no_horizontal_scroll(page: Page) -> int:
     assert viewport is not None
     assert width <= viewport["width"], f"{page.url} scrolls sideways: {width} px > {viewport}"
     return width
+
+
+def sign_in(page: Page, username: str, password: str = DEMO_PASSWORD) -> None:
+    """Sign in through the form, as a person does; the queue opens."""
+    page.goto("/signin")
+    page.locator("#username").fill(username)
+    page.locator("#password").fill(password)
+    page.locator("form[action='/signin'] button[type=submit]").click()
+    page.wait_for_url("**/queue")
+
+
+REFERENCE = re.compile(r"\b([A-Z0-9]{4}-[0-9]{2})\b")
+P1_TIP = "1*1*1*3*1*1*2*1*2*2*1"
+"""Dialled on a basic phone: English, Report, forced work in Lesotho, a person in danger now,
+and every other answer of a tip; then ``*1`` (Send) files it as a P1."""
+
+
+def ussd_p1_tip(live_server: LiveServer, phone: str = TEST_PHONES[0]) -> str:
+    """A P1 tip reported over USSD as Africa's Talking posts it, screen by screen; its reference."""
+    url = f"{live_server.url}/ussd/africastalking/{CALLBACK_TOKEN}"
+    session_id = f"ATUid_{uuid.uuid4().hex}"
+    form = {"sessionId": session_id, "serviceCode": "*384*12#", "phoneNumber": phone}
+    with httpx.Client(timeout=10) as client:
+        for typed in (P1_TIP, f"{P1_TIP}*1"):
+            answer = client.post(url, data={**form, "networkCode": "63001", "text": typed})
+            answer.raise_for_status()
+    assert answer.text.startswith("END "), answer.text
+    found = REFERENCE.search(answer.text)
+    assert found is not None, answer.text
+    return found.group(1)

@@ -1,16 +1,19 @@
 """Page weight as DESIGN §11 budgets it: the gzip-compressed size of everything a load fetches.
 
-A ``Meter`` listens to a page's responses (HTML, CSS, JS, fonts, images, htmx fragments) and
-gzips each body itself, so the figure is the same whether or not the server compresses (or a
-proxy in front does). Server-sent event streams never end, so their bodies are not read: what
-they carry is counted in the page (``sse_bytes``) by wrapping ``EventSource`` before any script.
+A ``Meter`` listens to a page's responses (HTML, CSS, JS, fonts, images, htmx fragments): a body
+the server sent gzip-compressed counts as it came over the wire; any other is gzipped here (at
+the server's level), so the figure holds whether the app or a proxy in front compresses.
+Server-sent event streams never end, so their bodies are not read: what they carry is counted
+in the page (``sse_bytes``) by wrapping ``EventSource`` before any script.
 """
 
 from __future__ import annotations
 
 import gzip
+import os
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from playwright.sync_api import Page, Request, Response
 
@@ -53,8 +56,20 @@ class Fetched:
 
 
 def gzipped_size(body: bytes) -> int:
-    """The size of ``body`` gzip-compressed at level 9 (Starlette's GZipMiddleware's level)."""
-    return len(gzip.compress(body, compresslevel=9, mtime=0))
+    """The size of ``body`` gzip-compressed at level 6 (the app's, and most servers' default)."""
+    return len(gzip.compress(body, compresslevel=6, mtime=0))
+
+
+def weigh(response: Response) -> Fetched:
+    """One response's sizes: raw, and gzip-compressed (as sent, when the server compressed it)."""
+    status = response.status
+    body = b"" if status in (204, 304) or 300 <= status < 400 else response.body()
+    sent = -1
+    if response.headers.get("content-encoding", "") == "gzip":
+        sent = response.request.sizes()["responseBodySize"]  # -1 or 0 when not from the network
+    if sent <= 0:
+        sent = gzipped_size(body)
+    return Fetched(response.url, response.headers.get("content-type", ""), len(body), sent)
 
 
 @dataclass
@@ -67,7 +82,11 @@ class Meter:
     listening: bool = False
 
     def install(self) -> Meter:
-        """Listen to the page (call before the first navigation to count its events too)."""
+        """Listen to the page (call before the first navigation to count its events too), its
+        HTTP cache off: every load is a first load, nothing comes from an earlier page."""
+        cdp = self.page.context.new_cdp_session(self.page)
+        cdp.send("Network.enable")
+        cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
         self.page.add_init_script(COUNT_SSE)
         self.page.on("request", self._requested)
         self.page.on("requestfinished", self._finished)
@@ -105,20 +124,7 @@ class Meter:
     def fetched(self) -> list[Fetched]:
         """Each response since ``start()``, with its raw and gzip-compressed body size."""
         self.settle()
-        out = []
-        for response in self.responses:
-            body = b"" if response.status in (204, 304) or 300 <= response.status < 400 else None
-            if body is None:
-                body = response.body()
-            out.append(
-                Fetched(
-                    response.url,
-                    response.headers.get("content-type", ""),
-                    len(body),
-                    gzipped_size(body),
-                )
-            )
-        return out
+        return [weigh(response) for response in self.responses]
 
     def sse_bytes(self) -> int:
         """Bytes of server-sent event data the page received since it was loaded."""
@@ -129,6 +135,18 @@ class Meter:
 def total(fetched: list[Fetched]) -> int:
     """The gzip-compressed weight of a load, in bytes."""
     return sum(item.gzipped for item in fetched)
+
+
+def note(name: str, fetched: list[Fetched], extra: int = 0) -> int:
+    """A load's weight in bytes (plus ``extra``), also kept in ``$HOTLINE_SHOTS/weights.txt``."""
+    weight = total(fetched) + extra
+    folder = os.environ.get("HOTLINE_SHOTS", "")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        with open(Path(folder) / "weights.txt", "a", encoding="utf-8") as out:
+            out.write(f"== {name}: {weight} bytes gzip ({extra} of events)\n")
+            out.write(describe(fetched) + "\n")
+    return weight
 
 
 def describe(fetched: list[Fetched]) -> str:
