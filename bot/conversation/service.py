@@ -18,11 +18,13 @@ import hashlib
 import logging
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any, Protocol
 
 from bot.content.files import Content
+from bot.conversation import memo as memos
+from bot.conversation.notes import read_note, write_note
 from bot.conversation.ports import MORE_KEY, PREVIOUS_KEY, Declined, Renderer, Screen
-from bot.core.languages import LANGUAGES
 from bot.engine.compile import menu_keys
 from bot.engine.model import MenuState
 from bot.engine.runner import BACK_KEY, UnknownFlow, advance, begin, render
@@ -35,11 +37,6 @@ log = logging.getLogger(__name__)
 START_FLOW = "main"
 MENU_STATE = "menu"
 """Where a conversation starts when the contact's language is remembered (``main:menu``)."""
-DIGEST = 16
-"""Hex characters of a request's digest kept to recognise it (64 bits: no accidental match)."""
-SEEN = 16
-"""Earlier requests of a provider session recognised when retried late: the one before the
-last with its screen, older ones by a digest only (a session's state stays small)."""
 
 
 def _sid() -> str:
@@ -186,31 +183,43 @@ class Conversations:
         It returns None for a request older than the previous one (its screen is answered, or
         the current one when no longer kept; nothing is applied or saved).
         A new session with no input opens at the main menu in the contact's remembered language;
-        one that carries inputs (dialled with the code, or replayed after a lost state) starts
-        at the beginning, so they mean what they always mean — but they may only choose a
-        language and menus: they stop before any step that would hand events over (submit a
-        report), whose screen is shown instead, for the person to confirm.
+        one that carries inputs starts where it began: inputs dialled with the code at the
+        language menu, so they mean what they always mean; a session whose state was lost
+        where its language note says it began (``bot.conversation.notes``), or, when that
+        screen cannot be opened, again at the first screen with a short notice, nothing applied.
+        Replayed inputs may only choose a language and menus: they stop before any step that
+        would hand events over (submit a report), whose screen is shown instead, for the person
+        to confirm.
         """
         note = self._note(contact) if request == "" else None
         async with self.store.hold(key, recall=_only(note)) as held:
             data = held.value or {}
             memo = data.get("memo") or {}
-            if _is_request(memo, request) and "screen" in memo:
-                return _screen(memo)
-            seen = _seen(memo)
             saved = SessionState.from_dict(data) if "flow" in data else None
-            digest = _digest(request)[:DIGEST]
+            if memos.is_request(memo, request):
+                if "screen" in memo:
+                    return memos.kept_screen(memo)
+                if saved is not None:  # the screen it got is the saved state's, re-rendered
+                    return self._show(saved, renderer)
+            seen = memos.seen(memo)
+            digest = memos.digest(request)[: memos.DIGEST]
             for entry in seen:
                 if entry[0] != digest:
                     continue
                 # A late retry of an earlier request: what it was shown if kept, else the
                 # screen as it stands (the last one, when the conversation has ended).
                 log.info("late retry of an earlier request; nothing applied")
-                if len(entry) == 5:
+                if len(entry) == memos.TEXT_ENTRY:
                     return Screen(text=entry[1], end=entry[2], page=entry[3], pages=entry[4])
+                earlier = (
+                    self._earlier(entry, renderer) if len(entry) == memos.STATE_ENTRY else None
+                )
+                if earlier is not None:
+                    return earlier
                 if saved is None:
-                    return _screen(memo)
-                return renderer.render(self._current(saved).format(self.values), saved.page)
+                    return memos.kept_screen(memo)
+                return self._show(saved, renderer)
+            previous = memos.previous_entry(memo, saved)
             chosen: str | None = None
             turn: Turn | None
             if saved is None:
@@ -218,14 +227,18 @@ class Conversations:
                 # inputs after a lost state yields the same event ids, so no case twice.
                 sid = hashlib.sha256(key.encode()).hexdigest()[:32]
                 pending = inputs(None)
-                step = self._begin(lang, held if not pending else None, note, sid=sid)
+                if pending:
+                    step, known = await self._began(lang, contact, sid)
+                    if not known:  # polite: the first screen again, nothing applied
+                        pending = []
+                else:
+                    step = self._begin(lang, held, note, sid=sid)
                 state, turn, events = step.state, step.turn, list(step.events)
             else:
                 later = inputs(memo.get("request"))
                 if later is None:  # older than the last request, its screen no longer kept
                     log.info("late retry of an earlier request; answered with the current screen")
-                    turn = self._current(saved).format(self.values)
-                    return renderer.render(turn, saved.page)
+                    return self._show(saved, renderer)
                 pending = later
                 state, events = saved, []
                 # The screen as it stands is shown only when the request adds nothing.
@@ -250,7 +263,7 @@ class Conversations:
                 renderer,
                 Step(state, turn, tuple(events)),
                 request=request,
-                seen=[*seen, _entry(memo)] if "screen" in memo else seen,
+                seen=[*seen, previous] if previous is not None else seen,
                 contact=contact,
                 address=address,
                 chosen=chosen,
@@ -282,16 +295,20 @@ class Conversations:
         notice: str | None = None,
         sid: str | None = None,
     ) -> Step:
-        """A new conversation: at the main menu in a remembered language, else as asked."""
+        """A new conversation: at the main menu in a remembered language, else as asked.
+
+        Opened at the main menu, the conversation names itself in the note (its expiry kept),
+        so that if its state is lost its replay starts there too.
+        """
         sid = sid or _sid()
-        remembered = held.notes.get(note) if held is not None and note is not None else None
-        if remembered in LANGUAGES:
-            assert remembered is not None
+        raw = held.notes.get(note) if held is not None and note is not None else None
+        remembered = read_note(raw)
+        if remembered is not None:
             try:
-                return begin(
+                step = begin(
                     self.content.registry,
                     START_FLOW,
-                    remembered,
+                    remembered.lang,
                     self.content.tr,
                     at=MENU_STATE,
                     notice=notice,
@@ -301,19 +318,73 @@ class Conversations:
                 log.warning(
                     "no %s:%s screen to open at; starting at the beginning", START_FLOW, MENU_STATE
                 )
+            else:
+                assert held is not None and note is not None
+                held.rewrite(note, write_note(remembered.lang, sid, remembered.lang))
+                return step
         return begin(
             self.content.registry, flow, lang, self.content.tr, at=at, notice=notice, sid=sid
         )
+
+    async def _began(self, lang: str, contact: str | None, sid: str) -> tuple[Step, bool]:
+        """Where a provider session that arrives with inputs and no state began, and whether
+        that is known (else the first screen, with a notice, to start again politely).
+
+        Only a session that opened at the main menu in a remembered language, or chose one,
+        names itself in the contact's note: one the note does not name began at the language
+        menu (a new session with dialled inputs, or one that began there and chose nothing).
+        """
+        note = self._note(contact)
+        remembered = read_note(await self.store.recall(note)) if note is not None else None
+        if remembered is None or not remembered.by(sid) or not remembered.began:
+            return begin(self.content.registry, START_FLOW, lang, self.content.tr, sid=sid), True
+        try:
+            step = begin(
+                self.content.registry,
+                START_FLOW,
+                remembered.began,
+                self.content.tr,
+                at=MENU_STATE,
+                sid=sid,
+            )
+        except UnknownFlow:
+            log.warning("a lost session's first screen is gone; starting again with a notice")
+            restart = begin(
+                self.content.registry,
+                START_FLOW,
+                remembered.lang,
+                self.content.tr,
+                notice=ui.RESTARTED,
+                sid=sid,
+            )
+            return restart, False
+        log.info("a lost session is replayed from the main menu it opened at")
+        return step, True
 
     def _ttl(self, key: str) -> int:
         """Seconds to keep a session: per channel (``sms:`` keys 30 minutes), else the default."""
         return self.ttls.get(key.split(":", 1)[0], self.ttl)
 
     def _current(self, saved: SessionState) -> Turn:
+        """The screen a saved state stands on, with the hint it was shown with."""
         compiled = self.content.registry.get(saved.flow, saved.version)
         if compiled is None or saved.state not in compiled.loaded.definition.states:
             return advance(self.content.registry, saved, "", self.content.tr).turn
-        return render(compiled.loaded.definition, saved, self.content.tr)
+        turn = render(compiled.loaded.definition, saved, self.content.tr)
+        return replace(turn, notice=saved.notice) if saved.notice else turn
+
+    def _show(self, saved: SessionState, renderer: Renderer) -> Screen:
+        """The screen a saved state was answered with (its page, its hint), rendered again."""
+        return renderer.render(self._current(saved).format(self.values), saved.page)
+
+    def _earlier(self, entry: list[Any], renderer: Renderer) -> Screen | None:
+        """The screen an earlier request got, rendered again from its entry (None if that
+        flow version is gone)."""
+        then = memos.entry_state(entry)
+        compiled = self.content.registry.get(then.flow, then.version)
+        if compiled is None or then.state not in compiled.loaded.definition.states:
+            return None
+        return self._show(then, renderer)
 
     def _apply(
         self, saved: SessionState, raw: str, renderer: Renderer
@@ -324,10 +395,10 @@ class Conversations:
         if choice in (MORE_KEY, PREVIOUS_KEY):
             compiled = self.content.registry.get(saved.flow, saved.version)
             if compiled is not None and saved.state in compiled.loaded.definition.states:
-                turn = render(compiled.loaded.definition, saved, self.content.tr)
+                turn = self._current(saved)
                 pages = renderer.render(turn.format(self.values), saved.page).pages
-                if choice == MORE_KEY and saved.page + 1 < pages:
-                    saved.page += 1
+                if choice == MORE_KEY and pages > 1:
+                    saved.page = min(saved.page + 1, pages - 1)  # the last page stays
                     return saved, turn, [], None
                 if choice == PREVIOUS_KEY and saved.page > 0:
                     saved.page -= 1
@@ -385,63 +456,42 @@ class Conversations:
                 # What the sink gives may hold placeholders of its own, e.g. {hotline_number}.
                 values.update({name: fill(value, self.values) for name, value in given.items()})
         screen = renderer.render(turn.format(values), state.page if state is not None else 0)
-        memo: dict[str, Any] = {
-            "request": request,
-            "screen": screen.text,
-            "end": screen.end,
-            "page": screen.page,
-            "pages": screen.pages,
-        }
+        memo: dict[str, Any] = {"request": request}
+        if state is None or values is not self.values:
+            # The saved state cannot render this screen again: keep its text.
+            memo.update(screen=screen.text, end=screen.end, page=screen.page, pages=screen.pages)
         if seen:
-            # The screen of the request before this one is kept; older ones only by digest.
-            memo["seen"] = [entry[:1] for entry in seen[-SEEN:-1]] + seen[-1:]
+            # What re-renders the screen of the request before this one is kept; older ones
+            # only by digest.
+            last = seen[-1]
+            if state is None and len(last) == memos.STATE_ENTRY:  # no state is kept: its text
+                shown = self._earlier(last, renderer)
+                last = last[:1] if shown is None else memos.text_entry(last[0], shown)
+            memo["seen"] = [entry[:1] for entry in seen[-memos.SEEN : -1]] + [last]
         if state is None:
             if request is None:
                 held.delete()
             else:  # keep only the last screen, so a repeated final request gets it again; of the
                 # request (every input, the narrative too) only a digest to recognise it by
                 del memo["request"]
-                memo["digest"] = _digest(request)
+                memo["digest"] = memos.digest(request)
                 held.save({"memo": memo}, self._ttl(key))
         else:
+            state.notice = turn.notice or ""
             if request is not None:
                 state.memo = memo
             held.save(state.to_dict(), self._ttl(key))
         if chosen is not None and (note := self._note(contact)) is not None:
-            held.remember(note, chosen, self.language_ttl)
+            sid, began = (state.sid, _began_in(state)) if state is not None else ("", "")
+            held.remember(note, write_note(chosen, sid, began), self.language_ttl)
         return screen
 
 
-def _digest(request: str) -> str:
-    """What an ended session keeps of its last request: enough to know it again, not its text."""
-    return hashlib.sha256(request.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def _screen(memo: dict[str, Any]) -> Screen:
-    """The screen a memo keeps."""
-    return Screen(text=memo["screen"], end=memo["end"], page=memo["page"], pages=memo["pages"])
-
-
-def _entry(memo: dict[str, Any]) -> list[Any]:
-    """A memo's request as an earlier one: its digest and the screen it got."""
-    digest = str(memo.get("digest") or _digest(str(memo.get("request"))))[:DIGEST]
-    return [digest, memo["screen"], memo["end"], memo["page"], memo["pages"]]
-
-
-def _seen(memo: dict[str, Any]) -> list[list[Any]]:
-    """The earlier requests a memo keeps, oldest first: ``[digest]``, or ``[digest, screen,
-    end, page, pages]`` for the one whose screen is kept."""
-    found = memo.get("seen")
-    if not isinstance(found, list):
-        return []
-    return [list(e) for e in found if isinstance(e, list) and len(e) in (1, 5)]
-
-
-def _is_request(memo: dict[str, object], request: str) -> bool:
-    """Is ``request`` the one ``memo`` answered (kept as it was, or as a digest at the end)?"""
-    if "digest" in memo:
-        return memo["digest"] == _digest(request)
-    return memo.get("request") == request
+def _began_in(state: SessionState) -> str:
+    """The language a conversation's main menu opened in, or "" (it began elsewhere)."""
+    origin = state.origin
+    opened = len(origin) == 4 and origin[0] == START_FLOW and origin[2] == MENU_STATE
+    return origin[3] if opened else ""
 
 
 def _only(note: str | None) -> tuple[str, ...]:

@@ -99,7 +99,9 @@ def advance(registry: FlowRegistry, saved: SessionState, raw: str, tr: Translate
     try:
         notice = _apply_input(registry, scratch, raw)
     except _Rejected as rejected:
-        return _finish(registry, Scratch(_copy(saved)), tr, rejected.notice, events=False)
+        kept = _copy(saved)
+        kept.page = 0  # the hint goes above the question, on the first page
+        return _finish(registry, Scratch(kept), tr, rejected.notice, events=False)
     scratch.state.inputs.append(raw)
     return _finish(registry, scratch, tr, notice)
 
@@ -119,6 +121,7 @@ def _copy(state: SessionState) -> SessionState:
         page=state.page,
         memo=dict(state.memo),
         sid=state.sid,
+        notice=state.notice,
     )
 
 

@@ -14,9 +14,11 @@ class SessionState:
 
     ``origin`` is ``[flow, version, state, lang]`` where the conversation began and ``inputs``
     the inputs accepted since: the engine is pure, so "back" replays all inputs but the last.
-    ``page`` is the channel's page of a long menu; ``memo`` is the channel's own note (the last
-    provider request and its answer, to answer a repeated request the same way); ``sid`` is a
-    random id the service gives each conversation, so its events have stable ids.
+    ``page`` is the channel's page of a long menu; ``notice`` the hint shown above the screen
+    (translated), kept so a page turn or a repeated request shows the screen as it was;
+    ``memo`` is the channel's own note (the last provider request, to answer a repeated request
+    the same way); ``sid`` is a random id the service gives each conversation, so its events
+    have stable ids.
     """
 
     flow: str
@@ -32,24 +34,38 @@ class SessionState:
     page: int = 0
     memo: dict[str, Any] = field(default_factory=dict)
     sid: str = ""
+    notice: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        """Serialise for the session store (explicit: ``asdict`` deep-copies, 100x slower)."""
-        return {
+        """Serialise for the session store (explicit: ``asdict`` deep-copies, 100x slower).
+
+        Fields at their default are left out (``from_dict`` restores them): every byte is kept
+        per active session, in Redis, for thousands of callers at once.
+        """
+        data: dict[str, Any] = {
             "flow": self.flow,
             "version": self.version,
             "state": self.state,
             "lang": self.lang,
-            "answers": dict(self.answers),
-            "scores": dict(self.scores),
-            "priority": self.priority,
-            "rule": self.rule,
             "inputs": list(self.inputs),
             "origin": list(self.origin),
-            "page": self.page,
-            "memo": dict(self.memo),
             "sid": self.sid,
         }
+        if self.answers:
+            data["answers"] = dict(self.answers)
+        if self.scores:
+            data["scores"] = dict(self.scores)
+        if self.priority is not None:
+            data["priority"] = self.priority
+        if self.rule is not None:
+            data["rule"] = self.rule
+        if self.page:
+            data["page"] = self.page
+        if self.memo:
+            data["memo"] = dict(self.memo)
+        if self.notice:
+            data["notice"] = self.notice
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SessionState:

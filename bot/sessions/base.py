@@ -18,6 +18,9 @@ STATE_CONTEXT = "session.state"
 """Associated data of a sealed session (with its key): a value opens only where it was put."""
 NOTE_CONTEXT = "session.note"
 """Associated data of a sealed note (with its key)."""
+KEEP_TTL = -1
+"""The TTL of a staged note write that keeps the expiry the note has (and writes nothing when
+the note has gone): a note's life runs from when it was chosen, not from each use."""
 
 
 class SessionBusy(Exception):
@@ -128,7 +131,7 @@ class Held:
     write: tuple[str | None, int] | None = None
     """Staged session write: (JSON, ttl), or (None, 0) to delete; None leaves it as it is."""
     remembered: dict[str, tuple[str, int]] = field(default_factory=dict)
-    """Staged notes: key -> (value, ttl)."""
+    """Staged notes: key -> (value, ttl), ttl ``KEEP_TTL`` to keep the note's expiry."""
 
     def save(self, value: dict[str, Any], ttl: int) -> None:
         """Store ``value`` for ``ttl`` seconds on release (encoded now: non-JSON raises here)."""
@@ -144,6 +147,11 @@ class Held:
         check_ttl(ttl)
         check_note(value)
         self.remembered[key] = (value, ttl)
+
+    def rewrite(self, key: str, value: str) -> None:
+        """Replace a note's value on release, keeping when it expires (nothing if it has gone)."""
+        check_note(value)
+        self.remembered[key] = (value, KEEP_TTL)
 
 
 class SessionStore(ABC):
@@ -187,6 +195,10 @@ class SessionStore(ABC):
     async def remember(self, key: str, value: str, ttl: int) -> None:
         """Keep a short text note under ``key`` for ``ttl`` seconds, replacing any earlier."""
 
+    @abstractmethod
+    async def rewrite(self, key: str, value: str) -> None:
+        """Replace the value of the note under ``key``, keeping its expiry; nothing if none."""
+
     def hold(
         self,
         key: str,
@@ -219,7 +231,10 @@ class SessionStore(ABC):
                 else:
                     await self.set(key, decode_state(raw), ttl)
             for note, (value, ttl) in held.remembered.items():
-                await self.remember(note, value, ttl)
+                if ttl == KEEP_TTL:
+                    await self.rewrite(note, value)
+                else:
+                    await self.remember(note, value, ttl)
 
     @abstractmethod
     async def ping(self) -> bool:

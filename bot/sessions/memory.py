@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.core.privacy import Cipher
 from bot.sessions.base import (
+    KEEP_TTL,
     Held,
     Sealer,
     SessionBusy,
@@ -121,6 +122,13 @@ class MemorySessionStore(SessionStore):
         self._notes[key] = (self._clock() + ttl, self._sealer.seal_note(key, value))
         self._wrote()
 
+    async def rewrite(self, key: str, value: str) -> None:
+        """Replace the live note under `key`, keeping its expiry; nothing if none."""
+        check_note(value)
+        entry = self._notes.get(key)
+        if entry is not None and entry[0] > self._clock():
+            self._notes[key] = (entry[0], self._sealer.seal_note(key, value))
+
     def lock(
         self, key: str, *, timeout: float = 10.0, wait: float = 5.0
     ) -> AbstractAsyncContextManager[None]:
@@ -144,7 +152,10 @@ class MemorySessionStore(SessionStore):
                     self._sessions[key] = (self._clock() + ttl, self._sealer.seal_state(key, raw))
                     self._wrote()
             for note, (value, ttl) in held.remembered.items():
-                await self.remember(note, value, ttl)
+                if ttl == KEEP_TTL:
+                    await self.rewrite(note, value)
+                else:
+                    await self.remember(note, value, ttl)
 
     async def ping(self) -> bool:
         """Always usable: nothing external to reach."""

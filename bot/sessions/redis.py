@@ -56,6 +56,8 @@ for i = 2, #KEYS do
   local ttl = tonumber(ARGV[2 * i - 1])
   if ttl > 0 then
     redis.call('set', KEYS[i], ARGV[2 * i - 2], 'EX', ttl)
+  elseif ttl < 0 then
+    redis.call('set', KEYS[i], ARGV[2 * i - 2], 'XX', 'KEEPTTL')
   else
     redis.call('del', KEYS[i])
   end
@@ -67,7 +69,8 @@ end
 return 0
 """
 """KEYS: lock, then keys to write; ARGV: token, then a value and a TTL (s) per key to write, TTL 0
-deleting it. Writes, then deletes the lock if the token still owns it: 1 if it did, else 0."""
+deleting it, a negative TTL replacing the value of a key that exists and keeping its expiry.
+Writes, then deletes the lock if the token still owns it: 1 if it did, else 0."""
 
 
 def _sha(script: str) -> str:
@@ -164,6 +167,12 @@ class RedisSessionStore(SessionStore):
         check_note(value)
         await self._client.set(self.note_key(key), self._sealer.seal_note(key, value), ex=ttl)
 
+    async def rewrite(self, key: str, value: str) -> None:
+        """Replace the note under `key` if it exists, keeping its expiry (`SET XX KEEPTTL`)."""
+        check_note(value)
+        sealed = self._sealer.seal_note(key, value)
+        await self._client.set(self.note_key(key), sealed, xx=True, keepttl=True)
+
     def lock(
         self, key: str, *, timeout: float = 10.0, wait: float = 5.0
     ) -> AbstractAsyncContextManager[None]:
@@ -235,7 +244,8 @@ class RedisSessionStore(SessionStore):
         token: str,
         writes: Sequence[tuple[str, str, int]],
     ) -> None:
-        """Make `writes` (key, value, ttl; ttl 0 deletes), then free the lock if still ours."""
+        """Make `writes` (key, value, ttl; 0 deletes, < 0 keeps the expiry), then free the lock
+        if still ours."""
         keys = [self.lock_key(key)]
         args: list[Any] = [token]
         for name, value, ttl in writes:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bot.channels.paging import _cut, line, paginate
 from bot.engine.state import Choice, Turn
 from bot.i18n.gsm7 import USSD_LIMIT_GSM7, fits_ussd, ussd_length
-from tests.channels.conftest import BACK, EXIT, LONG_LABELS, long_menu, option_lines
+from tests.channels.conftest import BACK, EXIT, LONG_LABELS, NAV_LINE, long_menu, option_lines
 
 
 def pages_of(turn: Turn, *, cut: bool = True) -> list[str]:
@@ -96,15 +98,14 @@ def test_a_short_notice_is_shown_above_the_text() -> None:
 HINT = "Please reply with one of the numbers shown."
 
 
-def test_on_a_full_menu_the_hint_stands_in_for_the_text_just_read() -> None:
+def test_on_a_full_menu_the_hint_comes_with_the_question_and_the_options_page() -> None:
     options = tuple(Choice(str(i), f"Option number {i}") for i in range(1, 7))
     text = "Anti-trafficking hotline. Free and anonymous. Choose:"
     assert len(pages_of(Turn(text, "en", options, (BACK, EXIT)))) == 1, "fits without the hint"
-    (page,) = pages_of(Turn(text, "en", options, (BACK, EXIT), notice=HINT))
-    assert page.split("\n")[0] == HINT
-    assert text not in page
-    assert option_lines([page]) == [f"{i} Option number {i}" for i in range(1, 7)]
-    assert page.split("\n")[-2:] == ["00 Back", "0 Exit"]
+    pages = pages_of(Turn(text, "en", options, (BACK, EXIT), notice=HINT))
+    assert pages[0].split("\n")[:2] == [HINT, text], "the hint never replaces the question"
+    assert option_lines(pages) == [f"{i} Option number {i}" for i in range(1, 7)]
+    assert all(fits_ussd(page) for page in pages)
 
 
 def test_a_notice_is_dropped_rather_than_cutting_a_screen_without_options() -> None:
@@ -117,10 +118,12 @@ def test_a_notice_is_dropped_rather_than_cutting_a_screen_without_options() -> N
     assert pages_of(noticed) == [turn.text], "the reference must not be cut for a hint"
 
 
-def test_a_long_menu_keeps_its_layout_when_a_notice_arrives() -> None:
-    # Page turns re-render without the notice: the options on each page must not shift.
-    hinted = long_menu(notice="Please reply with one of the numbers shown.")
-    assert pages_of(hinted) == pages_of(long_menu())
+def test_a_long_menu_with_a_hint_shows_the_hint_the_question_and_every_option() -> None:
+    pages = pages_of(long_menu(notice=HINT))
+    assert pages[0].split("\n")[:2] == [HINT, "Which service do you need?"]
+    expected = [f"{i} {label}" for i, label in enumerate(LONG_LABELS, start=1)]
+    assert option_lines(pages) == expected
+    assert all(fits_ussd(page) for page in pages)
 
 
 def test_an_over_long_single_screen_is_cut_with_an_ellipsis() -> None:
@@ -217,3 +220,48 @@ def test_an_end_screen_is_never_paged() -> None:
     turn = Turn(text=LONG_TEXT, lang="en", end=True, expects="nothing")
     (page,) = pages_of(turn)
     assert fits_ussd(page) and page.endswith("...")
+
+
+def text_of(page: str) -> str:
+    """A page without its option and navigation lines."""
+    return "\n".join(row for row in page.split("\n") if not re.match(r"^\d+ ", row))
+
+
+def test_a_long_text_pages_after_a_sentence_when_that_costs_no_page() -> None:
+    turn = Turn(LONG_TEXT, "en", (Choice("1", "Other topics"),), (BACK, EXIT))
+    pages = pages_of(turn, cut=False)
+    assert len(pages) == 2
+    assert text_of(pages[0]).endswith("marriage or begging.")
+    assert text_of(pages[1]).startswith("For a child under 18")
+
+
+def test_a_page_ends_between_words_when_no_sentence_ends_near_the_end() -> None:
+    text = " ".join(["unbreakable"] * 40)
+    pages = pages_of(Turn(text, "en", navigation=(BACK, EXIT)), cut=False)
+    assert len(pages) > 1
+    assert " ".join(text_of(page) for page in pages).split() == text.split()
+    assert all(fits_ussd(page) for page in pages)
+
+
+@pytest.mark.parametrize("extra", range(0, 20))
+def test_no_page_is_navigation_alone(extra: int) -> None:
+    """Lengths around a page's edge (58 words and 15 letters gave a page of only "00 Back"
+    and "0 Exit"): the last words always go with the navigation."""
+    text = "word " * 58 + "x" * extra
+    for turn in (
+        Turn(text.strip(), "en", navigation=(BACK, EXIT)),
+        Turn(text.strip(), "en", options=(Choice("1", "Other topics"),), navigation=(EXIT,)),
+    ):
+        pages = pages_of(turn)
+        for page in pages:
+            assert any(not NAV_LINE.match(row) for row in page.split("\n")), pages
+            assert fits_ussd(page)
+        assert " ".join(text_of(p) for p in pages).split() == text.split()
+
+
+def test_the_hint_never_stands_alone_above_a_long_text() -> None:
+    turn = Turn(LONG_TEXT, "en", (Choice("1", "Other topics"),), (BACK, EXIT), notice=HINT)
+    pages = pages_of(turn)
+    first = pages[0].split("\n")
+    assert first[0] == HINT and first[1].startswith("Trafficking in persons")
+    assert all(fits_ussd(page) for page in pages)

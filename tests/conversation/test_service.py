@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import pytest
@@ -13,7 +16,9 @@ from redis.asyncio.connection import AbstractConnection
 from bot.channels.sms.render import SmsRenderer
 from bot.channels.telegram.render import TelegramRenderer
 from bot.channels.ussd.render import UssdRenderer, response
+from bot.channels.ussd.routes import new_inputs
 from bot.content.files import Content
+from bot.conversation.notes import read_note, write_note
 from bot.conversation.ports import Declined, Screen
 from bot.conversation.service import Conversations
 from bot.engine.state import Event
@@ -422,7 +427,7 @@ async def test_a_wrong_key_on_a_long_menu_keeps_every_option_reachable(
         screen = await conversations.reply(KEY, "98", ussd, "en")
         seen += options_on(screen)
     assert seen == [str(i) for i in range(1, 16)], "no option skipped or shown twice"
-    assert screen.pages == first.pages
+    assert lines(hinted)[:2] == [content_hint(conversations), lines(first)[0]]
 
 
 async def test_98_on_a_single_page_menu_is_an_invalid_answer_with_the_hint(
@@ -546,6 +551,37 @@ async def test_a_replayed_provider_session_emits_the_same_event_ids(
     assert len(ids) == 2 and ids[0] == ids[1]
 
 
+async def test_a_provider_session_keeps_no_rendered_screen_yet_answers_retries_alike(
+    conversations: Conversations, store: MemorySessionStore, ussd: UssdRenderer
+) -> None:
+    """What a USSD session keeps is small (issue 11: ~1 KiB of Redis per active caller): the
+    state re-renders the screens a repeated or late request gets, the hint included."""
+
+    def upto(text: str) -> Callable[[str | None], list[str] | None]:
+        return partial(new_inputs, text)
+
+    shown = {}
+    for text in ("", "1", "1*7"):
+        shown[text] = await conversations.exchange(KEY, ussd, "en", request=text, inputs=upto(text))
+    data = await store.get(KEY)
+    assert data is not None
+    assert "screen" not in data["memo"] and all(
+        len(entry) != 5 for entry in data["memo"]["seen"]
+    ), "no rendered screen is stored"
+    assert len(json.dumps(data, separators=(",", ":"))) < 400
+    hinted = shown["1*7"]
+    assert lines(hinted)[:2] == [content_hint(conversations), "Main menu"]
+    again = await conversations.exchange(KEY, ussd, "en", request="1*7", inputs=upto("1*7"))
+    assert again == hinted
+    late = await conversations.exchange(KEY, ussd, "en", request="1", inputs=upto("1"))
+    assert late == shown["1"]
+
+
+def content_hint(conversations: Conversations) -> str:
+    """The 'reply with a number' hint in English, as the tagged catalog has it."""
+    return conversations.content.tr("en", ui.HINT_CHOICE)
+
+
 # --- the language a contact chose is remembered (DESIGN §6) -------------------------------------
 
 CONTACT = "ph_0123456789abcdef0123456789abcdef"
@@ -592,6 +628,12 @@ async def any_store(request: pytest.FixtureRequest) -> AsyncIterator[SessionStor
         yield redis_store
 
 
+async def lang_of(store: SessionStore, note: str) -> str | None:
+    """The language a contact's note remembers."""
+    found = read_note(await store.recall(note))
+    return None if found is None else found.lang
+
+
 def remembering(content: Content, store: SessionStore, days: int = 90) -> Conversations:
     return Conversations(
         content, store, NoValuesSink(), values={"hotline_number": NUMBER}, language_ttl=days * DAY
@@ -615,7 +657,7 @@ async def test_a_chosen_language_opens_the_next_conversation_at_the_main_menu(
     await conversations.reply("ussd:other", "3", ussd, "en", contact=CONTACT)
     ln = await conversations.message("sms:x", "hello", ussd, "en", contact=CONTACT)
     assert lines(ln)[0] == "LN Main menu"
-    assert await any_store.recall(conversations.language_note(CONTACT)) == "ln"
+    assert await lang_of(any_store, conversations.language_note(CONTACT)) == "ln"
 
 
 async def test_what_counts_as_choosing(
@@ -630,13 +672,13 @@ async def test_what_counts_as_choosing(
     assert await any_store.recall(note) is None
     await conversations.start(KEY, ussd, "en", contact=CONTACT)
     await conversations.reply(KEY, "1", ussd, "en", contact=CONTACT)  # English, as shown
-    assert await any_store.recall(note) == "en"
+    assert await lang_of(any_store, note) == "en"
     await conversations.reply(KEY, "2", ussd, "en", contact=CONTACT)  # Change language
     await conversations.reply(KEY, "2", ussd, "en", contact=CONTACT)  # Francais
-    assert await any_store.recall(note) == "fr"
+    assert await lang_of(any_store, note) == "fr"
     back = await conversations.reply(KEY, "00", ussd, "en", contact=CONTACT)
     assert lines(back)[0] == "Choose your language:", "back replays: English again on screen"
-    assert await any_store.recall(note) == "fr", "going back chose nothing"
+    assert await lang_of(any_store, note) == "fr", "going back chose nothing"
 
 
 async def test_nothing_is_remembered_without_a_contact_or_when_switched_off(
@@ -664,7 +706,7 @@ async def test_an_explicit_start_wins_over_the_remembered_language(
     await conversations.reply(KEY, "2", ussd, "en", contact=CONTACT)
     keyword = await conversations.start(KEY, ussd, "ln", at="menu", contact=CONTACT)
     assert lines(keyword)[0] == "LN Main menu"
-    assert await store.recall(conversations.language_note(CONTACT)) == "fr"
+    assert await lang_of(store, conversations.language_note(CONTACT)) == "fr"
 
 
 async def test_a_restarted_conversation_uses_the_remembered_language(
@@ -700,7 +742,7 @@ async def test_exchange_uses_the_memory_only_for_a_session_without_inputs(
         "ussd:b", ussd, "en", request="3", inputs=everything("3"), contact=CONTACT
     )
     assert lines(dialled)[0] == "LN Main menu"
-    assert await store.recall(conversations.language_note(CONTACT)) == "ln"
+    assert await lang_of(store, conversations.language_note(CONTACT)) == "ln"
 
 
 async def test_the_memory_key_is_derived_from_the_contact_and_kept_for_days(
@@ -715,7 +757,7 @@ async def test_the_memory_key_is_derived_from_the_contact_and_kept_for_days(
     await conversations.start(KEY, ussd, "en", contact=CONTACT)
     await conversations.reply(KEY, "3", ussd, "en", contact=CONTACT)
     now[0] += 30 * DAY - 1
-    assert await store.recall(note) == "ln"
+    assert await lang_of(store, note) == "ln"
     now[0] += 2
     assert await store.recall(note) is None
     again = await conversations.start("ussd:other", ussd, "en", contact=CONTACT)
@@ -744,6 +786,89 @@ async def test_without_a_main_menu_a_remembered_language_starts_at_the_beginning
     screen = await conversations.start(KEY, ussd, "en", contact=CONTACT)
     assert lines(screen)[0] == "Choose your language:"
     assert "starting at the beginning" in caplog.text
+
+
+# --- a conversation whose state is lost after it opened at the remembered main menu ----------
+
+
+def at_text(text: str) -> Callable[[str | None], list[str] | None]:
+    return partial(new_inputs, text)
+
+
+async def test_a_lost_provider_session_is_replayed_from_the_main_menu_it_opened_at(
+    changing: Content, any_store: SessionStore, ussd: UssdRenderer
+) -> None:
+    """From the language menu, "1" (Get help on the French main menu) would choose English."""
+    conversations = remembering(changing, any_store)
+    await any_store.remember(conversations.language_note(CONTACT), "fr", 60)
+    first = await conversations.exchange(
+        KEY, ussd, "en", request="", inputs=at_text(""), contact=CONTACT
+    )
+    assert lines(first)[0] == "FR Main menu"
+    await any_store.delete(KEY)  # the state is lost
+    done = await conversations.exchange(
+        KEY, ussd, "en", request="1", inputs=at_text("1"), contact=CONTACT
+    )
+    assert response(done) == f"END FR Call {NUMBER}."
+
+
+async def test_a_lost_provider_session_whose_first_screen_is_gone_starts_again_politely(
+    content: Content, ussd: UssdRenderer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Its note says it opened at a main menu that the flows no longer have: nothing is applied
+    to a screen it may not mean; the first screen comes back with a short notice."""
+    home = MAIN.replace("  menu:\n", "  home:\n").replace("next: menu}", "next: home}")
+    registry, catalogs = build(home, CHECK)
+    store = MemorySessionStore()
+    conversations = remembering(Content(registry, catalogs), store)
+    sid = hashlib.sha256(KEY.encode()).hexdigest()
+    await store.remember(conversations.language_note(CONTACT), write_note("fr", sid, "fr"), 60)
+    screen = await conversations.exchange(
+        KEY, ussd, "en", request="2*1", inputs=at_text("2*1"), contact=CONTACT
+    )
+    assert lines(screen)[:2] == [
+        "FR Your last session had ended, so we started again.",
+        "FR Choose your language:",
+    ]
+    assert "starting again with a notice" in caplog.text
+    saved = await store.get(KEY)
+    assert saved is not None and saved["inputs"] == [] and saved["memo"]["request"] == "2*1"
+
+
+async def test_a_dialled_shortcut_ignores_a_note_another_session_left(
+    changing: Content, any_store: SessionStore, ussd: UssdRenderer
+) -> None:
+    conversations = remembering(changing, any_store)
+    await any_store.remember(
+        conversations.language_note(CONTACT), write_note("fr", "x" * 32, "fr"), 60
+    )
+    screen = await conversations.exchange(
+        KEY, ussd, "en", request="3", inputs=at_text("3"), contact=CONTACT
+    )
+    assert lines(screen)[0] == "LN Main menu"
+
+
+@pytest.mark.parametrize("channel", ["sms", "telegram"])
+async def test_a_lost_sms_or_telegram_conversation_never_applies_the_reply_elsewhere(
+    changing: Content, any_store: SessionStore, channel: str
+) -> None:
+    """SMS and Telegram carry one reply, not the session's inputs: with the state gone the
+    reply is not applied, and the main menu comes back in the remembered language (on
+    Telegram with a notice that the conversation started again)."""
+    conversations = remembering(changing, any_store)
+    renderer = SmsRenderer(changing.tr) if channel == "sms" else TelegramRenderer(changing.tr)
+    key = f"{channel}:{CONTACT}"
+    await conversations.start(key, renderer, "en", contact=CONTACT)
+    menu = await conversations.reply(key, "2", renderer, "en", contact=CONTACT)
+    assert menu.text.startswith("FR Main menu")
+    await any_store.delete(key)
+    if channel == "sms":
+        again = await conversations.message(key, "1", renderer, "en", contact=CONTACT)
+        assert again.text == "FR Main menu\n1 FR Get help\n2 FR Change language\n0 FR Exit"
+    else:
+        again = await conversations.reply(key, "1", renderer, "en", contact=CONTACT)
+        assert again.text == "FR Your last session had ended, so we started again.\n\nFR Main menu"
+    assert not again.end, "the reply (1: Get help) was not applied to the new screen"
 
 
 async def test_a_chosen_language_and_the_session_are_saved_in_two_redis_round_trips(

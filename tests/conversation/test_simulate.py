@@ -189,22 +189,21 @@ def test_describe_telegram_without_buttons() -> None:
     assert shown == "--- Telegram 2/4096 ---\nGo\n[1 Yes]"
 
 
-async def test_a_wrong_key_on_the_full_french_menu_shows_the_hint_in_its_place(
+async def test_a_wrong_key_on_the_full_french_menu_shows_the_hint_above_the_question(
     shipped_content: Content,
 ) -> None:
     output, _ = await run(shipped_content, UssdRenderer(shipped_content.tr), ["2", "9", "4"])
     screens = output.split("\n> ")
-    hinted = screens[2]
+    menu, hinted = screens[1], screens[2]
     assert hinted.startswith("9\n--- USSD ")
     body = hinted.split("\n")[2:]
     assert body[0] == "CON Tapez un des numéros affichés."
-    assert body[1:7] == [
+    assert body[1] == menu.split("\n")[2].removeprefix("CON "), "the question stays"
+    assert body[2:6] == [
         "1 Signaler un cas",
         "2 Évaluer ma situation",
         "3 Signes d'alerte",
         "4 Aide urgente",
-        "5 Suivre un signalement",
-        "6 Langue",
     ]
-    assert "page" not in hinted.split("\n")[1], "still one screen"
+    assert "page 1/2" in hinted.split("\n")[1], "the last options on a second page"
     assert HELP["fr"] in output, "the menu still answers 4 after the hint"

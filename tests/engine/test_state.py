@@ -22,12 +22,21 @@ def test_to_dict_carries_every_field_through_json() -> None:
         origin=["main", "v1", "language", "en"],
         page=1,
         memo={"request": "1*2"},
+        sid="s1",
+        notice="Please reply with one of the numbers shown.",
     )
     data = state.to_dict()
     assert set(data) == {f.name for f in fields(SessionState)}, "a new field must be saved too"
     assert SessionState.from_dict(json.loads(json.dumps(data))) == state
     data["answers"]["U1"] = "no"
     assert state.answers == {"U1": "yes"}, "the saved dict is a copy"
+
+
+def test_fields_at_their_default_are_left_out_of_the_stored_dict() -> None:
+    state = SessionState(flow="main", version="v1", state="menu", lang="fr", sid="s1")
+    data = state.to_dict()
+    assert set(data) == {"flow", "version", "state", "lang", "inputs", "origin", "sid"}
+    assert SessionState.from_dict(json.loads(json.dumps(data))) == state
 
 
 def test_fill_keeps_unknown_placeholders() -> None:

@@ -165,3 +165,21 @@ async def test_hold_recalls_and_remembers_notes(store: SessionStore) -> None:
     assert await store.get("ussd:abc") == STATE
     async with store.hold("ussd:abc") as held:
         assert held.notes == {}, "notes are read only when asked for"
+
+
+async def test_a_rewritten_note_keeps_its_expiry_and_a_gone_one_stays_gone(
+    store: SessionStore,
+) -> None:
+    """Rewriting a note (a session naming itself in it) never lengthens how long it is kept."""
+    await store.remember("lang:kept", "fr", ttl=1)
+    await store.rewrite("lang:kept", "fr:1a2b3c4d:fr")
+    assert await store.recall("lang:kept") == "fr:1a2b3c4d:fr"
+    async with store.hold("ussd:abc", recall=["lang:kept"]) as held:
+        held.rewrite("lang:kept", "fr:5e6f7a8b:fr")
+        held.rewrite("lang:gone", "ln:5e6f7a8b:ln")
+    assert await store.recall("lang:kept") == "fr:5e6f7a8b:fr"
+    assert await store.recall("lang:gone") is None, "a rewrite never creates a note"
+    await asyncio.sleep(1.1)
+    assert await store.recall("lang:kept") is None, "the expiry of the first write holds"
+    await store.rewrite("lang:kept", "st")
+    assert await store.recall("lang:kept") is None
