@@ -54,6 +54,12 @@ def load_translations(locales: Path, lang: str) -> NullTranslations:
     return Translations(fp=buffer, domain=DOMAIN)
 
 
+def clock(seconds: int) -> tuple[int, int, int]:
+    """``seconds`` as whole days, hours and minutes (a page writes them in its language)."""
+    minutes = max(0, seconds) // 60
+    return minutes // 1440, minutes // 60 % 24, minutes % 60
+
+
 @cache
 def static_url(name: str) -> str:
     """``/static/<name>?v=<content hash>``: cached for a year, fetched again when it changes."""
@@ -89,10 +95,12 @@ class Pages:
             extensions=["jinja2.ext.i18n"],
             trim_blocks=True,
             lstrip_blocks=True,
+            auto_reload=False,  # templates ship with the code: no file check per page
         )
         self.env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
         self.env.globals["static"] = static_url
         self.env.globals["labels"] = labels
+        self.env.globals["clock"] = clock
         self.env.globals["language_names"] = NAMES
         self.env.globals["languages"] = LANGUAGES
         self.callables = {lang: _new_style(load_translations(locales, lang)) for lang in LANGUAGES}

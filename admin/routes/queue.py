@@ -29,7 +29,7 @@ from bot.deps import DbSession, EngineDep, Now, SettingsDep
 router = APIRouter(tags=["team web"])
 
 WHO: dict[str, queue.Who] = {"all": "all", "mine": "mine", "unassigned": "unassigned"}
-ROWS = 200
+ROWS = 100
 """Cases shown at most (the most urgent): a page stays light on a slow connection."""
 
 

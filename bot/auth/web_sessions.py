@@ -6,6 +6,8 @@ so a copy of the table opens nothing. A session ends when it is idle for ``idle`
 after sign-in whatever the activity, at sign-out (its row is deleted), and when the operator
 is deactivated, changes their password or signs out of the API (``bot.auth.tokens.end_sessions``
 moves the epoch the row was made under). The role is read from the operator, never kept here.
+An ended session's row is deleted when it is next presented, and an operator's ended rows at
+their next sign-in; ``purge`` deletes every ended row at once. An ended row opens nothing.
 """
 
 from __future__ import annotations

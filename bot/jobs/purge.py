@@ -1,5 +1,4 @@
-"""The retention purge as a job: nightly on arq, or a daily loop in ``hotline serve`` (no Redis);
-ended team web sessions are deleted on the way."""
+"""The retention purge as a job: nightly on arq, or a daily loop in ``hotline serve`` (no Redis)."""
 
 from __future__ import annotations
 
@@ -9,9 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
-from bot.auth import web_sessions
 from bot.core.clock import utcnow
 from bot.core.concurrency import finish_in_thread
 from bot.core.settings import Settings
@@ -35,20 +32,7 @@ async def purge_job(ctx: dict[str, Any]) -> dict[str, int]:
         contact_days=settings.retention_contact_days,
         closed_days=settings.retention_closed_days,
     )
-    ended = await finish_in_thread(purge_web_sessions, engine, settings)
-    return {**report.counts(), "web_sessions": ended}
-
-
-def purge_web_sessions(engine: Engine, settings: Settings) -> int:
-    """Delete the team web sessions that have ended by time (their rows open nothing)."""
-    timeouts = web_sessions.Timeouts(
-        idle=timedelta(minutes=settings.web_idle_minutes),
-        absolute=timedelta(hours=settings.web_session_hours),
-    )
-    with Session(engine) as session:
-        ended = web_sessions.purge(session, now=utcnow(), timeouts=timeouts)
-        session.commit()
-    return ended
+    return report.counts()
 
 
 async def purge_forever(engine: Engine, *, interval: timedelta = PURGE_INTERVAL) -> None:

@@ -123,8 +123,8 @@ def test_the_event_stream_says_when_a_case_arrives(web: Web) -> None:
 
 def test_the_event_stream_endpoint_is_bounded(web: Web) -> None:
     web.as_role("operator")
-    response = web.client.get("/queue/events")  # 1 s streams in tests; ends by itself
-    assert response.status_code == 200
+    response = web.client.get("/queue/events", follow_redirects=False)  # 1 s, then it ends
+    assert response.status_code == 200, (response.status_code, response.headers, response.text)
     assert response.headers["content-type"].startswith("text/event-stream")
     assert response.headers["cache-control"] == "no-store"
     assert "event: queue" in response.text
