@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from admin.routes import account, assets, home, queue, signin
+from admin.routes import account, assets, case, home, queue, referrals, signin
 
 ROUTERS: tuple[APIRouter, ...] = (
     assets.router,
@@ -16,4 +16,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     signin.router,
     account.router,
     queue.router,
+    case.router,
+    referrals.router,
 )

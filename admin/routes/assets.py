@@ -18,6 +18,7 @@ ASSETS = {
     "htmx.min.js": "text/javascript",
     "web.js": "text/javascript",
     "web.css": "text/css",
+    "case.css": "text/css",
 }
 YEAR = "public, max-age=31536000, immutable"
 
