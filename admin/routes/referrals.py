@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Form, HTTPException, Path, Query, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
@@ -44,6 +44,9 @@ from bot.models import Case, Service
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["team web"])
+
+MAX_ID = 2**31 - 1
+"""The largest id a table holds (a bigger number is refused, not sent to the database)."""
 
 REFERRED = flash.register("referral.made", N_("Referral made."))
 UPDATED = flash.register("referral.updated", N_("Referral updated."))
@@ -134,7 +137,7 @@ def refer(
     settings: SettingsDep,
     engine: EngineDep,
     content: ContentDep,
-    service_id: Annotated[int, Form(ge=1, le=2**31 - 1)],
+    service_id: Annotated[int, Form(ge=1, le=MAX_ID)],
     override_reason: Annotated[str, Form(max_length=MAX_REASON)] = "",
 ) -> Response:
     """Refer the case: with consent, or a supervisor's override with a reason (audited)."""
@@ -167,7 +170,7 @@ def refer(
 def follow(
     request: Request,
     ref: str,
-    referral_id: int,
+    referral_id: Annotated[int, Path(ge=1, le=MAX_ID)],
     me: Staff,
     db: DbSession,
     now: Now,

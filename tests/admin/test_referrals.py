@@ -63,6 +63,8 @@ def test_refer_with_consent_and_follow_the_referral(web: Web) -> None:
     assert (done.status, done.outcome) == ("done", "successful")
     other = new_case(web.engine, consent_refer="yes")
     assert web.post(f"/cases/{other}/referrals/{referral.id}", {"to": "done"}).status_code == 404
+    assert web.post(f"/cases/{ref}/referrals/{2**40}", {"to": "done"}).status_code == 422
+    assert web.post(f"/cases/{ref}/referrals", {"service_id": str(2**40)}).status_code == 422
 
 
 def test_without_consent_an_operator_is_told_why_and_a_supervisor_overrides(web: Web) -> None:
