@@ -23,7 +23,14 @@ from typing import Any, Protocol
 
 from bot.content.files import Content
 from bot.conversation import memo as memos
-from bot.conversation.notes import read_note, write_note
+from bot.conversation.notes import (
+    MENU_STATE,
+    START_FLOW,
+    began_in,
+    read_note,
+    where_it_began,
+    write_note,
+)
 from bot.conversation.ports import MORE_KEY, PREVIOUS_KEY, Declined, Renderer, Screen
 from bot.engine.compile import menu_keys
 from bot.engine.model import MenuState
@@ -33,10 +40,6 @@ from bot.i18n import ui
 from bot.sessions.base import Held, SessionStore
 
 log = logging.getLogger(__name__)
-
-START_FLOW = "main"
-MENU_STATE = "menu"
-"""Where a conversation starts when the contact's language is remembered (``main:menu``)."""
 
 
 def _sid() -> str:
@@ -336,30 +339,7 @@ class Conversations:
         """
         note = self._note(contact)
         remembered = read_note(await self.store.recall(note)) if note is not None else None
-        if remembered is None or not remembered.by(sid) or not remembered.began:
-            return begin(self.content.registry, START_FLOW, lang, self.content.tr, sid=sid), True
-        try:
-            step = begin(
-                self.content.registry,
-                START_FLOW,
-                remembered.began,
-                self.content.tr,
-                at=MENU_STATE,
-                sid=sid,
-            )
-        except UnknownFlow:
-            log.warning("a lost session's first screen is gone; starting again with a notice")
-            restart = begin(
-                self.content.registry,
-                START_FLOW,
-                remembered.lang,
-                self.content.tr,
-                notice=ui.RESTARTED,
-                sid=sid,
-            )
-            return restart, False
-        log.info("a lost session is replayed from the main menu it opened at")
-        return step, True
+        return where_it_began(self.content.registry, self.content.tr, lang, remembered, sid)
 
     def _ttl(self, key: str) -> int:
         """Seconds to keep a session: per channel (``sms:`` keys 30 minutes), else the default."""
@@ -482,16 +462,9 @@ class Conversations:
                 state.memo = memo
             held.save(state.to_dict(), self._ttl(key))
         if chosen is not None and (note := self._note(contact)) is not None:
-            sid, began = (state.sid, _began_in(state)) if state is not None else ("", "")
+            sid, began = (state.sid, began_in(state)) if state is not None else ("", "")
             held.remember(note, write_note(chosen, sid, began), self.language_ttl)
         return screen
-
-
-def _began_in(state: SessionState) -> str:
-    """The language a conversation's main menu opened in, or "" (it began elsewhere)."""
-    origin = state.origin
-    opened = len(origin) == 4 and origin[0] == START_FLOW and origin[2] == MENU_STATE
-    return origin[3] if opened else ""
 
 
 def _only(note: str | None) -> tuple[str, ...]:
