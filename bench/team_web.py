@@ -7,9 +7,10 @@ pages of open cases. Each request is timed around the app (the server's time, no
 its SQL statements counted (a SQLAlchemy listener): the count must not grow with the rows shown
 (no N+1). The schema is dropped at the end (``--keep`` leaves it, and prints its name).
 
-    .venv/bin/python -m bench.team_web                         # 100,000 cases, about 2 minutes
+    .venv/bin/python -m bench.team_web                         # 100,000 cases, 2-15 minutes here
     .venv/bin/python -m bench.team_web --cases 20000 --open 2000 --requests 100
     .venv/bin/python -m bench.team_web --show-queries          # each page's statements, once
+    .venv/bin/python -m bench.team_web --pages case --requests 100   # case pages only
     .venv/bin/python -m bench.team_web --without-queue-indexes # as before migration 0008
 """
 
@@ -74,6 +75,8 @@ AREAS = (
 TYPES = ("forced_labour", "sexual_exploitation", "child_labour", "forced_marriage", None)
 RULES = ("danger_now", "minor_involved", "score>=6", "callback_requested", None)
 EVENT_KINDS = ("created", "alert", "ack", "status", "claim", "note", "consent")
+PAGES = ("queue", "mine", "area", "rows", "case")
+"""The pages ``--pages`` may name."""
 CLOSE_REASONS = ("resolved", "not_trafficking", "no_contact_possible", "duplicate")
 
 
@@ -434,11 +437,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--keep", action="store_true", help="do not drop the schema")
     parser.add_argument("--show-queries", action="store_true")
     parser.add_argument(
+        "--pages",
+        default=",".join(PAGES),
+        help=f"which to measure, comma-separated: {', '.join(PAGES)}",
+    )
+    parser.add_argument(
         "--without-queue-indexes",
         action="store_true",
         help="drop migration 0008's partial indexes first (to compare)",
     )
     args = parser.parse_args(argv)
+    chosen = [name.strip() for name in args.pages.split(",") if name.strip()]
+    unknown = [name for name in chosen if name not in PAGES]
+    if unknown:
+        parser.error(f"--pages: unknown {', '.join(unknown)} (one of {', '.join(PAGES)})")
     if not args.database_url.startswith("postgresql"):
         parser.error("--database-url: a PostgreSQL URL (the bench makes a schema of its own)")
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}, {os.cpu_count()} CPUs")
@@ -475,13 +487,14 @@ def main(argv: list[str] | None = None) -> None:
         print(f"filled in {filled.seconds:.1f} s: {counts}")
         rng = random.Random(args.seed)
         cases = [f"/cases/{ref}" for ref in rng.sample(filled.open_references, 50)]
-        paths = {
-            "queue page /queue": ["/queue"],
-            "queue page, mine": ["/queue?who=mine"],
-            "queue page, P1 in an area": ["/queue?priority=P1&area=cd-kinshasa"],
-            "live refresh /queue/rows": ["/queue/rows"],
-            "case page /cases/{ref}": cases,
+        every = {
+            "queue": ("queue page /queue", ["/queue"]),
+            "mine": ("queue page, mine", ["/queue?who=mine"]),
+            "area": ("queue page, P1 in an area", ["/queue?priority=P1&area=cd-kinshasa"]),
+            "rows": ("live refresh /queue/rows", ["/queue/rows"]),
+            "case": ("case page /cases/{ref}", cases),
         }
+        paths = dict(every[name] for name in chosen)
         figures = asyncio.run(
             measure(
                 app,
