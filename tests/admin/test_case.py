@@ -219,3 +219,11 @@ def test_a_closed_case_offers_nothing_to_an_operator(web: Web) -> None:
     text = web.client.get(f"/cases/{ref}").text
     assert f'action="/cases/{ref}/claim"' not in text
     assert "/referrals/new" not in text
+
+
+def test_a_telegram_chat_is_not_shown_as_a_number(web: Web) -> None:
+    ref = new_case(web.engine, address="telegram:424242", consent_contact=True)
+    web.as_("joseph")
+    shown = web.post(f"/cases/{ref}/contact", {"reason": "answer"})
+    assert shown.status_code == 200 and "answer through the bot" in shown.text
+    assert "424242" not in shown.text and "tel:" not in shown.text
