@@ -33,6 +33,7 @@ from playwright.sync_api import (
     Page,
     Playwright,
     ViewportSize,
+    expect,
     sync_playwright,
 )
 
@@ -45,6 +46,9 @@ PUBLIC_NUMBER = "0800 000 009"
 DESKTOP = ViewportSize(width=1280, height=800)
 PHONE = ViewportSize(width=390, height=844)
 """A phone's viewport (an iPhone 12-14 is 390 px wide): the team web must fit it."""
+WAIT_MS = 15_000
+"""How long an action or an expectation may wait: generous, for a CI machine under load."""
+expect.set_options(timeout=WAIT_MS)
 
 
 def browsers_required() -> bool:
@@ -140,7 +144,7 @@ def new_context(
     context = browser.new_context(
         base_url=live_server.url, viewport=viewport, locale="en-GB", timezone_id="Africa/Kinshasa"
     )
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(WAIT_MS)
     return context
 
 
