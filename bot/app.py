@@ -70,7 +70,9 @@ def create_app(settings: Settings | None = None, *, content: Content | None = No
     """
     settings = resolve_secrets(settings or Settings())
     if content is None:
-        content = load_content(settings.flows_dir, settings.locales_dir)
+        content = load_content(
+            settings.flows_dir, settings.locales_dir, toll_free=settings.toll_free
+        )
     cipher = Cipher.from_list(settings.encryption_key_list)
     store = make_store(settings.redis_url, cipher=cipher)  # sessions sealed with the app's keys
     engine = engine_for(settings)
@@ -152,7 +154,7 @@ def create_app(settings: Settings | None = None, *, content: Content | None = No
         ),
         ttl=settings.session_ttl,
         ttls={"sms": settings.sms_session_ttl, "telegram": settings.telegram_session_ttl},
-        values={"hotline_number": settings.public_number},
+        values=settings.screen_values,
         language_ttl=max(0, settings.language_memory_days) * 86400,
     )
     app.state.telegram = (

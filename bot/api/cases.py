@@ -9,6 +9,7 @@ route                                    who           what
 ``POST /api/cases/{ref}/status``         operator+     ``{to, reason?}``; reopening: supervisor+
 ``POST /api/cases/{ref}/notes``          operator+     ``{body}``, stored encrypted
 ``POST /api/cases/{ref}/consent``        operator+     ``{contact?, refer?, police?}``
+``POST /api/cases/{ref}/message``        operator+     ``{text}`` to the person's Telegram chat
 ``GET /api/cases/{ref}?reason=...``      operator+     the whole case; every decryption audited
 ``GET /api/audit?case=REF``              supervisor+   the audit log
 =======================================  ============  ======================================
@@ -33,7 +34,7 @@ from sqlmodel import Session, col, select
 
 from bot.api.auth import CaseLookup, Staff, Supervisor
 from bot.api.request import DbSession, Now, Ref
-from bot.cases import access, case_view, commands, queue
+from bot.cases import access, case_view, commands, contact, queue
 from bot.cases.access import CaseNotFound, Conflict, NotPermitted
 from bot.cases.status import IllegalTransition, MoveNotAllowed, allowed
 from bot.deps import CipherDep, SettingsDep
@@ -255,6 +256,39 @@ def record_consent(
         consent_police=case.consent_police,
         recorded=summary,
     )
+
+
+class MessageIn(BaseModel):
+    """An operator's message to the person, sent in their Telegram chat."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=contact.MAX_MESSAGE)
+
+
+class MessageOut(BaseModel):
+    """The message is queued; the worker delivers it within seconds."""
+
+    reference: str
+    queued: int
+
+
+@router.post("/cases/{ref}/message", status_code=202)
+def message_person(
+    ref: Ref, body: MessageIn, me: Staff, db: DbSession, cipher: CipherDep, now: Now
+) -> MessageOut:
+    """Answer the person through the bot (holder or supervisor; only with contact consent and a
+    kept Telegram chat: 409 otherwise). The timeline and audit log record that it was sent."""
+    case = load_case(db, ref)
+    try:
+        queued = contact.message_person(db, cipher, case=case, actor=me, body=body.text, now=now)
+    except NotPermitted as exc:
+        db.commit()  # the refusal's audit entry (nothing else changed)
+        raise refused(exc) from None
+    except (Conflict, ValueError) as exc:
+        raise refused(exc) from None
+    db.commit()
+    return MessageOut(reference=case.reference, queued=queued)
 
 
 @router.get("/cases/{ref}", dependencies=[CaseLookup])

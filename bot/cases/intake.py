@@ -13,6 +13,7 @@ people             people_affected (a number, or the lower bound of a band: ``2-
 age_band           age_band
 minor, U3, children  minor (``yes``)
 consent_contact    consent_contact (``yes``); the number is kept, encrypted, only then
+                   (on Telegram the chat, or a typed ``callback_number``: ``contact.reach``)
 consent_refer      consent_refer
 consent_police     consent_police
 safe_time          safe_time (encrypted)
@@ -49,6 +50,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from bot.cases.alerts import AlertPolicy, alert_operator
+from bot.cases.contact import reach
 from bot.cases.lookup import LookupLimit, status_text
 from bot.cases.reference import new_reference
 from bot.conversation.ports import Declined
@@ -167,7 +169,11 @@ def read_event(event: Event) -> Intake:
         consent_police=_yes(answers, "consent_police"),
         safe_time=answers.get("safe_time") or None,
         narrative=answers.get("description") or None,
-        answers={k: v for k, v in answers.items() if k not in ("description", "safe_time")},
+        answers={
+            k: v
+            for k, v in answers.items()
+            if k not in ("description", "safe_time", "callback_number")
+        },
     )
 
 
@@ -343,6 +349,10 @@ class CasesSink:
         now = self.clock()
         intake = read_event(event)
         encrypt = self.cipher.encrypt
+        raw = {str(k): str(v) for k, v in dict(event.payload.get("answers") or {}).items()}
+        way = reach(channel, address, raw) if intake.consent_contact else None
+        if way is not None and way.method is not None:
+            intake.answers["contact_method"] = way.method
         case = Case(
             reference=new_reference(),
             event_key=key,
@@ -363,8 +373,8 @@ class CasesSink:
             safe_time=encrypt(intake.safe_time, "case.safe_time") if intake.safe_time else None,
             contact=contact,
             contact_phone=(
-                encrypt(address, "case.contact_phone")
-                if address and intake.consent_contact
+                encrypt(way.address, "case.contact_phone")
+                if way is not None and way.address
                 else None
             ),
             narrative=encrypt(intake.narrative, "case.narrative") if intake.narrative else None,

@@ -63,7 +63,9 @@ def simulate(channel: str, lang: str | None, flow: str, input_file: TextIO | Non
 
     settings = settings_or_exit()
     try:
-        content = load_content(settings.flows_dir, settings.locales_dir)
+        content = load_content(
+            settings.flows_dir, settings.locales_dir, toll_free=settings.toll_free
+        )
     except FlowLoadError as exc:
         raise click.ClickException(f"flows refused:\n{exc}") from None
     if flow not in content.registry:
@@ -74,7 +76,7 @@ def simulate(channel: str, lang: str | None, flow: str, input_file: TextIO | Non
         content,
         MemorySessionStore(),
         DryRunSink(content.tr),
-        values={"hotline_number": settings.public_number},
+        values=settings.screen_values,
     )
     inputs = None
     if input_file is not None:

@@ -86,8 +86,13 @@ def _areas_issue(folder: Path, exc: AreaDataError) -> FlowIssue:
 
 
 def check_flows(paths: list[Path], catalogs: Catalogs) -> tuple[list[LoadedFlow], list[FlowIssue]]:
-    """Load and validate flow files (folders are expanded); every issue found, none raised."""
-    loaded, issues, _ = _check(paths, catalogs)
+    """Load and validate flow files (folders are expanded); every issue found, none raised.
+
+    Checked as they run with and without ``HOTLINE_TOLL_FREE``, whose texts say "free".
+    """
+    loaded, issues, areas = _check(paths, catalogs)
+    if not issues and not catalogs.variants:
+        issues = _toll_free_issues(loaded, catalogs, areas)
     return loaded, issues
 
 
@@ -121,6 +126,18 @@ def _check(
     return loaded, issues, areas
 
 
+def _toll_free_issues(
+    loaded: list[LoadedFlow], catalogs: Catalogs, areas: AreaTree | None
+) -> list[FlowIssue]:
+    """What only a toll-free deployment would meet: its "free" texts too long or untranslated."""
+    free = catalogs.toll_free()
+    catalog = Catalog(tr=free.gettext, has=free.has)
+    return [
+        FlowIssue(i.source, f"with HOTLINE_TOLL_FREE: {i.reason}", i.state, i.lang, i.line)
+        for i in validate(loaded, catalog, screen_checks(free.gettext), answer_formats(areas))
+    ]
+
+
 @dataclass(frozen=True)
 class Content:
     """Compiled flows (with the answer formats they run with), the catalogs that translate
@@ -135,9 +152,14 @@ class Content:
         return self.catalogs.gettext(lang, msgid)
 
 
-def load_content(flows: Path, locales: Path) -> Content:
-    """Load, validate and compile; raise FlowLoadError listing every issue found."""
+def load_content(flows: Path, locales: Path, *, toll_free: bool = False) -> Content:
+    """Load, validate and compile; raise FlowLoadError listing every issue found.
+
+    ``toll_free``: the screens say the help is free (``HOTLINE_TOLL_FREE``).
+    """
     catalogs = Catalogs.load(locales)
+    if toll_free:
+        catalogs = catalogs.toll_free()
     loaded, issues, areas = _check([flows], catalogs)
     if issues:
         raise FlowLoadError(issues)

@@ -106,7 +106,7 @@ class Conversations:
         """
         note = self._note(contact) if flow == START_FLOW and at is None else None
         async with self.store.hold(key, recall=_only(note)) as held:
-            step = self._begin(lang, held, note, flow=flow, at=at)
+            step = self._begin(lang, held, note, flow=flow, at=at, channel=renderer.name)
             return await self._commit(
                 held, key, renderer, step, contact=contact, address=address, chosen=None
             )
@@ -151,7 +151,7 @@ class Conversations:
         async with self.store.hold(key, recall=_only(note)) as held:
             data = held.value
             if data is None or "flow" not in data:
-                step = self._begin(lang, held, note, notice=notice)
+                step = self._begin(lang, held, note, notice=notice, channel=renderer.name)
                 return await self._commit(
                     held, key, renderer, step, contact=contact, address=address, chosen=None
                 )
@@ -235,7 +235,7 @@ class Conversations:
                     if not known:  # polite: the first screen again, nothing applied
                         pending = []
                 else:
-                    step = self._begin(lang, held, note, sid=sid)
+                    step = self._begin(lang, held, note, sid=sid, channel=renderer.name)
                 state, turn, events = step.state, step.turn, list(step.events)
             else:
                 later = inputs(memo.get("request"))
@@ -297,6 +297,7 @@ class Conversations:
         at: str | None = None,
         notice: str | None = None,
         sid: str | None = None,
+        channel: str = "",
     ) -> Step:
         """A new conversation: at the main menu in a remembered language, else as asked.
 
@@ -316,6 +317,7 @@ class Conversations:
                     at=MENU_STATE,
                     notice=notice,
                     sid=sid,
+                    channel=channel,
                 )
             except UnknownFlow:
                 log.warning(
@@ -326,7 +328,14 @@ class Conversations:
                 held.rewrite(note, write_note(remembered.lang, sid, remembered.lang))
                 return step
         return begin(
-            self.content.registry, flow, lang, self.content.tr, at=at, notice=notice, sid=sid
+            self.content.registry,
+            flow,
+            lang,
+            self.content.tr,
+            at=at,
+            notice=notice,
+            sid=sid,
+            channel=channel,
         )
 
     async def _began(self, lang: str, contact: str | None, sid: str) -> tuple[Step, bool]:

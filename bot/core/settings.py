@@ -34,6 +34,10 @@ GENERATED = (
 """Secrets the embedded default may generate: random, meaningless outside this install."""
 
 
+PUBLIC_NAME = r"^[A-Za-z0-9][A-Za-z0-9 .,'&()-]*$"
+"""Letters, digits, spaces and plain punctuation: GSM-7 on every phone, in every language."""
+
+
 class ConfigError(Exception):
     """Settings that cannot run (e.g. production without its secrets)."""
 
@@ -61,6 +65,13 @@ class Settings(BaseSettings):
     """ISO country (e.g. ``CD``) of a phone number written in national form (``0812…``)."""
     public_number: Annotated[str, Field(min_length=3, max_length=16)] = "0800 000 000"
     """At most 16 characters: every screen is checked with a number that long."""
+    public_name: Annotated[str, Field(min_length=2, max_length=20, pattern=PUBLIC_NAME)] = (
+        "Helpline"
+    )
+    """The hotline's name on screens (``{hotline_name}``): neutral, never the crime; at most 20
+    plain GSM-7 characters, so every screen is checked with a name that long."""
+    toll_free: bool = False
+    """Is the public number free to call? Only then do screens say the help is free."""
     demo: bool = False
     demo_password: SecretStr | None = None
     session_ttl: int = 300
@@ -107,6 +118,11 @@ class Settings(BaseSettings):
     db_queue_wait: float = Field(default=5.0, gt=0)
     """Seconds a report may wait for a database thread; past it, it is not started: the person
     gets a neutral "try again" screen and nothing is kept (Africa's Talking gives up after 10 s)."""
+
+    @property
+    def screen_values(self) -> dict[str, str]:
+        """What screens fill in for ``{hotline_number}`` and ``{hotline_name}``."""
+        return {"hotline_number": self.public_number, "hotline_name": self.public_name}
 
     @property
     def service_codes(self) -> list[str]:

@@ -14,6 +14,9 @@ from typing import Any
 from bot.core.languages import LANGUAGES
 from bot.engine.state import PRIORITIES, SessionState
 
+CHANNELS = ("ussd", "sms", "telegram")
+"""The channels a ``channel`` condition may name."""
+
 Check = Callable[[Any], str | None]
 Test = Callable[[Any, SessionState], bool]
 
@@ -96,6 +99,10 @@ CONDITIONS: Mapping[str, ConditionKind] = MappingProxyType(
         "language": ConditionKind(
             lambda a: None if a in LANGUAGES else "'language' must be en, fr, ln or st",
             lambda a, s: s.lang == a,
+        ),
+        "channel": ConditionKind(
+            lambda a: None if a in CHANNELS else f"'channel' must be {', '.join(CHANNELS)}",
+            lambda a, s: s.channel == a,
         ),
         "all": ConditionKind(_check_list, lambda a, s: all(holds(c, s) for c in a)),
         "any": ConditionKind(_check_list, lambda a, s: any(holds(c, s) for c in a)),

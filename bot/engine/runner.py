@@ -52,8 +52,10 @@ def begin(
     notice: str | None = None,
     at: str | None = None,
     sid: str = "",
+    channel: str = "",
 ) -> Step:
-    """Start a conversation at a flow's first screen (or screen ``at``), in a language."""
+    """Start a conversation at a flow's first screen (or screen ``at``), in a language, on a
+    channel (which ``channel`` conditions test)."""
     compiled = registry.get(flow)
     if compiled is None:
         raise UnknownFlow(flow)
@@ -67,6 +69,7 @@ def begin(
         lang=lang,
         origin=[flow, compiled.version, start, lang],
         sid=sid,
+        channel=channel,
     )
     scratch = Scratch(state)
     _enter(compiled, scratch)
@@ -83,6 +86,7 @@ def advance(registry: FlowRegistry, saved: SessionState, raw: str, tr: Translate
             saved.lang,
             tr,
             notice=ui.RESTARTED,
+            channel=saved.channel,
         )
     choice = raw.strip()
     if choice == EXIT_KEY:
@@ -91,7 +95,7 @@ def advance(registry: FlowRegistry, saved: SessionState, raw: str, tr: Translate
             Turn(text=tr(saved.lang, ui.GOODBYE), lang=saved.lang, end=True, expects="nothing"),
         )
     if choice == BACK_KEY and _can_go_back(compiled.loaded.definition, saved):
-        replayed = _replay(registry, saved.origin, saved.inputs[:-1], saved.sid)
+        replayed = _replay(registry, saved.origin, saved.inputs[:-1], saved.sid, saved.channel)
         if replayed is not None:
             return _finish(registry, replayed, tr, None)
     scratch = Scratch(_copy(saved))
@@ -122,6 +126,7 @@ def _copy(state: SessionState) -> SessionState:
         memo=dict(state.memo),
         sid=state.sid,
         notice=state.notice,
+        channel=state.channel,
     )
 
 
@@ -131,7 +136,7 @@ def _can_go_back(definition: FlowDefinition, state: SessionState) -> bool:
 
 
 def _replay(
-    registry: FlowRegistry, origin: list[str], inputs: list[str], sid: str = ""
+    registry: FlowRegistry, origin: list[str], inputs: list[str], sid: str = "", channel: str = ""
 ) -> Scratch | None:
     """Rebuild a conversation from where it began; None if that version is gone or inputs differ."""
     if len(origin) != 4:
@@ -140,7 +145,9 @@ def _replay(
     compiled = registry.get(flow, version)
     if compiled is None or start not in compiled.loaded.definition.states:
         return None
-    scratch = Scratch(SessionState(flow, version, start, lang, origin=list(origin), sid=sid))
+    scratch = Scratch(
+        SessionState(flow, version, start, lang, origin=list(origin), sid=sid, channel=channel)
+    )
     _enter(compiled, scratch)
     try:
         for raw in inputs:

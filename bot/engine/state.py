@@ -18,7 +18,8 @@ class SessionState:
     (translated), kept so a page turn or a repeated request shows the screen as it was;
     ``memo`` is the channel's own note (the last provider request, to answer a repeated request
     the same way); ``sid`` is a random id the service gives each conversation, so its events
-    have stable ids.
+    have stable ids. ``channel`` is where it runs (``ussd``, ``sms``, ``telegram``; empty in a
+    dry run): a flow may offer what only that channel can do, e.g. a reply in the Telegram chat.
     """
 
     flow: str
@@ -35,6 +36,7 @@ class SessionState:
     memo: dict[str, Any] = field(default_factory=dict)
     sid: str = ""
     notice: str = ""
+    channel: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """Serialise for the session store (explicit: ``asdict`` deep-copies, 100x slower).
@@ -65,6 +67,8 @@ class SessionState:
             data["memo"] = dict(self.memo)
         if self.notice:
             data["notice"] = self.notice
+        if self.channel:
+            data["channel"] = self.channel
         return data
 
     @classmethod

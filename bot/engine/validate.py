@@ -39,6 +39,7 @@ from bot.i18n.translate import Translate
 PLACEHOLDERS = {
     "reference": "WWWW-99",
     "hotline_number": "+243 000 000 000",
+    "hotline_name": "W" * 20,
     "max_length": "500",
     "status": "W" * 150,
 }

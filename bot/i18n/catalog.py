@@ -15,6 +15,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, unescape, write_po
 
 from bot.core.languages import LANGUAGES as LANGUAGES
+from bot.i18n.ui import TOLL_FREE
 
 log = logging.getLogger(__name__)
 
@@ -92,9 +93,14 @@ def fix_plural_forms(catalog: Catalog, lang: str | None) -> None:
 
 @dataclass
 class Catalogs:
-    """Finished translations by language; untranslated text falls back to English."""
+    """Finished translations by language; untranslated text falls back to English.
+
+    ``variants`` swaps a source text for another before it is looked up: a toll-free deployment
+    says "free" (``ui.TOLL_FREE``) where any other says nothing about the cost.
+    """
 
     messages: dict[str, dict[str, str]] = field(default_factory=dict)
+    variants: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, locales: Path) -> Catalogs:
@@ -116,12 +122,18 @@ class Catalogs:
             messages[lang] = entries
         return cls(messages)
 
+    def toll_free(self) -> Catalogs:
+        """The same translations, saying "free" where the help is free to call."""
+        return Catalogs(self.messages, dict(TOLL_FREE))
+
     def has(self, lang: str, msgid: str) -> bool:
         """Is there a finished translation (English always has its source text)?"""
+        msgid = self.variants.get(msgid, msgid)
         return lang == "en" or msgid in self.messages.get(lang, {})
 
     def gettext(self, lang: str, msgid: str) -> str:
         """The text in a language, or the English source when it has no finished translation."""
+        msgid = self.variants.get(msgid, msgid)
         found = self.messages.get(lang, {}).get(msgid)
         if found is not None:
             return found

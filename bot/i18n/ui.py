@@ -111,9 +111,7 @@ SERVICES_UNKNOWN_AREA = N_(
     "for example /services Kikwit."
 )
 SERVICES_TITLE = N_("Services for {area}:")
-SERVICES_NONE = N_(
-    "We have no services listed for {area} yet. Call the hotline free of charge: {hotline_number}."
-)
+SERVICES_NONE = N_("We have no services listed for {area} yet. Call the hotline: {hotline_number}.")
 SERVICE_PHONES = N_("Phone: {phones}")
 SERVICE_HOURS = N_("Hours: {hours}")
 SERVICE_SHELTER = N_("Shelter")
@@ -123,3 +121,43 @@ SERVICE_LEGAL = N_("Legal help")
 SERVICE_POLICE = N_("Police")
 SERVICE_FAMILY_TRACING = N_("Family tracing")
 SERVICE_RETURN = N_("Return and reintegration")
+
+# A toll-free deployment (HOTLINE_TOLL_FREE) shows these instead of the texts they are keyed by:
+# "free" is said only where calling the hotline really costs nothing.
+TOLL_FREE: dict[str, str] = {
+    "{hotline_name}. You need not give your name.": N_(
+        "{hotline_name}. Free. You need not give your name."
+    ),
+    "Call the hotline: {hotline_number}. You do not have to give your name. "
+    "Or we can contact you:": N_(
+        "Call the hotline free of charge: {hotline_number}. You do not have to give your name. "
+        "Or we can contact you:"
+    ),
+    "Thank you. A hotline worker will try to contact you at the time you chose. "
+    "Your reference: {reference}. Help: {hotline_number}": N_(
+        "Thank you. A hotline worker will try to contact you at the time you chose. "
+        "Your reference: {reference}. Free help: {hotline_number}"
+    ),
+    "OK. Come back when it is safe. Nothing was saved. Help at any time: {hotline_number}": N_(
+        "OK. Come back when it is safe. Nothing was saved. Free help at any time: {hotline_number}"
+    ),
+    "Thank you. Some answers show you may need support. A hotline worker will look at this. "
+    "Help: {hotline_number}. Ref: {reference}": N_(
+        "Thank you. Some answers show you may need support. A hotline worker will look at this. "
+        "Free help: {hotline_number}. Ref: {reference}"
+    ),
+    "Thank you. Learn the signs in our menu. If things change, we are here: {hotline_number}. "
+    "Ref: {reference}": N_(
+        "Thank you. Learn the signs in our menu. If things change, we are here, free: "
+        "{hotline_number}. Ref: {reference}"
+    ),
+    "You do not have to give your name. Call the hotline: {hotline_number}. In danger now? "
+    "Go to a safe place if you can.": N_(
+        "Help is free and you do not have to give your name. Call the hotline: {hotline_number}. "
+        "In danger now? Go to a safe place if you can."
+    ),
+    SERVICES_NONE: N_(
+        "We have no services listed for {area} yet. Call the hotline free of charge: "
+        "{hotline_number}."
+    ),
+}

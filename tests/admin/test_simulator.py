@@ -20,24 +20,25 @@ from tests.conftest import make_app, make_settings
 
 NUMBER = "0800 000 009"
 CHOOSE = "Choose your language:"
-MENU = "Anti-trafficking hotline. Free and anonymous. Choose:"
+MENU = "{hotline_name}. You need not give your name."
 HELP = (
-    "Call the hotline free of charge: {hotline_number}. You do not have to give your name. "
-    "Or we can call you:"
+    "Call the hotline: {hotline_number}. You do not have to give your name. Or we can contact you:"
 )
 SENT = (
-    "Thank you. A hotline worker will contact you at the time you chose. "
-    "Your reference: {reference}. Free help: {hotline_number}"
+    "Thank you. A hotline worker will try to contact you at the time you chose. "
+    "Your reference: {reference}. Help: {hotline_number}"
 )
 CALL_BACK = ["1", "1", "1"]
-"""On the help menu: Ask for a call back, Morning, Phone call."""
+"""On the help menu: Ask us to contact you, Morning, Phone call."""
 CHOICE = {"en": "1", "fr": "2", "ln": "3", "st": "4"}
 CATALOGS = Catalogs.load(ROOT / "locales")
 
 
 def folded(lang: str, msgid: str) -> str:
     """A translated text as a basic phone shows it (GSM-7 folding)."""
-    text = CATALOGS.gettext(lang, msgid).format(hotline_number=NUMBER, reference=SAMPLE_REFERENCE)
+    text = CATALOGS.gettext(lang, msgid).format(
+        hotline_number=NUMBER, hotline_name="Helpline", reference=SAMPLE_REFERENCE
+    )
     return fold(text, lang)
 
 
@@ -98,7 +99,7 @@ def test_ussd_walk_in_french_to_help(client: TestClient) -> None:
     assert help_screen["end"] is False
     assert "CON " + folded("fr", HELP) in help_screen["text"]
     assert NUMBER in help_screen["text"]
-    assert "\n1 " + folded("fr", "Ask for a call back") + "\n" in help_screen["text"]
+    assert "\n1 " + folded("fr", "Ask us to contact you") + "\n" in help_screen["text"]
 
     for key in CALL_BACK:
         end = send(client, key, lang="fr")
@@ -138,7 +139,7 @@ def test_telegram_returns_buttons_in_full_orthography(client: TestClient) -> Non
     assert first["buttons"][:4] == ["1|English", "2|Francais", "3|Lingala", "4|Sesotho"]
     assert first["text"].startswith("--- Telegram ")
     menu = send(client, "3", channel="telegram")
-    assert CATALOGS.gettext("ln", MENU) in menu["text"]
+    assert CATALOGS.gettext("ln", MENU).format(hotline_name="Helpline") in menu["text"]
     assert "ɔ" in menu["text"], "no GSM-7 folding on Telegram"
     assert len(menu["buttons"]) >= 6
     assert any(b.endswith("|" + CATALOGS.gettext("ln", "Get help now")) for b in menu["buttons"])

@@ -9,7 +9,7 @@ from tests.browser.conftest import LiveServer, no_horizontal_scroll, shot
 from tests.browser.weight import KB, Meter, describe, total
 
 TIP = [
-    ("1", "Anti-trafficking hotline. Free and anonymous. Choose:"),  # English
+    ("1", "Helpline. You need not give your name."),  # English
     ("1", "What is happening?"),  # Report something
     ("1", "Where is it happening? Choose the country:"),  # Forced work
     ("1", "Which province?"),  # DR Congo

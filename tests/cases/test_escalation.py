@@ -70,7 +70,7 @@ async def test_acknowledged_late_reaches_the_backup_first(engine: Engine) -> Non
     assert len(queued) == 1
     assert ladder(engine) == [(0, ids["amani"], True), (1, ids["lerato"], False)]
     body = alert_recipients(engine)[-1]
-    assert body.startswith("Hotline:") and "P1" in body, "the backup's alert, in Sesotho"
+    assert body.startswith("Mohala oa thuso:") and "P1" in body, "the backup's alert, in Sesotho"
     ack(engine, "lerato", T0 + timedelta(minutes=12))
     assert sweep(engine, CIPHER, CATALOGS.gettext, now=T0 + timedelta(minutes=40)) == []
     assert ladder(engine) == [(0, ids["amani"], True), (1, ids["lerato"], True)]

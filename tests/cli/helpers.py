@@ -15,17 +15,16 @@ from bot.i18n.catalog import Catalogs, po_path, read_catalog, write_catalog
 from bot.i18n.gsm7 import fold
 
 NUMBER = "0800 000 009"
-MENU = "Anti-trafficking hotline. Free and anonymous. Choose:"
+MENU = "{hotline_name}. You need not give your name."
 HELP = (
-    "Call the hotline free of charge: {hotline_number}. You do not have to give your name. "
-    "Or we can call you:"
+    "Call the hotline: {hotline_number}. You do not have to give your name. Or we can contact you:"
 )
 SENT = (
-    "Thank you. A hotline worker will contact you at the time you chose. "
-    "Your reference: {reference}. Free help: {hotline_number}"
+    "Thank you. A hotline worker will try to contact you at the time you chose. "
+    "Your reference: {reference}. Help: {hotline_number}"
 )
 CALL_BACK = "1\n1\n1\n"
-"""On the help menu: Ask for a call back, Morning, Phone call."""
+"""On the help menu: Ask us to contact you, Morning, Phone call."""
 MENU_FLOWS = {"main", "tip", "screening", "signs", "help", "follow"}
 """The main menu and the flows its options lead to."""
 SHIPPED_FLOWS = sorted(load_file(path).name for path in flow_files([ROOT / "flows"]))
@@ -44,7 +43,9 @@ def run(*args: str, input: str | None = None) -> Result:
 
 def folded(lang: str, msgid: str) -> str:
     """A translated text as a basic phone shows it (a dry run's sample reference)."""
-    text = CATALOGS.gettext(lang, msgid).format(hotline_number=NUMBER, reference=SAMPLE_REFERENCE)
+    text = CATALOGS.gettext(lang, msgid).format(
+        hotline_number=NUMBER, hotline_name="Helpline", reference=SAMPLE_REFERENCE
+    )
     return fold(text, lang)
 
 

@@ -39,7 +39,7 @@ def test_flows_check_accepts_explicit_paths() -> None:
     """A file or folder given on the command line is what gets checked."""
     result = run("flows", "check", str(ROOT / "flows" / "help.yaml"))
     assert result.exit_code == 0, result.output
-    assert "ok: 1 flow(s), 4 screens" in result.stdout
+    assert "ok: 1 flow(s), 6 screens" in result.stdout
     # "Learn the signs" offers help's call back: given together, the two files check out.
     result = run(
         "flows", "check", str(ROOT / "flows" / "signs.yaml"), str(ROOT / "flows" / "help.yaml")
@@ -99,7 +99,7 @@ BROKEN: dict[str, tuple[str, str, list[str]]] = {
     "menu without options": (
         "help.yaml",
         SHIPPED_HELP.replace(
-            "    options:\n      - {label: Ask for a call back, next: safe_time}\n",
+            "    options:\n      - {label: Ask us to contact you, next: safe_time}\n",
             "    options: []\n",
         ),
         ["state 'help': dead end: a menu with no options"],

@@ -37,7 +37,7 @@ def test_simulate_walks_each_language_to_help(workdir: Path, lang: str) -> None:
     out = result.stdout
     assert "CON Choose your language:" in out
     assert "CON " + folded(lang, MENU) in out
-    assert "CON " + folded(lang, HELP) + "\n1 " + folded(lang, "Ask for a call back") in out
+    assert "CON " + folded(lang, HELP) + "\n1 " + folded(lang, "Ask us to contact you") in out
     assert "END " + folded(lang, SENT) in out
     assert NUMBER in folded(lang, SENT) and SAMPLE_REFERENCE in folded(lang, SENT)
     assert f"> {CHOICE[lang]}\n" in out
@@ -69,7 +69,7 @@ def test_simulate_telegram_shows_buttons_and_full_orthography() -> None:
     result = run("simulate", "--channel", "telegram", input="3\n")
     assert result.exit_code == 0, result.output
     assert "[1 English]  [2 Francais]  [3 Lingala]  [4 Sesotho]" in result.stdout
-    assert CATALOGS.gettext("ln", MENU) in result.stdout
+    assert CATALOGS.gettext("ln", MENU).format(hotline_name="Helpline") in result.stdout
     assert "--- Telegram " in result.stdout
 
 

@@ -23,8 +23,7 @@ from bot.i18n.catalog import (
 )
 
 HELP = (
-    "Call the hotline free of charge: {hotline_number}. You do not have to give your name. "
-    "Or we can call you:"
+    "Call the hotline: {hotline_number}. You do not have to give your name. Or we can contact you:"
 )
 NEW_HELP = "Call us free at {hotline_number}."
 

@@ -22,38 +22,38 @@ from bot.sessions import MemorySessionStore
 NUMBER = "0800 123 456"
 
 HELP = {
-    "en": "CON Call the hotline free of charge: 0800 123 456. You do not have to give your name. "
-    "Or we can call you:",
-    "fr": "CON Appelez gratuitement la ligne d'aide : 0800 123 456. "
-    "Vous n'avez pas à donner votre nom. Ou nous pouvons vous appeler :",
-    "ln": "CON Benga nimero ya lisalisi ofele: 0800 123 456. Esengeli te opesa kombo na yo. "
-    "To tokoki kobenga yo:",
-    "st": "CON Letsetsa mohala oa thuso mahala: 0800 123 456. "
-    "Ha u hloke ho re bolella lebitso la hao. Kapa re ka u letsetsa:",
+    "en": "CON Call the hotline: 0800 123 456. You do not have to give your name. "
+    "Or we can contact you:",
+    "fr": "CON Appelez la ligne d'aide : 0800 123 456. "
+    "Vous n'avez pas à donner votre nom. Ou nous pouvons vous contacter :",
+    "ln": "CON Benga nimero ya lisalisi: 0800 123 456. Esengeli te opesa kombo na yo. "
+    "To tokoki kosolola na yo:",
+    "st": "CON Letsetsa mohala oa thuso: 0800 123 456. "
+    "Ha u hloke ho re bolella lebitso la hao. Kapa re ka ikopanya le uena:",
 }
 CALL_BACK = {
-    "en": "1 Ask for a call back",
-    "fr": "1 Demander un rappel",
-    "ln": "1 Senga tobenga yo",
-    "st": "1 Kopa hore re u letsetse",
+    "en": "1 Ask us to contact you",
+    "fr": "1 Etre recontacté(e)",
+    "ln": "1 Senga tosolola na yo",
+    "st": "1 Kopa hore re ikopanye le uena",
 }
 SENT = {
-    "en": "END Thank you. A hotline worker will contact you at the time you chose. "
-    "Your reference: TEST-00. Free help: 0800 123 456",
-    "fr": "END Merci. Notre équipe vous contactera au moment choisi. "
-    "Votre référence : TEST-00. Aide gratuite : 0800 123 456",
-    "ln": "END Matondi. Mosali na biso akosolola na yo na ntango oyo oponi. "
-    "Nimero ya likambo: TEST-00. Lisalisi ofele: 0800 123 456",
-    "st": "END Kea leboha. Mosebeletsi oa rona o tla ikopanya le uena ka nako eo u e khethileng. "
-    "Nomoro ea tlaleho: TEST-00. Thuso ea mahala: 0800 123 456",
+    "en": "END Thank you. A hotline worker will try to contact you at the time you chose. "
+    "Your reference: TEST-00. Help: 0800 123 456",
+    "fr": "END Merci. Notre équipe essaiera de vous contacter au moment choisi. "
+    "Votre référence : TEST-00. Aide : 0800 123 456",
+    "ln": "END Matondi. Mosali na biso akomeka kosolola na yo na ntango oyo oponi. "
+    "Nimero ya likambo: TEST-00. Lisalisi: 0800 123 456",
+    "st": "END Kea leboha. Mosebeletsi oa rona o tla leka ho ikopanya le uena ka nako eo u e "
+    "khethileng. Nomoro ea tlaleho: TEST-00. Thuso: 0800 123 456",
 }
 CALL_BACK_WALK = ["4", "1", "1", "1"]
 """Get help now, Ask for a call back, Morning, Phone call."""
 MENU_FIRST_LINE = {
-    "en": "CON Anti-trafficking hotline. Free and anonymous. Choose:",
-    "fr": "CON Traite des personnes : aide gratuite et anonyme.",
-    "ln": "CON Mombongo ya bato: lisalisi ofele, bakotuna kombo te. Pona:",
-    "st": "CON Khoebo ka batho: thuso ea mahala, ntle le lebitso. Khetha:",
+    "en": "CON Helpline. You need not give your name.",
+    "fr": "CON Helpline. Aide sans donner votre nom.",
+    "ln": "CON Helpline. Bakotuna kombo na yo te. Pona:",
+    "st": "CON Helpline. Thuso ntle le lebitso. Khetha:",
 }
 CHOICE = {"en": "1", "fr": "2", "ln": "3", "st": "4"}
 HEADER = re.compile(r"^--- (.*) ---$", re.MULTILINE)
@@ -66,7 +66,7 @@ async def run(
         content,
         MemorySessionStore(),
         DryRunSink(content.tr),
-        values={"hotline_number": NUMBER},
+        values={"hotline_number": NUMBER, "hotline_name": "Helpline"},
     )
     out = io.StringIO()
     shown = await simulate(
@@ -112,7 +112,9 @@ async def test_ussd_walk_from_language_to_get_help_now(shipped_content: Content,
 
 async def test_ussd_header_of_the_english_main_menu(shipped_content: Content) -> None:
     output, _ = await run(shipped_content, UssdRenderer(shipped_content.tr), ["1"])
-    assert "--- USSD 177/182 GSM-7 ---\nCON Anti-trafficking hotline." in output
+    menu = r"--- USSD (\d+)/182 GSM-7 ---\nCON Helpline. You need not give your name."
+    header = re.search(menu, output)
+    assert header is not None and int(header.group(1)) <= 182, output
     assert "(conversation ended)" not in output, "inputs ran out before the end"
 
 
@@ -122,7 +124,7 @@ async def test_sms_walk_shows_parts_and_no_con_prefix(shipped_content: Content) 
     )
     assert shown == 6
     assert output.startswith("--- SMS 69 chars GSM-7, 1 part(s) ---\nChoose your language:\n")
-    assert "--- SMS 180 chars GSM-7, 2 part(s) ---\nKhoebo ka batho:" in output
+    assert "---\nHelpline. Thuso ntle le lebitso. Khetha:\n" in output
     assert "3 Ithute mats'oao" in output
     assert HELP["st"].removeprefix("CON ") + "\n" + CALL_BACK["st"] + "\n" in output
     assert output.endswith(SENT["st"].removeprefix("END ") + "\n(conversation ended)\n")
@@ -137,11 +139,11 @@ async def test_telegram_walk_keeps_orthography_and_shows_buttons(
     )
     assert output.startswith("--- Telegram 21/4096 ---\nChoose your language:\n")
     assert "[1 English]  [2 Francais]  [3 Lingala]  [4 Sesotho]  [0 Exit]" in output
-    assert "Mombongo ya bato: lisalisi ofele, bakotuna kombo tɛ. Pɔna:" in output
+    assert "Helpline. Bakotuna kombo na yo tɛ. Pɔna:" in output
     assert "[6 Monɔkɔ mosusu]  [00 Kozonga]  [0 Kobima]" in output
-    assert "Esɛngɛli tɛ opesa kombo na yo. To tokoki kobenga yo:" in output
-    assert "[1 Sɛnga tobenga yo]  [00 Kozonga]  [0 Kobima]" in output
-    assert "Matɔndi. Mosali na biso akosɔlɔla na yo na ntango oyo opɔni." in output
+    assert "Esɛngɛli tɛ opesa kombo na yo. To tokoki kosɔlɔla na yo:" in output
+    assert "[1 Sɛnga tosɔlɔla na yo]  [00 Kozonga]  [0 Kobima]" in output
+    assert "Matɔndi. Mosali na biso akomeka kosɔlɔla na yo na ntango oyo opɔni." in output
     assert output.endswith("(conversation ended)\n")
 
 
@@ -163,7 +165,7 @@ async def test_interactive_mode_prompts_only_while_the_conversation_runs(
     )
     assert shown == 6
     assert output.count("> ") == 5, "no prompt after the conversation ended"
-    assert output.endswith("Free help: 0800 123 456\n(conversation ended)\n")
+    assert output.endswith("Help: 0800 123 456\n(conversation ended)\n")
 
 
 async def test_interactive_mode_stops_at_end_of_input(shipped_content: Content) -> None:
@@ -203,7 +205,7 @@ async def test_a_wrong_key_on_the_full_french_menu_shows_the_hint_above_the_ques
         "1 Signaler un cas",
         "2 Évaluer ma situation",
         "3 Signes d'alerte",
-        "4 Aide urgente",
+        "4 Aide immédiate",
     ]
     assert "page 1/2" in hinted.split("\n")[1], "the last options on a second page"
     assert HELP["fr"] in output, "the menu still answers 4 after the hint"

@@ -254,3 +254,20 @@ def test_production_telegram_token_needs_a_webhook_secret(monkeypatch: pytest.Mo
     monkeypatch.setenv("HOTLINE_TELEGRAM_WEBHOOK_SECRET", "test-webhook-secret")
     settings = resolve_secrets(Settings())
     assert settings.telegram_webhook_secret is not None
+
+
+def test_public_name_is_neutral_by_default_and_fills_screens() -> None:
+    """Screens carry the deployment's name; the default names no crime, and help is not free."""
+    settings = Settings()
+    assert settings.public_name == "Helpline" and settings.toll_free is False
+    named = Settings(public_name="Ligne d'aide", public_number="0800 111 222", toll_free=True)
+    assert named.screen_values == {"hotline_number": "0800 111 222", "hotline_name": "Ligne d'aide"}
+
+
+@pytest.mark.parametrize(
+    "name", ["H", "W" * 21, "Lisalisi ɛ", "Help\nline", " Helpline", "Hotline;"]
+)
+def test_public_name_too_long_or_not_plain_gsm7_is_refused(name: str) -> None:
+    """Every screen is measured with a 20-character plain name: anything else would not fit."""
+    with pytest.raises(ValidationError, match="public_name"):
+        Settings(public_name=name)

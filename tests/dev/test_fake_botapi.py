@@ -201,16 +201,16 @@ def test_a_call_back_end_to_end_through_the_fake_bot_api(
             assert menu["text"] == "Choose your language:" and menu["from_bot"] is True
             tap(user, "English")
             tap(user, tr("en", "Get help now"))
-            tap(user, tr("en", "Ask for a call back"))
+            tap(user, tr("en", "Ask us to contact you"))
             tap(user, tr("en", "Morning"))
-            end = tap(user, tr("en", "Phone call"))["messages"][-1]
+            end = tap(user, tr("en", "A message here on Telegram"))["messages"][-1]
 
             found = re.search(r"[A-Z0-9]{4}-[0-9]{2}", end["text"])
             assert found is not None and PATTERN.match(found.group()), end["text"]
             reference = found.group()
             done = (
-                "Thank you. A hotline worker will contact you at the time you chose. "
-                "Your reference: {reference}. Free help: {hotline_number}"
+                "Thank you. A hotline worker will try to contact you at the time you chose. "
+                "Your reference: {reference}. Help: {hotline_number}"
             )
             assert end["text"] == tr("en", done).format(reference=reference)
             assert end["buttons"] == [], "the END screen has no buttons"
@@ -233,7 +233,7 @@ def test_a_call_back_end_to_end_through_the_fake_bot_api(
         assert case.reference == reference
         assert (case.kind, case.channel, case.lang) == ("callback_request", "telegram", "en")
         assert (case.priority, case.rule) == ("P2", "call back requested")
-        assert case.consent_contact is True and case.contact_phone is None
+        assert case.consent_contact is True and case.contact_phone is not None  # the chat, sealed
         methods = [m for m, _ in fake_app.state.fake.calls]
         assert {"getMe", "sendMessage", "editMessageText", "answerCallbackQuery"} <= set(methods)
         assert_no_telegram_ids(dump, caplog.text, ids=(USER,))

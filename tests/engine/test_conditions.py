@@ -17,6 +17,7 @@ STATE = SessionState(
     answers={"U1": "yes", "U3": "no"},
     scores={"indicators": 2, "control": 0},
     priority="P2",
+    channel="telegram",
 )
 
 
@@ -38,6 +39,8 @@ STATE = SessionState(
         ({"all": [{"priority": "P2"}, {"answer": {"id": "U3", "is": "yes"}}]}, False),
         ({"any": [{"priority": "P1"}, {"language": "ln"}]}, True),
         ({"not": {"language": "ln"}}, False),
+        ({"channel": "telegram"}, True),
+        ({"channel": "ussd"}, False),
     ],
 )
 def test_condition_holds(condition: dict[str, Any], expected: bool) -> None:
@@ -56,6 +59,7 @@ def test_condition_holds(condition: dict[str, Any], expected: bool) -> None:
         ({"all": []}, "take a non-empty list"),
         ({"any": [{"nope": 1}]}, "unknown condition 'nope'"),
         ({"not": {"language": "xx"}}, "'language' must be en, fr, ln or st"),
+        ({"channel": "whatsapp"}, "'channel' must be ussd, sms, telegram"),
         ([], "exactly one key"),
     ],
 )
@@ -65,4 +69,13 @@ def test_bad_conditions_say_why(condition: object, problem: str) -> None:
 
 
 def test_registry_names_are_the_names_used_in_flow_files() -> None:
-    assert set(CONDITIONS) == {"answer", "score", "priority", "language", "all", "any", "not"}
+    assert set(CONDITIONS) == {
+        "answer",
+        "score",
+        "priority",
+        "language",
+        "channel",
+        "all",
+        "any",
+        "not",
+    }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.content.files import Content
 from bot.engine.registry import FlowRegistry
 from bot.engine.runner import advance, begin
 from bot.engine.state import SessionState, Step
@@ -270,3 +271,15 @@ def test_actions_under_any_run_after_the_answers_own() -> None:
     no = walk(flows, ["2"], flow="gate")
     assert no.state is not None
     assert (no.state.priority, no.state.rule) == ("P4", "default")
+
+
+def test_a_channel_condition_holds_after_going_back(shipped_content: Content) -> None:
+    """The shipped call back offers a Telegram reply only on Telegram, also after ``00``."""
+    registry, tr = shipped_content.registry, shipped_content.tr
+    for channel, method in (("telegram", "method_telegram"), ("ussd", "method")):
+        step = begin(registry, "help", "en", tr, channel=channel)
+        for raw in ("1", "1", "00", "2"):
+            assert step.state is not None
+            step = advance(registry, step.state, raw, tr)
+        assert step.state is not None and step.state.state == method, channel
+        assert step.state.channel == channel

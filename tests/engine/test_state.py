@@ -24,6 +24,7 @@ def test_to_dict_carries_every_field_through_json() -> None:
         memo={"request": "1*2"},
         sid="s1",
         notice="Please reply with one of the numbers shown.",
+        channel="telegram",
     )
     data = state.to_dict()
     assert set(data) == {f.name for f in fields(SessionState)}, "a new field must be saved too"

@@ -55,7 +55,7 @@ async def transcript(content: Content, lang: str, path: list[str]) -> str:
         content,
         MemorySessionStore(),
         DryRunSink(content.tr),
-        values={"hotline_number": "0800 000 000"},
+        values={"hotline_number": "0800 000 000", "hotline_name": "Helpline"},
     )
     out = io.StringIO()
     await simulate(

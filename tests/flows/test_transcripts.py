@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent / "transcripts"
 LANG_KEYS = {"en": "1", "fr": "2", "ln": "3", "st": "4"}
 DEMO_NUMBER = "0800 000 000"
+DEMO_NAME = "Helpline"
 
 # (flow, name): inputs after choosing the language, a typical path with a mistake and a step back.
 # Every conversation starts at the language menu, as it does on a phone.
@@ -86,7 +87,7 @@ async def transcript(content: Content, flow: str, lang: str, channel: str, path:
         content,
         MemorySessionStore(),
         DryRunSink(content.tr),
-        values={"hotline_number": DEMO_NUMBER},
+        values={"hotline_number": DEMO_NUMBER, "hotline_name": DEMO_NAME},
     )
     inputs = [LANG_KEYS[lang], *(i.replace("{lang}", LANG_KEYS[lang]) for i in path)]
     out = io.StringIO()

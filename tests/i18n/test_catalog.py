@@ -23,7 +23,7 @@ from bot.i18n.catalog import (
 )
 
 LOCALES = ROOT / "locales"
-MENU = "Anti-trafficking hotline. Free and anonymous. Choose:"
+MENU = "{hotline_name}. You need not give your name."
 UNKNOWN = "A sentence no catalog has ever seen."
 
 PO_HEADER = """\

@@ -24,8 +24,7 @@ from bot.i18n.catalog import (
 from bot.i18n.check import check_catalogs
 
 HELP = (
-    "Call the hotline free of charge: {hotline_number}. You do not have to give your name. "
-    "Or we can call you:"
+    "Call the hotline: {hotline_number}. You do not have to give your name. Or we can contact you:"
 )
 
 

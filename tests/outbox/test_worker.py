@@ -256,7 +256,7 @@ def test_the_app_delivers_a_reply_within_a_second(
         assert sender.sent, "not delivered"
         assert elapsed < 1.0, f"delivered after {elapsed:.2f} s: the wake-up did not work"
         [(to, text)] = sender.sent
-        assert to == TO and text.startswith("Anti-trafficking hotline.")
+        assert to == TO and text.startswith("Helpline. You need not give your name.")
     assert_no_phone_numbers(database_text(engine), caplog.text)
 
 

@@ -3,7 +3,9 @@
 Updates arrive at ``POST /telegram/webhook`` (``telegram_webhook.py``) and are processed in the
 request: commands (``/start``, ``/language``, ``/exit`` and any added with ``command``), button
 taps and typed replies all go through the ``Conversations`` service, like USSD and SMS. Chat and
-user ids live in memory only: sessions, events and logs carry their pseudonyms. Per chat the
+user ids live in memory only: sessions, events and logs carry their pseudonyms; the chat id
+is handed to the cases service as the person's address, kept (encrypted) only when they agree to
+be contacted, so an operator can answer in the chat. Per chat the
 store keeps the message ids the quick exit deletes, the current screen and the language chosen.
 """
 
@@ -395,7 +397,13 @@ class TelegramBot:
         flow, state = at or (MAIN_MENU if known else ("main", None))
         renderer = self.renderer()
         screen = await self.conversations.start(
-            chat.key, renderer, self._lang(chat), flow=flow, at=state, contact=chat.contact
+            chat.key,
+            renderer,
+            self._lang(chat),
+            flow=flow,
+            at=state,
+            contact=chat.contact,
+            address=str(chat.id),
         )
         chat.record.lang = renderer.lang or chat.record.lang
         await self.show(chat, screen)
@@ -404,7 +412,7 @@ class TelegramBot:
         """Apply an answer (a button's key or typed text) and show what comes next."""
         renderer = self.renderer()
         screen = await self.conversations.reply(
-            chat.key, text, renderer, self._lang(chat), contact=chat.contact
+            chat.key, text, renderer, self._lang(chat), contact=chat.contact, address=str(chat.id)
         )
         chat.record.lang = renderer.lang or chat.record.lang
         await self.show(chat, screen, edit=edit)

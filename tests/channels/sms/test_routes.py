@@ -56,21 +56,20 @@ SHORTCODE = "12345"
 HOTLINE = "0800 000 000"
 PSEUDONYM_KEY = "k" * 32
 
-MENU = "Anti-trafficking hotline. Free and anonymous. Choose:"
+MENU = "{hotline_name}. You need not give your name."
 HELP = (
-    "Call the hotline free of charge: {hotline_number}. You do not have to give your name. "
-    "Or we can call you:"
+    "Call the hotline: {hotline_number}. You do not have to give your name. Or we can contact you:"
 )
-CALL_BACK = "Ask for a call back"
+CALL_BACK = "Ask us to contact you"
 CALL_BACK_SENT = (
-    "Thank you. A hotline worker will contact you at the time you chose. "
-    "Your reference: {reference}. Free help: {hotline_number}"
+    "Thank you. A hotline worker will try to contact you at the time you chose. "
+    "Your reference: {reference}. Help: {hotline_number}"
 )
 LANGUAGE_MENU = "Choose your language:\n1 English\n2 Francais\n3 Lingala\n4 Sesotho\n0 Exit"
-FRENCH_MENU_START = "Traite des personnes : aide gratuite et anonyme."
+FRENCH_MENU_START = "Helpline. Aide sans donner votre nom."
 FRENCH_HELP = (
-    "Appelez gratuitement la ligne d'aide : 0800 000 000. Vous n'avez pas à donner votre nom. "
-    "Ou nous pouvons vous appeler :\n1 Demander un rappel\n00 Retour\n0 Quitter"
+    "Appelez la ligne d'aide : 0800 000 000. Vous n'avez pas à donner votre nom. "
+    "Ou nous pouvons vous contacter :\n1 Etre recontacté(e)\n00 Retour\n0 Quitter"
 )
 REFERENCE = r"[A-Z0-9]{4}-[0-9]{2}"
 
@@ -208,11 +207,12 @@ def inbound_rows(engine: Engine) -> list[InboundMessage]:
 def translated(hotline: Hotline, lang: str, msgid: str) -> str:
     """A source string as the person reads it: translated, the number filled in, GSM-7 folded."""
     tr: Callable[[str, str], str] = hotline.app.state.content.tr
-    return fold(tr(lang, msgid).replace("{hotline_number}", HOTLINE), lang)
+    text = tr(lang, msgid).replace("{hotline_number}", HOTLINE)
+    return fold(text.replace("{hotline_name}", "Helpline"), lang)
 
 
 def help_menu(hotline: Hotline, lang: str) -> str:
-    """The "Get help now" SMS in a language: the free number, then "1 Ask for a call back"."""
+    """The "Get help now" SMS in a language: the free number, then "1 Ask us to contact you"."""
     return "\n".join(
         [
             translated(hotline, lang, HELP),
@@ -253,7 +253,7 @@ def test_aide_then_4_gets_french_help_delivered(
     [menu] = hotline.replies()
     assert menu.key == "sms-reply:ATXid_in_a1"
     assert menu.text.startswith(FRENCH_MENU_START + "\n1 ")
-    assert "\n4 Aide urgente\n" in menu.text and menu.text.endswith("\n0 Quitter")
+    assert "\n4 Aide immédiate\n" in menu.text and menu.text.endswith("\n0 Quitter")
     assert menu.row.lang == "fr" and menu.row.channel == "sms" and menu.row.purpose == "reply"
     check_sms(menu)
 

@@ -65,7 +65,7 @@ states:
       - {label: Sesotho, translate: false, do: [{set_language: st}], next: menu}
   menu:
     type: menu
-    text: "Anti-trafficking hotline. Free and anonymous. Choose:"
+    text: "Helpline. You need not give your name."
     options:
       - {label: Report something, next: describe}
       - {label: Get help now, next: help}
@@ -84,6 +84,11 @@ states:
     text: "Call the hotline free of charge: {hotline_number}. You do not have to give your name."
 """
 EXTRA = {
+    "Helpline. You need not give your name.": {
+        "fr": "Helpline. Aide sans donner votre nom.",
+        "ln": "Helpline. Bakotuna kombo na yo tɛ. Pɔna:",
+        "st": "Helpline. Thuso ntle le lebitso. Khetha:",
+    },
     "Say in a few words what happens.": {
         "fr": "Dites en quelques mots ce qui se passe.",
         "ln": "Loba na maloba moke nini ezali koleka.",
@@ -102,7 +107,10 @@ EXTRA = {
     },
 }
 """Translations of the texts the test flow adds to the shipped catalogs."""
-MENU = "Anti-trafficking hotline. Free and anonymous. Choose:"
+MENU = "Helpline. You need not give your name."
+"""The main menu's text as the shipped flows show it with the default HOTLINE_PUBLIC_NAME."""
+SHIPPED_MENU = "{hotline_name}. You need not give your name."
+"""The shipped main menu's source text."""
 HELP = "Call the hotline free of charge: {hotline_number}. You do not have to give your name."
 LANGUAGE_MENU = "Choose your language:"
 

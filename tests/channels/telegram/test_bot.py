@@ -31,6 +31,7 @@ from tests.channels.telegram.fake import (
     MENU,
     OTHER,
     PSEUDONYM_KEY,
+    SHIPPED_MENU,
     USER,
     TelegramHotline,
     assert_no_telegram_ids,
@@ -143,16 +144,16 @@ def test_the_shipped_flows_from_the_language_menu_to_get_help_now(
     catalogs = Catalogs.load(ROOT / "locales")
 
     def tr(msgid: str) -> str:
-        return catalogs.gettext(lang, msgid)
+        return catalogs.gettext(lang, msgid).replace("{hotline_name}", "Helpline")
 
     hotline.send("/start", language_code=None, user=user)
     assert hotline.api.last(user).text == LANGUAGE_MENU
     hotline.tap(button, user=user)
-    assert hotline.api.last(user).text == tr(MENU)
+    assert hotline.api.last(user).text == tr(SHIPPED_MENU)
     hotline.tap(tr("Get help now"), user=user)
     assert HOTLINE in hotline.api.last(user).text
     hotline.tap(tr(ui.BACK), user=user)
-    assert hotline.api.last(user).text == tr(MENU)
+    assert hotline.api.last(user).text == tr(SHIPPED_MENU)
     hotline.tap(tr(ui.EXIT), user=user)
     assert hotline.api.visible(user) == []
     assert set(hotline.api.methods()) == {

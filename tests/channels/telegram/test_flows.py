@@ -11,6 +11,7 @@ described it, with no Telegram id stored or logged.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Iterator
@@ -29,11 +30,11 @@ from bot.core.privacy import pseudonym
 from bot.core.settings import ROOT
 from bot.i18n import ui
 from bot.i18n.catalog import Catalogs
-from bot.models import Case
+from bot.models import AuditEntry, Case, CaseEvent
+from tests.api import headers, seed_team
 from tests.channels.telegram.fake import (
     HOTLINE,
     LANGUAGE_MENU,
-    MENU,
     OTHER,
     PSEUDONYM_KEY,
     USER,
@@ -42,9 +43,11 @@ from tests.channels.telegram.fake import (
     assert_no_token,
     starter,
 )
-from tests.conftest import database_text
+from tests.channels.telegram.fake import SHIPPED_MENU as MENU
+from tests.conftest import TEST_PHONES, assert_no_phone_numbers, database_text
 
 CATALOGS = Catalogs.load(ROOT / "locales")
+PHONE = TEST_PHONES[0]
 LANGUAGE_BUTTONS = {"en": "English", "fr": "Francais", "ln": "Lingala", "st": "Sesotho"}
 ORTHOGRAPHY = {"fr": "éèàç", "ln": "ɛɔ", "st": "š"}
 """Letters of each language GSM-7 folding would lose: some must show on Telegram."""
@@ -53,7 +56,8 @@ REFERENCE = re.compile(r"[A-Z0-9]{4}-[0-9]{2}")
 
 def tr(lang: str, msgid: str) -> str:
     """A shipped text in a language, with the hotline number filled in."""
-    return CATALOGS.gettext(lang, msgid).replace("{hotline_number}", HOTLINE)
+    text = CATALOGS.gettext(lang, msgid).replace("{hotline_number}", HOTLINE)
+    return text.replace("{hotline_name}", "Helpline")
 
 
 def _shipped(
@@ -187,7 +191,10 @@ DESCRIBE = "Do you want to add a short description?"
 DESCRIPTION = (
     "Describe briefly what you saw (where, when, what). You do not need to give your name."
 )
-CONSENT = "May the hotline contact you about this report? Say yes only if it is safe for you."
+CONSENT = (
+    "May the hotline contact you about this report? "
+    "Say yes only if a call or message from us is safe for you."
+)
 SAFE_TIME = "When is it safe for us to contact you?"
 METHOD = "How should we contact you?"
 CONFIRM = "Send your report now?"
@@ -230,7 +237,7 @@ TIPS = [
         danger=ui.NO,
         description="Des enfants portent des sacs très lourds à l'usine, même la nuit.",
         safe_time="Morning",
-        method="Phone call",
+        method="A message here on Telegram",
         area="cd-kwilu-kikwit",
         exploitation="child_labour",
         priority="P2",
@@ -246,7 +253,7 @@ TIPS = [
         danger=ui.YES,
         description="Mosali o koaletsoe ka tlung, o sebetsa bosiu le motšehare.",
         safe_time="Evening",
-        method="SMS",
+        method="A message here on Telegram",
         area="ls-maseru",
         exploitation="forced_labour",
         priority="P1",
@@ -291,7 +298,9 @@ def test_a_whole_tip_by_taps_becomes_a_case(
     assert case.minor is (tip.children == ui.YES)
     assert case.consent_contact is True
     assert case.contact == pseudonym(PSEUDONYM_KEY, "telegram", str(user))
-    assert case.contact_phone is None, "Telegram gives no phone number"
+    assert case.contact_phone is not None, "the chat, kept with consent, so the team can answer"
+    kept = hotline.app.state.cipher.decrypt(case.contact_phone, "case.contact_phone")
+    assert kept == f"telegram:{user}", "Telegram gives no phone number: the chat is kept"
     assert case.narrative is not None and case.safe_time is not None
 
     dump = database_text(engine)
@@ -323,15 +332,16 @@ QUESTIONS = [
 ]
 """U1-U3, then Q1-Q10."""
 SCREENING_CONSENT = (
-    "Would you like a hotline worker to contact you? Say yes only if it is safe for you."
+    "Would you like a hotline worker to contact you? "
+    "Say yes only if a call or message from us is safe for you."
 )
 RESULT_P2 = (
-    "Thank you. What you told us is serious. A hotline worker will look at it within a day. "
-    "Keep your phone safe. Help: {hotline_number}. Ref: {reference}"
+    "Thank you. A hotline worker will look at your answers within a day. "
+    "Help: {hotline_number}. Ref: {reference}"
 )
 RESULT_P3 = (
     "Thank you. Some answers show you may need support. A hotline worker will look at this. "
-    "Free help: {hotline_number}. Ref: {reference}"
+    "Help: {hotline_number}. Ref: {reference}"
 )
 Y, N, S = ui.YES, ui.NO, ui.SKIP
 
@@ -391,7 +401,7 @@ def test_a_whole_screening_by_taps_becomes_a_case(
         Tap(SCREENING_CONSENT, screening.consent),
     ]
     if screening.consent == Y:
-        steps += [Tap(SAFE_TIME, "Morning"), Tap(METHOD, "Phone call")]
+        steps += [Tap(SAFE_TIME, "Morning"), Tap(METHOD, "A message here on Telegram")]
     screens += walk(hotline, lang, user, steps)
     reference = end_screen(hotline, lang, user, screening.result)
     assert HOTLINE in hotline.api.last(user).text
@@ -427,7 +437,7 @@ def test_a_whole_screening_with_the_call_back_asked_in_english_too(
             Tap(QUESTIONS[2], Y),
             Tap(SCREENING_CONSENT, Y),
             Tap(SAFE_TIME, "Any time"),
-            Tap(METHOD, "SMS"),
+            Tap(METHOD, "A message here on Telegram"),
         ],
     )
     result = (
@@ -540,3 +550,96 @@ def test_past_the_hourly_limit_a_report_ends_kindly_and_nothing_is_kept(
             engine.dispose()
     finally:
         next(starts, None)
+
+
+# --- a call back on Telegram: a reply in the chat, and the operator's answer through the bot -----
+
+HELP_SCREEN = (
+    "Call the hotline: {hotline_number}. You do not have to give your name. Or we can contact you:"
+)
+CALL_BACK_SENT = (
+    "Thank you. A hotline worker will try to contact you at the time you chose. "
+    "Your reference: {reference}. Help: {hotline_number}"
+)
+
+
+def test_a_telegram_call_back_is_answered_in_the_chat_through_the_bot(
+    sqlite_hotline: TelegramHotline, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No SMS or phone call is offered without a number: the person asks for a reply here; the
+    chat is kept encrypted with the case, and an operator's message reaches it."""
+    hotline, lang = sqlite_hotline, "fr"
+    open_menu(hotline, lang, USER)
+    walk(
+        hotline,
+        lang,
+        USER,
+        [
+            Tap(MENU, "Get help now"),
+            Tap(HELP_SCREEN, "Ask us to contact you"),
+            Tap(SAFE_TIME, "Evening"),
+        ],
+    )
+    assert labels(hotline, USER)[:2] == [
+        tr(lang, "A message here on Telegram"),
+        tr(lang, "A phone call: I will type my number"),
+    ], "no SMS: a Telegram case has no number to send it to"
+    walk(hotline, lang, USER, [Tap(METHOD, "A message here on Telegram")])
+    reference = end_screen(hotline, lang, USER, CALL_BACK_SENT)
+    engine: Engine = hotline.app.state.engine
+    case = stored_case(engine, reference)
+    assert (case.kind, case.channel, case.consent_contact) == ("callback_request", "telegram", True)
+    assert case.contact_phone is not None
+    cipher = hotline.app.state.cipher
+    assert cipher.decrypt(case.contact_phone, "case.contact_phone") == f"telegram:{USER}"
+    assert_no_telegram_ids(database_text(engine), caplog.text)
+
+    seed_team(engine)
+    answer = "Bonjour, ici l'équipe. Pouvez-vous parler ce soir ?"
+    response = hotline.client.post(
+        f"/api/cases/{reference}/message",
+        json={"text": answer},
+        headers=headers(hotline.app, engine, "joseph", hours=24 * 365 * 10),
+    )
+    assert response.status_code == 202, response.text
+    asyncio.run(hotline.app.state.worker.run_due(only=response.json()["queued"]))
+    assert hotline.api.last(USER).text == answer, "the operator's message reached the chat"
+    assert answer not in database_text(engine), "its text is encrypted at rest"
+    assert_no_telegram_ids(database_text(engine), caplog.text)
+    with Session(engine) as db:
+        kinds = [e.kind for e in db.exec(select(CaseEvent)).all()]
+        actions = [a.action for a in db.exec(select(AuditEntry)).all()]
+    assert "message" in kinds and "message" in actions
+
+
+def test_a_number_typed_on_telegram_is_kept_for_the_call_it_asks_for(
+    sqlite_hotline: TelegramHotline, caplog: pytest.LogCaptureFixture
+) -> None:
+    hotline, lang = sqlite_hotline, "en"
+    open_menu(hotline, lang, USER)
+    walk(
+        hotline,
+        lang,
+        USER,
+        [
+            Tap(MENU, "Get help now"),
+            Tap(HELP_SCREEN, "Ask us to contact you"),
+            Tap(SAFE_TIME, "Morning"),
+            Tap(METHOD, "A phone call: I will type my number"),
+            Type("Type the phone number we may call. We keep it only to contact you.", PHONE),
+        ],
+    )
+    reference = end_screen(hotline, lang, USER, CALL_BACK_SENT)
+    engine: Engine = hotline.app.state.engine
+    case = stored_case(engine, reference)
+    number = hotline.app.state.cipher.decrypt(case.contact_phone, "case.contact_phone")
+    assert number == PHONE.replace(" ", "")
+    assert_no_phone_numbers(database_text(engine), caplog.text, numbers=(PHONE.replace(" ", ""),))
+    assert_no_telegram_ids(database_text(engine), caplog.text)
+    seed_team(engine)
+    response = hotline.client.post(
+        f"/api/cases/{reference}/message",
+        json={"text": "Hello"},
+        headers=headers(hotline.app, engine, "joseph", hours=24 * 365 * 10),
+    )
+    assert response.status_code == 409, "no chat was kept: the team calls the number"

@@ -69,12 +69,12 @@ MENU_WORD = {"en": "Report something", "fr": "Signaler", "ln": "Koyebisa", "st":
 EXIT_LINE = {"en": "0 Exit", "fr": "0 Quitter", "ln": "0 Kobima", "st": "0 Tsoa"}
 HELP_WORD = {"en": "Call the hotline", "fr": "Appelez", "ln": "Benga", "st": "Letsetsa"}
 CALL_BACK_LINE = {
-    "en": "1 Ask for a call back",
-    "fr": "1 Demander un rappel",
-    "ln": "1 Senga tobenga yo",
-    "st": "1 Kopa hore re u letsetse",
+    "en": "1 Ask us to contact you",
+    "fr": "1 Etre recontacté(e)",
+    "ln": "1 Senga tosolola na yo",
+    "st": "1 Kopa hore re ikopanye le uena",
 }
-CALL_BACK = "1*1*1"  # on the help menu: Ask for a call back, Morning, Phone call
+CALL_BACK = "1*1*1"  # on the help menu: Ask us to contact you, Morning, Phone call
 THANKS_WORD = {"en": "Thank you.", "fr": "Merci.", "ln": "Matondi.", "st": "Kea leboha."}
 TIP_FIRST = {
     "en": "What is happening?",
@@ -288,7 +288,7 @@ def assert_hinted(pages: Sequence[str], menu: str, hinted_by: str) -> None:
 
 
 def is_help_menu(body: str, lang: str) -> bool:
-    """The "Get help now" menu in a language: the free number, then "1 Ask for a call back"."""
+    """The "Get help now" menu in a language: the free number, then "1 Ask us to contact you"."""
     rows = main_menu_lines(body)
     return (
         body.startswith("CON " + HELP_WORD[lang])
@@ -902,7 +902,7 @@ def test_an_unknown_service_code_gets_a_polite_end(
         assert_no_phone_numbers(caplog.text)
         assert line.screen(new_session(), "", serviceCode="*384*12#") == LANGUAGE_MENU
         assert line.screen(new_session(), "3", serviceCode="*384*13#").startswith(
-            "CON " + "Mombongo"
+            "CON Helpline. Bakotuna kombo"
         )
 
 
