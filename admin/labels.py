@@ -23,3 +23,31 @@ who = {
     "mine": N_("Mine"),
     "unassigned": N_("Unassigned"),
 }
+service_type = {
+    "shelter": N_("shelter"),
+    "medical": N_("medical"),
+    "psychosocial": N_("psychosocial"),
+    "legal": N_("legal"),
+    "police": N_("police"),
+    "family_tracing": N_("family tracing"),
+    "return_reintegration": N_("return and reintegration"),
+}
+service_status = {
+    "active": N_("active"),
+    "paused": N_("paused"),
+    "closed": N_("closed"),
+}
+gender = {
+    "any": N_("any gender"),
+    "female": N_("women and girls"),
+    "male": N_("men and boys"),
+}
+weekday = (
+    N_("Monday"),
+    N_("Tuesday"),
+    N_("Wednesday"),
+    N_("Thursday"),
+    N_("Friday"),
+    N_("Saturday"),
+    N_("Sunday"),
+)

@@ -8,7 +8,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from admin.routes import account, assets, case, home, queue, referrals, signin
+from admin.routes import (
+    account,
+    assets,
+    audit,
+    case,
+    directory,
+    home,
+    queue,
+    referrals,
+    rota,
+    signin,
+    team,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     assets.router,
@@ -18,4 +30,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     queue.router,
     case.router,
     referrals.router,
+    directory.router,
+    rota.router,
+    team.router,
+    audit.router,
 )

@@ -40,6 +40,7 @@ LIMITS: tuple[tuple[str, int], ...] = (
     ("/telegram/", TELEGRAM_LIMIT),
     ("/api/services/import", IMPORT_LIMIT),
     ("/admin/directory/import", IMPORT_LIMIT),
+    ("/directory/import", IMPORT_LIMIT),
 )
 
 
