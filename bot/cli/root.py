@@ -59,10 +59,10 @@ def cipher_or_exit(settings: Settings) -> Cipher:
 @contextmanager
 def migrated(settings: Settings) -> Iterator[Engine]:
     """The database at the newest schema for one command, disposed after it."""
-    from bot.core.db import make_engine
+    from bot.core.db import engine_for
     from bot.core.migrate import upgrade
 
-    engine = make_engine(settings.database_url)
+    engine = engine_for(settings)
     try:
         upgrade(engine)
         yield engine

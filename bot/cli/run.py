@@ -101,7 +101,7 @@ def simulate(channel: str, lang: str | None, flow: str, input_file: TextIO | Non
 def worker(burst: bool) -> None:
     """Deliver the outbox (SMS replies, alerts), escalate and purge: from the database, with arq
     jobs on Redis when it answers."""
-    from bot.core.db import make_engine
+    from bot.core.db import engine_for
     from bot.i18n.catalog import Catalogs
     from bot.jobs.runner import SWEEP_SECONDS, Runner
     from bot.outbox.senders import make_sender, make_senders
@@ -109,7 +109,7 @@ def worker(burst: bool) -> None:
 
     settings = resolved_or_exit()
     cipher = cipher_or_exit(settings)
-    engine = make_engine(settings.database_url)
+    engine = engine_for(settings)  # the pool and threads of HOTLINE_DB_*, like the app's
     outbox_worker = OutboxWorker(
         engine,
         cipher,

@@ -20,6 +20,7 @@ from sqlmodel import Session
 
 import bot.core.db
 from bot.cli import main
+from bot.core.db import DatabaseOptions
 from bot.core.db import make_engine as real_make_engine
 from bot.core.privacy import Cipher, new_key
 from bot.core.settings import Settings
@@ -286,8 +287,8 @@ def test_the_worker_command_delivers_what_is_due_with_the_demo_sender(
         monkeypatch.setenv(f"HOTLINE_{name}", value)
     made: list[Engine] = []
 
-    def recorded(url: str) -> Engine:
-        made.append(real_make_engine(url))
+    def recorded(url: str, options: DatabaseOptions | None = None) -> Engine:
+        made.append(real_make_engine(url, options))
         return made[-1]
 
     # `hotline worker` leaves its engine to the process exit; here the test process goes on.
