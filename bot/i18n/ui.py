@@ -138,8 +138,8 @@ TOLL_FREE: dict[str, str] = {
         "Thank you. A hotline worker will try to contact you at the time you chose. "
         "Your reference: {reference}. Free help: {hotline_number}"
     ),
-    "OK. Come back when it is safe. Nothing was saved. Help at any time: {hotline_number}": N_(
-        "OK. Come back when it is safe. Nothing was saved. Free help at any time: {hotline_number}"
+    "OK. Come back when it is safe. Nothing was saved. Help: {hotline_number}": N_(
+        "OK. Come back when it is safe. Nothing was saved. Free help: {hotline_number}"
     ),
     "Thank you. Some answers show you may need support. A hotline worker will look at this. "
     "Help: {hotline_number}. Ref: {reference}": N_(

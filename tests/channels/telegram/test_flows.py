@@ -441,7 +441,7 @@ def test_a_whole_screening_with_the_call_back_asked_in_english_too(
         ],
     )
     result = (
-        "Thank you. A hotline worker will look at this now. If you can, go to a safe place. "
+        "Thank you. Your answers are marked urgent for our team. If you can, go to a safe place. "
         "Help: {hotline_number}. Your reference: {reference}"
     )
     reference = end_screen(hotline, lang, USER, result)
