@@ -28,10 +28,11 @@ from admin.deps import Staff, WebUser
 from admin.flash import N_
 from admin.render import render
 from admin.routes import case_labels
-from bot.cases import commands, reveal
+from bot.cases import commands, contact, reveal
 from bot.cases.access import MAX_REASON, CaseNotFound, Conflict, NotPermitted, find_case
 from bot.cases.case_page import case_page
 from bot.cases.status import IllegalTransition, MoveNotAllowed
+from bot.core.privacy import Cipher
 from bot.core.settings import Settings
 from bot.deps import CipherDep, DbSession, Now, SettingsDep, StoreDep
 from bot.models import Case
@@ -46,6 +47,7 @@ MOVED = flash.register("case.moved", N_("Status changed."))
 NOTED = flash.register("case.noted", N_("Note added."))
 CONSENTED = flash.register("case.consent", N_("Consent recorded."))
 ALREADY = flash.register("case.already", N_("Already done: nothing changed."))
+MESSAGED = flash.register("case.messaged", N_("Message queued: the bot sends it to the person."))
 
 ONCE_TTL = 24 * 3600
 """How long a form's ``once`` token is remembered (a retry after that is a new request)."""
@@ -115,9 +117,11 @@ def show(
     refused: Refusal | None = None,
     revealed: reveal.Revealed | None = None,
     number: str | None = None,
+    cipher: Cipher | None = None,
 ) -> Response:
     """The case page for ``me`` (with a refusal, or what they just revealed)."""
     page = case_page(db, case=case, actor=me.operator, now=now)
+    chat = cipher is not None and page.may.reveal_contact and contact.has_chat(cipher, case)
     context: dict[str, Any] = {
         "page": page,
         "refused": refused,
@@ -127,6 +131,8 @@ def show(
         "once": once_token(),
         "case_labels": case_labels,
         "supervisor": me.role in ("supervisor", "admin"),
+        "may_message": chat,
+        "max_message": contact.MAX_MESSAGE,
     }
     return render(request, "case.html", context, status=status)
 
@@ -139,7 +145,13 @@ def back(case: Case, settings: Settings, key: str, anchor: str = "") -> Response
 
 
 def refused_page(
-    request: Request, db: Session, me: WebUser, case: Case, now: datetime, exc: Exception
+    request: Request,
+    db: Session,
+    me: WebUser,
+    case: Case,
+    now: datetime,
+    exc: Exception,
+    cipher: Cipher | None = None,
 ) -> Response:
     """The case page saying why an action was refused (a refusal's audit entry is kept)."""
     if isinstance(exc, NotPermitted):
@@ -149,13 +161,40 @@ def refused_page(
     status, why = refusal(exc)
     log.info("case %s: %s refused (%s)", case.reference, request.url.path, type(exc).__name__)
     db.refresh(case)
-    return show(request, db, me, case, now, status=status, refused=why)
+    return show(request, db, me, case, now, status=status, refused=why, cipher=cipher)
 
 
 @router.get("/cases/{ref}")
-def case_view(request: Request, ref: str, me: Staff, db: DbSession, now: Now) -> Response:
-    """The case page: nothing decrypted."""
-    return show(request, db, me, load(db, ref), now)
+def case_view(
+    request: Request, ref: str, me: Staff, db: DbSession, now: Now, cipher: CipherDep
+) -> Response:
+    """The case page: nothing decrypted is shown."""
+    return show(request, db, me, load(db, ref), now, cipher=cipher)
+
+
+@router.post("/cases/{ref}/message")
+def message_person(
+    request: Request,
+    ref: str,
+    me: Staff,
+    db: DbSession,
+    now: Now,
+    settings: SettingsDep,
+    cipher: CipherDep,
+    body: Annotated[str, Form(max_length=contact.MAX_MESSAGE)],
+    once: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """Answer the person in their Telegram chat through the bot (holder or supervisor, with
+    contact consent); the form's ``once`` token is the idempotency key: a retry sends nothing."""
+    case = load(db, ref)
+    try:
+        contact.message_person(
+            db, cipher, case=case, actor=me.operator, body=body, now=now, key=once or None
+        )
+    except (NotPermitted, Conflict, ValueError) as exc:
+        return refused_page(request, db, me, case, now, exc, cipher)
+    db.commit()
+    return back(case, settings, MESSAGED, "#reveal")
 
 
 @router.post("/cases/{ref}/ack")

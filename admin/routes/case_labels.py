@@ -34,6 +34,7 @@ event = {
     "consent": N_("consent recorded"),
     "alert": N_("alert sent"),
     "referral": N_("referral"),
+    "message": N_("message sent to the person"),
 }
 referral_status = {
     "in_progress": N_("in progress"),

@@ -27,7 +27,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Header, HTTPException, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlmodel import Session, col, select
@@ -275,13 +275,22 @@ class MessageOut(BaseModel):
 
 @router.post("/cases/{ref}/message", status_code=202)
 def message_person(
-    ref: Ref, body: MessageIn, me: Staff, db: DbSession, cipher: CipherDep, now: Now
+    ref: Ref,
+    body: MessageIn,
+    me: Staff,
+    db: DbSession,
+    cipher: CipherDep,
+    now: Now,
+    idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
 ) -> MessageOut:
     """Answer the person through the bot (holder or supervisor; only with contact consent and a
-    kept Telegram chat: 409 otherwise). The timeline and audit log record that it was sent."""
+    kept Telegram chat: 409 otherwise). The timeline and audit log record that it was sent; a
+    retry with the same ``Idempotency-Key`` header sends nothing more."""
     case = load_case(db, ref)
     try:
-        queued = contact.message_person(db, cipher, case=case, actor=me, body=body.text, now=now)
+        queued = contact.message_person(
+            db, cipher, case=case, actor=me, body=body.text, now=now, key=idempotency_key
+        )
     except NotPermitted as exc:
         db.commit()  # the refusal's audit entry (nothing else changed)
         raise refused(exc) from None

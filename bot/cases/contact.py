@@ -16,13 +16,13 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot.cases.access import Conflict, check_actor, check_kept, now_or
 from bot.cases.commands import check_holder
 from bot.core.privacy import Cipher, normalise_phone
 from bot.governance import audit
-from bot.models import Case, CaseEvent, Operator
+from bot.models import Case, CaseEvent, Operator, OutboundMessage
 from bot.outbox.queue import enqueue
 
 log = logging.getLogger(__name__)
@@ -70,6 +70,13 @@ def telegram_chat(stored: str) -> int | None:
         return None
 
 
+def has_chat(cipher: Cipher, case: Case) -> bool:
+    """Does the case keep a Telegram chat the person agreed to be answered in? (Read, not shown.)"""
+    if not case.consent_contact or case.contact_phone is None or case.anonymised_at is not None:
+        return False
+    return telegram_chat(cipher.decrypt(case.contact_phone, CONTACT_PHONE)) is not None
+
+
 def message_person(
     session: Session,
     cipher: Cipher,
@@ -78,12 +85,14 @@ def message_person(
     actor: Operator,
     body: str,
     now: datetime | None = None,
+    key: str | None = None,
 ) -> int:
     """Queue an operator's message to the person's Telegram chat; returns the outbox id.
 
     Only the case's holder or a supervisor, only with contact consent and a kept chat
-    (``Conflict`` otherwise); the caller commits. The same text sent twice in the same minute is
-    one message (a retried request sends nothing twice).
+    (``Conflict`` otherwise); the caller commits. A retried request sends nothing twice and
+    records nothing twice: the same idempotency ``key`` is one message; without one, the same
+    text in the same minute is.
     """
     check_actor(actor)
     check_kept(case)
@@ -102,11 +111,17 @@ def message_person(
             f"case {case.reference} has no Telegram chat the person agreed to be contacted in"
         )
     assert case.id is not None
-    digest = hashlib.sha256(f"{case.id}:{now:%Y%m%d%H%M}:{body}".encode()).hexdigest()[:24]
+    seed = f"{case.id}:key:{key}" if key else f"{case.id}:{now:%Y%m%d%H%M}:{body}"
+    digest = hashlib.sha256(seed.encode()).hexdigest()[:24]
+    outbox_key = f"person:{case.reference}:{digest}"
+    sent = session.exec(select(OutboundMessage).where(OutboundMessage.key == outbox_key)).first()
+    if sent is not None and sent.id is not None:
+        log.info("case %s: a retried message, already queued", case.reference)
+        return sent.id
     message = enqueue(
         session,
         cipher,
-        key=f"person:{case.reference}:{digest}",
+        key=outbox_key,
         channel="telegram",
         purpose="reply",
         contact=case.contact or case.reference,
