@@ -51,3 +51,20 @@ weekday = (
     N_("Saturday"),
     N_("Sunday"),
 )
+
+exploitation = {
+    "forced_labour": N_("forced labour"),
+    "sexual_exploitation": N_("sexual exploitation"),
+    "child_labour": N_("child labour"),
+    "forced_marriage": N_("forced marriage"),
+    "domestic_servitude": N_("domestic servitude"),
+    "forced_begging": N_("forced begging"),
+    "other": N_("other exploitation"),
+}
+
+
+def exploitation_word(code: str | None) -> str:
+    """The msgid for an exploitation type, or an unknown code with its underscores as spaces."""
+    if not code:
+        return ""
+    return exploitation.get(code, code.replace("_", " "))

@@ -146,6 +146,24 @@ def language(request: Request) -> str:
     return settings_of(request).default_language
 
 
+def area_names(request: Request, lang: str) -> Callable[[str | None], str]:
+    """``area_name(code)``: a place as its names from the place up to the country ("Kikwit,
+    Kwilu, DR Congo"), the country's name translated; an unknown code is shown as it is."""
+    content = getattr(request.app.state, "content", None)
+    tree = content.areas if content is not None else None
+
+    def area_name(code: str | None) -> str:
+        if not code:
+            return ""
+        path = tree.path(code) if tree is not None and content is not None else []
+        if not path or content is None:
+            return code
+        names = [content.tr(lang, path[0].name)] + [a.name for a in path[1:]]
+        return ", ".join(reversed(names))
+
+    return area_name
+
+
 def render(
     request: Request,
     name: str,
@@ -171,6 +189,7 @@ def render(
             "nav": nav.visible(request.app, user.role) if user is not None else [],
             "path": request.url.path,
             "flash": message,
+            "area_name": area_names(request, lang),
             **(context or {}),
         },
         lang,

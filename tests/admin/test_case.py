@@ -227,3 +227,16 @@ def test_a_telegram_chat_is_not_shown_as_a_number(web: Web) -> None:
     shown = web.post(f"/cases/{ref}/contact", {"reason": "answer"})
     assert shown.status_code == 200 and "answer through the bot" in shown.text
     assert "424242" not in shown.text and "tel:" not in shown.text
+
+
+def test_the_area_and_the_exploitation_read_as_words(web: Web) -> None:
+    ref = new_case(web.engine, exploitation="forced_labour")
+    web.as_("joseph")
+    page = web.client.get(f"/cases/{ref}").text
+    assert "Kikwit (ville), Kwilu, DR Congo" in page and "cd-kwilu-kikwit</dd>" not in page
+    assert "forced labour" in page and "forced_labour" not in page
+    queue = web.client.get("/queue").text
+    assert "Kikwit (ville), Kwilu, DR Congo" in queue
+    assert '<option value="cd-kwilu-kikwit"' in queue
+    web.as_("amani")
+    assert "travail forcé" in web.client.get(f"/cases/{ref}").text
