@@ -10,6 +10,7 @@ a forged cookie shows nothing of its own.
 from __future__ import annotations
 
 from fastapi import Request, Response
+from fastapi.responses import RedirectResponse
 
 from admin import session
 from bot.core.settings import Settings
@@ -34,6 +35,13 @@ def flash(response: Response, settings: Settings, key: str) -> None:
     if key not in MESSAGES:
         raise ValueError(f"no flash message {key!r}")
     session.put(response, settings, key, name=session.FLASH, max_age=300)
+
+
+def redirect(target: str, settings: Settings, key: str) -> Response:
+    """Post/redirect/get: a 303 to ``target`` that shows ``key``'s message there."""
+    response = RedirectResponse(target, status_code=303)
+    flash(response, settings, key)
+    return response
 
 
 def pending(request: Request, settings: Settings) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from admin import flash
 from admin.deps import Staff
@@ -38,6 +38,4 @@ def change_language(
         return render(request, "account.html", {"error": True}, status=422)
     set_own_language(db, me.operator, lang)
     db.commit()
-    response = RedirectResponse("/account", status_code=303)
-    flash.flash(response, settings, SAVED)
-    return response
+    return flash.redirect("/account", settings, SAVED)

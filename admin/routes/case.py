@@ -20,7 +20,7 @@ from typing import Annotated, Any
 
 from anyio import from_thread
 from fastapi import APIRouter, Form, HTTPException, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from sqlmodel import Session
 
 from admin import flash
@@ -139,9 +139,7 @@ def show(
 
 def back(case: Case, settings: Settings, key: str, anchor: str = "") -> Response:
     """Back to the case page, with a message."""
-    response = RedirectResponse(f"/cases/{case.reference}{anchor}", status_code=303)
-    flash.flash(response, settings, key)
-    return response
+    return flash.redirect(f"/cases/{case.reference}{anchor}", settings, key)
 
 
 def refused_page(

@@ -6,6 +6,7 @@ it is stored (``case_labels.word(table, code)``).
 
 from __future__ import annotations
 
+from admin import labels
 from admin.flash import N_
 
 consent = {
@@ -53,15 +54,8 @@ outcome = {
     "successful": N_("successful"),
     "not_successful": N_("not successful"),
 }
-service_type = {
-    "shelter": N_("shelter"),
-    "medical": N_("medical"),
-    "psychosocial": N_("psychosocial"),
-    "legal": N_("legal"),
-    "police": N_("police"),
-    "family_tracing": N_("family tracing"),
-    "return_reintegration": N_("return and reintegration"),
-}
+service_type = labels.service_type
+"""The directory's words for service types (one table for the directory and the case page)."""
 gender = {
     "female": N_("women and girls"),
     "male": N_("men and boys"),

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Path, Query, Request, UploadFile
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from admin import flash
 from admin.deps import Admin, Staff
@@ -293,9 +293,7 @@ def refused_form(
 
 def back(settings: SettingsDep, key: str, target: str = "/directory") -> Response:
     """Post/redirect/get, with a message on the next page."""
-    response = RedirectResponse(target, status_code=303)
-    flash.flash(response, settings, key)
-    return response
+    return flash.redirect(target, settings, key)
 
 
 @router.post("/directory")

@@ -160,9 +160,7 @@ def edit_shift(request: Request, me: Supervisor, db: DbSession, shift_id: ShiftI
 
 def back(settings: SettingsDep, key: str, at: datetime) -> Response:
     """To the week of the shift, with a message."""
-    response = RedirectResponse(f"/rota?week={monday_of(at.date()).isoformat()}", status_code=303)
-    flash.flash(response, settings, key)
-    return response
+    return flash.redirect(f"/rota?week={monday_of(at.date()).isoformat()}", settings, key)
 
 
 def fields(starts_at: str, ends_at: str, primary: str, backup: str, supervisor: str) -> Any:

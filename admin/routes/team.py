@@ -13,7 +13,7 @@ import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Path, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from admin import flash
 from admin.deps import Admin
@@ -147,17 +147,13 @@ def add_member(
         )
     db.commit()
     if password:
-        response = RedirectResponse("/team", status_code=303)
-        flash.flash(response, settings, ADDED)
-        return response
+        return flash.redirect("/team", settings, ADDED)
     return team_page(request, db, new_password=(operator.username, chosen))
 
 
 def refused_last_admin(settings: SettingsDep) -> Response:
     """Back to the team page saying why nothing changed (409 as a page would be a dead end)."""
-    response = RedirectResponse("/team", status_code=303)
-    flash.flash(response, settings, LAST_ADMIN)
-    return response
+    return flash.redirect("/team", settings, LAST_ADMIN)
 
 
 @router.post("/team/{username}/role")
@@ -180,9 +176,7 @@ def change_role(
         db.rollback()
         return refused_last_admin(settings)
     db.commit()
-    response = RedirectResponse("/team", status_code=303)
-    flash.flash(response, settings, CHANGED)
-    return response
+    return flash.redirect("/team", settings, CHANGED)
 
 
 @router.post("/team/{username}/deactivate")
@@ -197,9 +191,7 @@ def deactivate_member(
         db.rollback()
         return refused_last_admin(settings)
     db.commit()
-    response = RedirectResponse("/team", status_code=303)
-    flash.flash(response, settings, CHANGED)
-    return response
+    return flash.redirect("/team", settings, CHANGED)
 
 
 @router.post("/team/{username}/reactivate")
@@ -209,9 +201,7 @@ def reactivate_member(
     """Take a member back on the team (with a new sign-in; no old session comes back)."""
     team.reactivate(db, found(db, username), actor=me.username)
     db.commit()
-    response = RedirectResponse("/team", status_code=303)
-    flash.flash(response, settings, CHANGED)
-    return response
+    return flash.redirect("/team", settings, CHANGED)
 
 
 @router.post("/team/{username}/password")
@@ -235,7 +225,5 @@ def reset_password(
     db.commit()
     log.info("team web: password of %s reset by %s", operator.username, me.username)
     if password:
-        response = RedirectResponse("/team", status_code=303)
-        flash.flash(response, settings, CHANGED)
-        return response
+        return flash.redirect("/team", settings, CHANGED)
     return team_page(request, db, new_password=(operator.username, new))
