@@ -22,6 +22,7 @@ from admin.flash import N_
 from admin.render import Pages, render
 from admin.routes import ROUTERS
 from bot.core.settings import Settings
+from bot.http.access import route_of
 from bot.http.errors import http_error
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,9 @@ def sign_in_path(request: Request) -> str:
 async def sign_in_required(request: Request, exc: Exception) -> Response:
     """A GET goes to the sign-in page (htmx: the whole page does); anything else is 403."""
     if request.method not in ("GET", "HEAD"):
-        log.info("team web: %s %s without a session refused", request.method, request.url.path)
+        log.info(
+            "team web: %s %s without a session refused", request.method, route_of(request.scope)
+        )
         return error_page(request, 403)
     settings: Settings = request.app.state.settings
     target = sign_in_path(request)
@@ -80,7 +83,7 @@ async def sign_in_required(request: Request, exc: Exception) -> Response:
 async def refused(request: Request, exc: Exception) -> Response:
     """403: a role the route does not let in, or an unsafe request without its CSRF token."""
     if isinstance(exc, CsrfRefused):
-        log.warning("team web: %s %s refused: %s", request.method, request.url.path, exc)
+        log.warning("team web: %s %s refused: %s", request.method, route_of(request.scope), exc)
     return error_page(request, 403)
 
 

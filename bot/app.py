@@ -27,6 +27,7 @@ from bot.channels.telegram.routes import router as telegram_router
 from bot.channels.ussd.routes import router as ussd_router
 from bot.content.files import Content, load_content
 from bot.conversation.service import Conversations
+from bot.core import metrics_port
 from bot.core.db import engine_for, ping
 from bot.core.migrate import upgrade
 from bot.core.privacy import Cipher
@@ -35,8 +36,11 @@ from bot.deps import ContentDep, DbSession, EngineDep, Now, SettingsDep, StoreDe
 from bot.dev import demo
 from bot.http import install as install_http
 from bot.http.health import PublicHealth
+from bot.http.metrics import AppMetrics, install_metrics
+from bot.http.probes import install_probes
 from bot.jobs import health
 from bot.jobs.escalation import escalate_forever
+from bot.jobs.gauges import StateGauges
 from bot.jobs.purge import purge_forever
 from bot.outbox import queue
 from bot.outbox.notify import ArqNotifier, NullNotifier, WakeNotifier
@@ -103,6 +107,13 @@ def create_app(settings: Settings | None = None, *, content: Content | None = No
         telegram: TelegramBot | None = app.state.telegram
         if telegram is not None:
             await telegram.start()
+        scrape_port = (  # HOTLINE_METRICS_PORT: /metrics on a port of its own
+            await metrics_port.serve_or_warn(
+                settings.metrics_host, settings.metrics_port, metrics.render, token=metrics_token
+            )
+            if settings.metrics_port
+            else None
+        )
         log.info(
             "hotline up: %d flows, sessions in %s, outbox delivered %s",
             len(content.registry.names()),
@@ -112,6 +123,8 @@ def create_app(settings: Settings | None = None, *, content: Content | None = No
         try:
             yield
         finally:
+            if scrape_port is not None:
+                scrape_port.close()
             for task in tasks:
                 task.cancel()
             for task in tasks:
@@ -133,6 +146,15 @@ def create_app(settings: Settings | None = None, *, content: Content | None = No
         openapi_url=None if production else "/openapi.json",  # no public schema in production
     )
     install_http(app, production=production)
+    # Observability: /metrics behind HOTLINE_METRICS_TOKEN (or on HOTLINE_METRICS_PORT), probes.
+    metrics_token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+    metrics = AppMetrics(
+        StateGauges(engine, store, stale_after=settings.worker_stale_after),
+        lambda: [(flow.name, flow.version) for flow in app.state.content.registry.current()],
+    )
+    app.state.metrics = metrics
+    install_metrics(app, metrics, token=metrics_token)
+    install_probes(app)
     staff_only = [Depends(Require(STAFF))]  # a bearer token of the operator API
     app.state.settings = settings
     app.state.content = content

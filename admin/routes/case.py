@@ -35,6 +35,7 @@ from bot.cases.status import IllegalTransition, MoveNotAllowed
 from bot.core.privacy import Cipher
 from bot.core.settings import Settings
 from bot.deps import CipherDep, DbSession, Now, SettingsDep, StoreDep
+from bot.http.access import route_of
 from bot.models import Case
 from bot.sessions import SessionStore
 
@@ -157,7 +158,7 @@ def refused_page(
     else:
         db.rollback()
     status, why = refusal(exc)
-    log.info("case %s: %s refused (%s)", case.reference, request.url.path, type(exc).__name__)
+    log.info("case %s: %s refused (%s)", case.id, route_of(request.scope), type(exc).__name__)
     db.refresh(case)
     return show(request, db, me, case, now, status=status, refused=why, cipher=cipher)
 

@@ -157,7 +157,7 @@ def refer(
     except (ReferralRefused, ReferralConflict) as exc:
         db.rollback()
         db.refresh(case)
-        log.info("case %s: referral refused (%s)", case.reference, type(exc).__name__)
+        log.info("case %s: referral refused (%s)", case.id, type(exc).__name__)
         chosen = {"area": case.area or "", "service_type": "", "lang": case.lang}
         services, chosen = _search(engine, content, case, {**chosen, "age": "", "gender": ""})
         why = Refusal(REFUSED, str(exc))
@@ -203,7 +203,7 @@ def follow(
         moves = allowed(referral.status)
         message = INVALID if to in moves else NOT_MOVED
         why = Refusal(message, str(exc), () if to in moves else tuple(moves))
-        log.info("case %s: referral change refused", case.reference)
+        log.info("case %s: referral change refused", case.id)
         return show(request, db, me, case, now, status=422 if to in moves else 409, refused=why)
     db.commit()
     return back(case, settings, UPDATED, "#referrals")

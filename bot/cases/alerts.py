@@ -113,7 +113,7 @@ def alert_operator(
         )
     )
     if operator is None or (operator.phone is None and operator.telegram_chat is None):
-        log.warning("case %s: no one to alert at level %d (%s)", case.reference, level, reason)
+        log.warning("case %s: no one to alert at level %d (%s)", case.id, level, reason)
         return []
     assert operator.id is not None
     serialise(session)
@@ -132,7 +132,7 @@ def alert_operator(
             )
             log.warning(
                 "case %s: alert budget of the shift spent (%d pages); not paged",
-                case.reference,
+                case.id,
                 spent,
             )
             return _budget_summary(session, cipher, tr, team, shift.id, spent, now)

@@ -55,7 +55,7 @@ def check_holder(
     audit.record(
         session, actor=actor.username, action="refused", case_id=case.id, reason=doing, at=now
     )
-    log.warning("case %s: %s refused to a non-holder", case.reference, doing)
+    log.warning("case %s: %s refused to a non-holder", case.id, doing)
     raise NotPermitted(
         f"only the operator holding case {case.reference} or a supervisor may {doing}; "
         "claim the case or ask a supervisor"
@@ -188,7 +188,7 @@ def change_status(
         reason=f"{previous} → {new}" + (f": {reason}" if reason else ""),
         at=now,
     )
-    log.info("case %s: %s → %s by %s", case.reference, previous, new, actor.username)
+    log.info("case %s: %s → %s by %s", case.id, previous, new, actor.username)
     return new
 
 

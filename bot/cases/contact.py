@@ -116,7 +116,7 @@ def message_person(
     outbox_key = f"person:{case.reference}:{digest}"
     sent = session.exec(select(OutboundMessage).where(OutboundMessage.key == outbox_key)).first()
     if sent is not None and sent.id is not None:
-        log.info("case %s: a retried message, already queued", case.reference)
+        log.info("case %s: a retried message, already queued", case.id)
         return sent.id
     message = enqueue(
         session,
@@ -139,6 +139,6 @@ def message_person(
         )
     )
     audit.record(session, actor=actor.username, action="message", case_id=case.id, at=now)
-    log.info("case %s: message to the person queued by %s", case.reference, actor.username)
+    log.info("case %s: message to the person queued by %s", case.id, actor.username)
     assert message.id is not None
     return message.id

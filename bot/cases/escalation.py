@@ -17,6 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.cases.alerts import AlertPolicy, alert_operator
+from bot.core.metrics import ESCALATIONS, label
+from bot.core.metrics import LEVELS as METRIC_LEVELS
 from bot.core.privacy import Cipher
 from bot.core.settings import Settings
 from bot.i18n.translate import Translate
@@ -107,8 +109,9 @@ def _overdue_steps(
                         detail="supervisor did not acknowledge",
                     )
                 )
-                log.error("case %s: nobody acknowledged, supervisor included", case.reference)
+                log.error("case %s: nobody acknowledged, supervisor included", case.id)
                 session.commit()
+                ESCALATIONS.labels("unacknowledged").inc()
                 continue
             level = step.level + 1
             team = on_call(session, now)
@@ -129,7 +132,8 @@ def _overdue_steps(
             except IntegrityError:
                 session.rollback()
                 continue
-            log.warning("case %s escalated to the %s", case.reference, LEVELS[level])
+            log.warning("case %s escalated to the %s", case.id, LEVELS[level])
+            ESCALATIONS.labels(label(LEVELS[level], METRIC_LEVELS)).inc()
             queued.extend(alerts)
     return queued
 
@@ -172,8 +176,7 @@ def _overdue_cases(
             except IntegrityError:  # another worker started this ladder
                 session.rollback()
                 continue
-            log.warning(
-                "case %s overdue for triage (%s); primary alerted", case.reference, case.priority
-            )
+            log.warning("case %s overdue for triage (%s); primary alerted", case.id, case.priority)
+            ESCALATIONS.labels("primary").inc()
             queued.extend(alerts)
     return queued

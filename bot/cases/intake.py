@@ -57,6 +57,7 @@ from bot.conversation.ports import Declined
 from bot.core.clock import utcnow
 from bot.core.concurrency import Overloaded
 from bot.core.db import threads_for
+from bot.core.metrics import CASES, CHANNELS, PRIORITIES, label
 from bot.core.privacy import Cipher
 from bot.core.settings import Settings
 from bot.engine.state import Event
@@ -283,7 +284,7 @@ class CasesSink:
                 self._lock_contact(session, contact)
                 existing = session.exec(select(Case).where(Case.event_key == key)).first()
                 if existing is not None:
-                    log.info("case %s: event delivered again; nothing created", existing.reference)
+                    log.info("case %s: event delivered again; nothing created", existing.id)
                     return existing.reference, []
                 if self._over_limit(session, contact):
                     raise OverLimit
@@ -293,12 +294,9 @@ class CasesSink:
                 except IntegrityError:  # a reference or event key taken meanwhile: look again
                     session.rollback()
                     continue
+                CASES.labels(label(case.priority, PRIORITIES), label(channel, CHANNELS)).inc()
                 log.info(
-                    "case %s created: %s %s from %s",
-                    case.reference,
-                    case.kind,
-                    case.priority,
-                    channel,
+                    "case %s created: %s %s from %s", case.id, case.kind, case.priority, channel
                 )
                 return case.reference, alerts
         raise RuntimeError("could not store the case after 5 attempts")

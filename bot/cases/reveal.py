@@ -101,7 +101,7 @@ class Reader:
                 reason=self.reason,
             )
         except DecryptError:
-            log.error("case %s: %s cannot be decrypted", self.case.reference, context)
+            log.error("case %s: %s cannot be decrypted", self.case.id, context)
             self.unreadable.append(context)
             return None
 
@@ -187,5 +187,5 @@ def reveal_contact(
     number = reader.read(case.contact_phone, CONTACT_PHONE)
     if number is None:
         raise Conflict(f"case {case.reference}: the number cannot be decrypted (key dropped?)")
-    log.info("case %s: contact revealed to %s", case.reference, actor.username)
+    log.info("case %s: contact revealed to %s", case.id, actor.username)
     return number

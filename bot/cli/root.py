@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from bot.core.languages import LANGUAGES
+from bot.core.logconfig import configure as configure_logs
 from bot.core.settings import ConfigError, Settings, resolve_secrets
 
 if TYPE_CHECKING:
@@ -31,12 +32,11 @@ def settings_or_exit() -> Settings:
 @click.option("--log-level", default=None, help="DEBUG, INFO, WARNING (default: HOTLINE_LOG_LEVEL)")
 def main(log_level: str | None) -> None:
     """Hotline: reporting and referral hotline against human trafficking."""
-    level = (log_level or settings_or_exit().log_level).upper()
+    settings = settings_or_exit()
+    level = (log_level or settings.log_level).upper()
     if level not in logging.getLevelNamesMapping():
         raise click.BadParameter(f"unknown log level {level!r}; use DEBUG, INFO, WARNING or ERROR")
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("transitions").setLevel(logging.WARNING)  # one line per callback otherwise
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    configure_logs(level, settings.log_style)  # HOTLINE_LOG_FORMAT: json or text
 
 
 def resolved_or_exit() -> Settings:

@@ -11,7 +11,7 @@ from typing import TextIO
 import click
 
 from bot.cli.root import LANG_CHOICE, cipher_or_exit, main, resolved_or_exit, settings_or_exit
-from bot.core.settings import ConfigError
+from bot.core.settings import ConfigError, Settings
 
 
 @main.command()
@@ -29,8 +29,9 @@ def serve(host: str, port: int) -> None:
     except (FlowLoadError, ConfigError) as exc:
         raise click.ClickException(f"refusing to start:\n{exc}") from None
     click.echo(f"Hotline on http://{host}:{port}  (simulator: http://{host}:{port}/simulator)")
-    # No access log: callback paths carry the secret token (our handlers log without it).
-    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+    # No uvicorn access log: callback paths carry the secret token. bot.http.access writes one
+    # line per request with the route template instead; log_config=None keeps our log format.
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
 
 
 @main.command()
@@ -153,12 +154,35 @@ def worker(burst: bool) -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, task.cancel)
-        with contextlib.suppress(asyncio.CancelledError):
-            await runner.run()
+        scrape = await worker_metrics(settings)  # HOTLINE_METRICS_PORT: this worker's /metrics
+        try:
+            with contextlib.suppress(asyncio.CancelledError):
+                await runner.run()
+        finally:
+            if scrape is not None:
+                scrape.close()
         click.echo("hotline worker stopped")
 
     asyncio.run(run())
     engine.dispose()
+
+
+async def worker_metrics(settings: Settings) -> asyncio.Server | None:
+    """This worker's ``/metrics`` on ``HOTLINE_METRICS_PORT``; None when unset or taken (the
+    worker delivers all the same: a port clash must not stop deliveries)."""
+    from bot.core import metrics_port
+    from bot.core.metrics import exposition
+
+    if not settings.metrics_port:
+        return None
+    token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+
+    async def render() -> bytes:
+        return exposition()
+
+    return await metrics_port.serve_or_warn(
+        settings.metrics_host, settings.metrics_port, render, token=token
+    )
 
 
 @main.group()

@@ -106,6 +106,15 @@ class Settings(BaseSettings):
     locales_dir: Path = ROOT / "locales"
     secrets_file: Path = Path(".hotline-secrets.json")
     log_level: str = "INFO"
+    # observability (bot.core.logconfig, bot.core.metrics, bot.http.probes)
+    log_format: Literal["json", "text"] | None = None
+    """Log lines as JSON or text; unset: JSON in production, text in development."""
+    metrics_token: SecretStr | None = None
+    """Bearer token for ``/metrics`` on the app's port and the details of ``/readyz``."""
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    """A port of its own for ``/metrics`` (app and worker); unset: none."""
+    metrics_host: str = "127.0.0.1"
+    """Address the metrics port listens on (``0.0.0.0`` inside a container network)."""
     db_pool_size: int = Field(default=5, ge=1)
     """Connections the engine keeps open to PostgreSQL (SQLAlchemy's pool_size)."""
     db_max_overflow: int = Field(default=10, ge=0)
@@ -123,6 +132,13 @@ class Settings(BaseSettings):
     def screen_values(self) -> dict[str, str]:
         """What screens fill in for ``{hotline_number}`` and ``{hotline_name}``."""
         return {"hotline_number": self.public_number, "hotline_name": self.public_name}
+
+    @property
+    def log_style(self) -> str:
+        """``json`` or ``text``: as set, else JSON in production and text in development."""
+        if self.log_format is not None:
+            return self.log_format
+        return "json" if self.env == "production" else "text"
 
     @property
     def service_codes(self) -> list[str]:

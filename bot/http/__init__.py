@@ -9,6 +9,8 @@
 - ``compress``: pages, styles and scripts gzipped for browsers that accept it.
 - ``logs``: repeated log lines (a database outage, a flood) are limited per interval.
 - ``shed``: while password hashing is saturated, sign-ins get 503 before their body is read.
+- ``access``: outermost, a request id, one access line and the request metrics per request.
+- ``metrics`` and ``probes`` (installed by ``bot.app``): ``/metrics``, ``/livez``, ``/readyz``.
 
 Pure ASGI middleware (no ``BaseHTTPMiddleware``): the USSD path stays cheap.
 """
@@ -21,6 +23,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from bot.http.access import AccessLog
 from bot.http.compress import CompressPages
 from bot.http.errors import CatchAll, install_error_handlers
 from bot.http.headers import SecurityHeaders
@@ -30,10 +33,10 @@ from bot.http.shed import ShedSignIns
 
 
 def install(app: FastAPI, *, production: bool) -> None:
-    """Add the error handlers and middleware, outermost first: security headers (on every
-    answer, errors included), compression of pages, the catch-all, the body limit, sign-ins
-    shed while the hashing gate is full, the surrogate check. Repeated log lines are limited
-    while the app runs (its lifespan), per app."""
+    """Add the error handlers and middleware, outermost first: the access line and metrics,
+    security headers (on every answer, errors included), compression of pages, the catch-all,
+    the body limit, sign-ins shed while the hashing gate is full, the surrogate check.
+    Repeated log lines are limited while the app runs (its lifespan), per app."""
     install_error_handlers(app)
     app.add_middleware(LoneSurrogates)
     app.add_middleware(ShedSignIns)
@@ -41,6 +44,7 @@ def install(app: FastAPI, *, production: bool) -> None:
     app.add_middleware(CatchAll)
     app.add_middleware(CompressPages)
     app.add_middleware(SecurityHeaders, hsts=production)
+    app.add_middleware(AccessLog)
     inner = app.router.lifespan_context
 
     @asynccontextmanager

@@ -27,6 +27,7 @@ PER_REQUEST = (
     "bot.deps",
     "bot.http.errors",
     "bot.http.limits",
+    "bot.http.probes",
     "uvicorn.error",
 )
 """Loggers that may write once per request."""

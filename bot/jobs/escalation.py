@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from bot.cases.escalation import sweep
 from bot.core.clock import utcnow
 from bot.core.concurrency import finish_in_thread
+from bot.core.metrics import JOBS
 from bot.core.privacy import Cipher
 from bot.i18n.translate import Translate
 from bot.outbox.notify import Notifier
@@ -44,7 +45,16 @@ async def escalate_forever(
     """The in-process loop (no Redis); survives database hiccups."""
     while True:
         try:
-            await escalate_once(engine, cipher, tr, notifier())
+            queued = await escalate_once(engine, cipher, tr, notifier())
         except Exception:  # try again at the next tick
+            JOBS.labels("escalation", "error").inc()
             log.exception("escalation sweep failed; retrying in %s s", interval)
+        else:
+            JOBS.labels("escalation", "ok").inc()
+            log.log(
+                logging.INFO if queued else logging.DEBUG,
+                "escalation sweep: %d alert(s) queued",
+                len(queued),
+                extra={"fields": {"job": "escalation", "alerts": len(queued)}},
+            )
         await asyncio.sleep(interval)

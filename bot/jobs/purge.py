@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 
 from bot.core.clock import utcnow
 from bot.core.concurrency import finish_in_thread
+from bot.core.metrics import JOBS
 from bot.core.settings import Settings
 from bot.governance.retention import PURGE_INTERVAL, purge
 
@@ -40,7 +41,10 @@ async def purge_forever(engine: Engine, *, interval: timedelta = PURGE_INTERVAL)
     ctx: dict[str, Any] = {"engine": engine}
     while True:
         try:
-            await purge_job(ctx)
+            await purge_job(ctx)  # bot.governance.retention logs what it cleared
         except Exception:  # a database hiccup: try again at the next round
+            JOBS.labels("purge", "error").inc()
             log.exception("retention purge failed; retrying in %s", interval)
+        else:
+            JOBS.labels("purge", "ok").inc()
         await asyncio.sleep(interval.total_seconds())

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 
 from bot.core.clock import utcnow
 from bot.core.concurrency import finish_in_thread
+from bot.core.metrics import HEARTBEATS, JOBS, LAST_HEARTBEAT
 from bot.governance.retention import PURGE_INTERVAL
 from bot.i18n.translate import Translate
 from bot.jobs import health
@@ -131,7 +132,11 @@ class Runner:
                     redis=self.redis,
                 )
             except Exception:  # the database is away: the next beat tries again
+                JOBS.labels("heartbeat", "error").inc()
                 log.exception("worker heartbeat failed; retrying")
+            else:
+                HEARTBEATS.inc()
+                LAST_HEARTBEAT.set_to_current_time()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.intervals.heartbeat):
                     await self._changed.wait()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Mapping
 from typing import Protocol, runtime_checkable
 
@@ -22,12 +23,18 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.core.concurrency import finish_in_thread
+from bot.core.metrics import CHANNELS, DELIVERIES, label
 from bot.core.privacy import Cipher
 from bot.models import OutboundMessage
 from bot.outbox import queue
 from bot.outbox.senders.base import Sender, SendResult
 
 log = logging.getLogger(__name__)
+
+OUTCOMES = frozenset(
+    {"sent", "delivered", "sending", "pending", "failed", "unknown", "skipped", "missing"}
+)
+"""What a delivery attempt can leave a message as (``queue.deliver``), for its metric."""
 
 
 @runtime_checkable
@@ -78,10 +85,14 @@ class OutboxWorker:
 
     def sender_for(self, message_id: int) -> Sender:
         """The sender for a message's channel (blocking: reads its row)."""
+        return self._sender_and_row(message_id)[0]
+
+    def _sender_and_row(self, message_id: int) -> tuple[Sender, str, str]:
+        """The sender for a message's channel, the channel and the purpose."""
         with Session(self.engine) as session:
             message = session.get(OutboundMessage, message_id)
             if message is None:
-                return self.sender  # nothing to send: queue.deliver skips it
+                return self.sender, "none", "none"  # nothing to send: queue.deliver skips it
             channel, key, purpose, lang = (
                 message.channel,
                 message.key,
@@ -90,12 +101,35 @@ class OutboxWorker:
             )
         sender = self.sender if channel == "sms" else self.senders.get(channel) or NoSender(channel)
         if isinstance(sender, PerMessage):
-            return sender.for_message(key=key, purpose=purpose, lang=lang)
-        return sender
+            sender = sender.for_message(key=key, purpose=purpose, lang=lang)
+        return sender, channel, purpose
 
     def _deliver(self, attempt: queue.Claim) -> str:
-        sender = self.sender_for(attempt.id)
-        return queue.deliver(self.engine, self.cipher, sender, attempt, policy=self.policy)
+        started = time.perf_counter()
+        sender, channel, purpose = self._sender_and_row(attempt.id)
+        status = queue.deliver(self.engine, self.cipher, sender, attempt, policy=self.policy)
+        DELIVERIES.labels(label(channel, CHANNELS), label(status, OUTCOMES)).inc()
+        duration_ms = round((time.perf_counter() - started) * 1000, 1)
+        log.info(  # one line per attempt: row id, channel, purpose and outcome; no recipient
+            "outbox %s attempt %d (%s %s): %s in %.1f ms",
+            attempt.id,
+            attempt.attempt,
+            channel,
+            purpose,
+            status,
+            duration_ms,
+            extra={
+                "fields": {
+                    "outbox_id": attempt.id,
+                    "attempt": attempt.attempt,
+                    "channel": channel,
+                    "purpose": purpose,
+                    "outcome": status,
+                    "duration_ms": duration_ms,
+                }
+            },
+        )
+        return status
 
     async def deliver(self, attempt: queue.Claim) -> str:
         """Send one attempt this worker has claimed, by its channel's sender."""

@@ -167,6 +167,11 @@ class MemorySessionStore(SessionStore):
         self._seen.clear()
         self._notes.clear()
 
+    def live_keys(self) -> list[str]:
+        """Keys of the sessions not expired (the sessions-active gauge counts them)."""
+        now = self._clock()
+        return [key for key, (expires_at, _) in self._sessions.items() if expires_at > now]
+
     def sweep(self) -> int:
         """Remove expired sessions, seen-ids and notes so abandoned ones do not pile up."""
         now = self._clock()

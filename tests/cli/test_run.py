@@ -204,3 +204,30 @@ def test_help_lists_every_command() -> None:
     assert result.exit_code == 0
     for command in ("serve", "simulate", "flows", "i18n", "worker"):
         assert command in result.stdout
+
+
+async def test_a_worker_serves_its_metrics_on_its_port() -> None:
+    import asyncio
+    import socket
+
+    from bot.cli.run import worker_metrics
+    from bot.core.metrics import HEARTBEATS
+    from bot.core.settings import Settings
+
+    assert await worker_metrics(Settings()) is None  # no port set: none opened
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    HEARTBEATS.inc()
+    server = await worker_metrics(Settings(metrics_port=port, metrics_token="t" * 24))
+    assert server is not None
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(f"GET /metrics HTTP/1.1\r\nAuthorization: Bearer {'t' * 24}\r\n\r\n".encode())
+        answer = (await reader.read()).decode()
+        writer.close()
+    finally:
+        server.close()
+    assert answer.startswith("HTTP/1.1 200")
+    assert "hotline_worker_heartbeats_total" in answer
+    assert "hotline_outbox_pending" not in answer  # the database's gauges are the app's

@@ -183,7 +183,7 @@ class Operators:
             except Conflict:
                 session.rollback()
                 return self._tr(lang, ui.OP_CLAIMED_BY_OTHER, reference=reference)
-            log.info("case %s: %s by %s on Telegram", reference, action, operator.username)
+            log.info("case %s: %s by %s on Telegram", case.id, action, operator.username)
             return self._tr(lang, done, reference=reference)
 
     # --- /queue ---------------------------------------------------------------------------
