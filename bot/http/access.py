@@ -19,6 +19,7 @@ import weakref
 from typing import Any
 
 from fastapi.routing import iter_route_contexts
+from prometheus_client import Counter, Histogram
 from starlette.datastructures import Headers
 from starlette.routing import BaseRoute, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -39,6 +40,8 @@ CHANNEL_PREFIXES = (
     ("/telegram/", "telegram"),
     ("/api/", "api"),
 )
+MAX_SERIES = 4096
+"""Children kept at hand; routes are templates and statuses few, so this is never reached."""
 OPS = frozenset({"/healthz", "/healthz/details", "/livez", "/readyz", "/metrics"})
 
 
@@ -104,6 +107,8 @@ class AccessLog:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self.series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+        """The request counter's and latency histogram's children, by route, method, status."""
         stamp_request_ids()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -140,8 +145,17 @@ class AccessLog:
         channel = channel_of(route)
         method = scope.get("method", "")
         method = method if method in METHODS else "other"
-        REQUESTS.labels(channel, route, method, str(status)).inc()
-        LATENCY.labels(channel, route).observe(seconds)
+        key = (route, method, status)
+        series = self.series.get(key)
+        if series is None:  # labels() takes a lock and builds keys: once per route and status
+            series = (
+                REQUESTS.labels(channel, route, method, str(status)),
+                LATENCY.labels(channel, route),
+            )
+            if len(self.series) < MAX_SERIES:
+                self.series[key] = series
+        series[0].inc()
+        series[1].observe(seconds)
         level = logging.DEBUG if channel == "ops" and status < 500 else logging.INFO
         if not log.isEnabledFor(level):
             return
