@@ -11,19 +11,24 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import respx
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.auth import passwords
+from bot.cases.escalation import sweep
+from bot.core.clock import utcnow
 from bot.core.logconfig import JsonFormatter
+from bot.core.privacy import Cipher
 from bot.core.settings import ROOT
-from bot.models import Case
+from bot.models import Case, Operator, Shift
 from bot.outbox import queue
-from tests.api import FAST_HASHER, PASSWORD, seed_team
+from tests.api import FAST_HASHER, PASSWORD, PASSWORD_HASH
 from tests.channels.telegram.fake import SECRET, TOKEN, USER, TelegramHotline, starter
 from tests.conftest import CALLBACK_TOKEN, TEST_PHONES, make_app, make_settings
 
@@ -88,6 +93,40 @@ def start(
     yield from starter(tmp_path, router, database_url)
 
 
+def on_call_now(engine: Engine, cipher: Cipher) -> None:
+    """Three of the team with on-call phones (the test numbers) on a shift running now."""
+    now = utcnow()
+    with Session(engine) as session:
+        ids: list[int] = []
+        for (name, role), phone in zip(
+            [("amani", "operator"), ("lerato", "operator"), ("joseph", "supervisor")],
+            TEST_PHONES,
+            strict=True,
+        ):
+            operator = Operator(
+                username=name,
+                display_name=name.title(),
+                role=role,
+                lang="en",
+                phone=cipher.encrypt(phone, "operator.phone"),
+                password_hash=PASSWORD_HASH,
+            )
+            session.add(operator)
+            session.flush()
+            assert operator.id is not None
+            ids.append(operator.id)
+        session.add(
+            Shift(
+                starts_at=now - timedelta(hours=1),
+                ends_at=now + timedelta(hours=48),
+                primary_id=ids[0],
+                backup_id=ids[1],
+                supervisor_id=ids[2],
+            )
+        )
+        session.commit()
+
+
 def wait_delivered(hotline: TelegramHotline, timeout: float = 10.0) -> None:
     """Until the in-process worker has sent every message it can."""
     deadline = time.monotonic() + timeout
@@ -112,7 +151,7 @@ def test_no_label_and_no_log_line_carries_personal_data(
         flows_dir=ROOT / "flows", locales_dir=ROOT / "locales", metrics_token=METRICS_TOKEN
     )
     client, engine = hotline.client, hotline.app.state.engine
-    seed_team(engine)
+    on_call_now(engine, hotline.app.state.cipher)
     before = client.get("/metrics", headers=BEARER).text
 
     # USSD: English, get help, a call back in the morning by phone: a case with a reference.
@@ -145,6 +184,11 @@ def test_no_label_and_no_log_line_carries_personal_data(
     reading = client.get(f"/api/cases/{references[0]}?reason=on+call", headers=auth)
     assert reading.status_code == 200, reading.text
     assert client.post(f"/api/cases/{references[0]}/ack", headers=auth).status_code == 200
+    # The escalation ladder on the other case (as the worker's loop runs it): nobody
+    # acknowledges, the primary then the backup are paged by SMS.
+    state = hotline.app.state
+    for hours in (25, 26):  # past the P2 triage target (24 h), then past the primary's turn
+        sweep(engine, state.cipher, state.content.tr, now=utcnow() + timedelta(hours=hours))
     wait_delivered(hotline)
     hotline.app.state.metrics.gauges.read_at = None  # the gauges' few seconds of cache are over
     scraped = client.get("/metrics", headers=BEARER).text
@@ -193,3 +237,8 @@ def test_no_label_and_no_log_line_carries_personal_data(
     for name in ("hotline_workers_alive", "hotline_escalation_oldest_due_seconds"):
         assert name in found
     assert value(scraped, "hotline_state_up") == 1.0
+    escalated = "hotline_escalations_total"
+    for level in ("primary", "backup"):
+        assert value(scraped, escalated, level=level) > value(before, escalated, level=level)
+    alerts = [line for line in lines if '"purpose": "alert"' in line]
+    assert alerts, "alert deliveries were logged (and checked above)"
