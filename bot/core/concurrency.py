@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
+import functools
 import threading
 import time
 from collections.abc import Callable
@@ -94,7 +96,9 @@ class DatabaseThreads:
         submitted = time.monotonic()
         with self._lock:
             self._waiting += 1
-        future = self._pool.submit(self._job, call, submitted, shed)
+        # In the caller's context, as asyncio.to_thread does: its log lines keep the request id.
+        within = functools.partial(contextvars.copy_context().run, call)
+        future = self._pool.submit(self._job, within, submitted, shed)
         future.add_done_callback(self._unqueue_if_cancelled)
         return await _to_the_end(asyncio.wrap_future(future), future.cancel)
 

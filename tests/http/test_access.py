@@ -122,3 +122,16 @@ def test_a_scanner_s_paths_do_not_add_series(
         assert client.get(path).status_code == 404
     assert {line["route"] for line in access_lines(caplog, 4)} == {"unmatched"}
     assert TEST_PHONES[1].lstrip("+") not in caplog.text
+
+
+def test_the_lines_of_a_report_s_database_work_carry_the_request_id(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    session = "ATUid_access_case"
+    for text in ("", "1", "1*4", "1*4*1", "1*4*1*1", "1*4*1*1*1"):
+        response = client.post(USSD, data={**ussd_form(text), "sessionId": session})
+        assert response.status_code == 200
+    rid = response.headers["x-request-id"]
+    [created] = [r for r in caplog.records if "created" in r.getMessage()]
+    assert created.name == "bot.cases.intake"
+    assert json.loads(JsonFormatter().format(created))["request_id"] == rid
