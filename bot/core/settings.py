@@ -109,8 +109,9 @@ class Settings(BaseSettings):
     # observability (bot.core.logconfig, bot.core.metrics, bot.http.probes)
     log_format: Literal["json", "text"] | None = None
     """Log lines as JSON or text; unset: JSON in production, text in development."""
-    metrics_token: SecretStr | None = None
-    """Bearer token for ``/metrics`` on the app's port and the details of ``/readyz``."""
+    metrics_token: SecretStr | None = Field(default=None, min_length=16)
+    """Bearer token for ``/metrics`` on the app's port and the details of ``/readyz`` (16
+    characters at least: ``hotline keys new`` prints one)."""
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
     """A port of its own for ``/metrics`` (app and worker); unset: none."""
     metrics_host: str = "127.0.0.1"

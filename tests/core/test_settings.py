@@ -271,3 +271,11 @@ def test_public_name_too_long_or_not_plain_gsm7_is_refused(name: str) -> None:
     """Every screen is measured with a 20-character plain name: anything else would not fit."""
     with pytest.raises(ValidationError, match="public_name"):
         Settings(public_name=name)
+
+
+def test_a_short_metrics_token_is_refused() -> None:
+    import pydantic
+
+    with pytest.raises(pydantic.ValidationError, match="metrics_token"):
+        Settings(metrics_token="short")
+    assert Settings(metrics_token="m" * 16).metrics_token is not None

@@ -127,7 +127,7 @@ def on_call_now(engine: Engine, cipher: Cipher) -> None:
         session.commit()
 
 
-def wait_delivered(hotline: TelegramHotline, timeout: float = 10.0) -> None:
+def wait_delivered(hotline: TelegramHotline, timeout: float = 30.0) -> None:
     """Until the in-process worker has sent every message it can."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
