@@ -6,23 +6,32 @@ commands). A JSON line holds ``ts`` (UTC, ms), ``level``, ``logger``, ``msg``, `
 while a request runs, ``exc`` for a traceback, and the fields a call passes as
 ``extra={"fields": {...}}`` (the access line's method, route, status, duration_ms). What a
 line may say is the caller's business: never a number, a Telegram id, a token, a case
-reference or a request body (DESIGN §9).
+reference or a request body (DESIGN §9). As a last guard, both formats write a case reference
+as ``[reference]`` and 8 digits or more in a row (a phone number, a Telegram id) as
+``[number]``, should a line quote one all the same.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, TextIO
+
+from bot.engine.formats import REFERENCE_DIGITS, REFERENCE_LETTERS
 
 REQUEST_ID: ContextVar[str | None] = ContextVar("hotline_request_id", default=None)
 """The id of the request being answered (``bot.http.access`` sets it)."""
 FORMATS = ("text", "json")
 QUIET = ("transitions", "alembic.runtime.plugins", "httpx", "httpcore")
 """Loggers that write a line per call at INFO: kept to warnings."""
+SCRUB = re.compile(
+    rf"(?P<reference>\b[{REFERENCE_LETTERS}]{{4}}-?[{REFERENCE_DIGITS}]{{2}}\b)|(?P<number>\+?\d{{8,}})"
+)
+"""A case reference (``K7QM-46``, also typed without its dash) or a run of 8 digits or more."""
 HANDLER = "hotline"
 """Name of the handler ``configure`` installs on the root logger."""
 BASE = frozenset({"ts", "level", "logger", "msg", "request_id", "exc"})
@@ -46,6 +55,11 @@ def stamp_request_ids() -> None:
     logging.setLogRecordFactory(stamped)
 
 
+def scrub(text: str) -> str:
+    """``text`` with case references and long digit runs masked."""
+    return SCRUB.sub(lambda found: f"[{found.lastgroup}]", text)
+
+
 def fields_of(record: logging.LogRecord) -> dict[str, Any]:
     """The structured fields a call passed (``extra={"fields": {...}}``), else none."""
     fields = getattr(record, "fields", None)
@@ -67,18 +81,18 @@ class JsonFormatter(logging.Formatter):
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "msg": record.getMessage(),
+            "msg": scrub(record.getMessage()),
         }
         request_id = request_id_of(record)
         if request_id:
             data["request_id"] = request_id
         for name, value in fields_of(record).items():
             if name not in BASE:
-                data[name] = value
+                data[name] = scrub(value) if isinstance(value, str) else value
         if record.exc_info:
-            data["exc"] = self.formatException(record.exc_info)
+            data["exc"] = scrub(self.formatException(record.exc_info))
         elif record.exc_text:
-            data["exc"] = record.exc_text
+            data["exc"] = scrub(record.exc_text)
         return json.dumps(data, ensure_ascii=False, default=str)
 
 
@@ -90,7 +104,7 @@ class TextFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         """The classic line, with the request id appended while a request runs."""
-        line = super().format(record)
+        line = scrub(super().format(record))
         request_id = request_id_of(record)
         if not request_id:
             return line

@@ -103,3 +103,17 @@ def test_configure_leaves_another_s_handlers_alone(restored: None) -> None:
     configure("WARNING", "text", io.StringIO())
     assert logging.getLogger().handlers == before
     assert logging.getLogger().level == logging.WARNING
+
+
+@pytest.mark.parametrize("style", ["json", "text"])
+def test_a_reference_or_a_number_quoted_all_the_same_is_masked(style: str) -> None:
+    made = record("case %s from %s", "K7QM-46", "+243000000001", note="chat 700000001")
+    text = formatter(style).format(made)
+    assert "K7QM-46" not in text
+    assert "243000000001" not in text
+    assert "[reference]" in text
+    assert "[number]" in text
+    if style == "json":
+        assert json.loads(text)["note"] == "chat [number]"
+    kept = formatter(style).format(record("outbox 12 at 2026-12-06 took 3.5 ms"))
+    assert "outbox 12 at 2026-12-06 took 3.5 ms" in kept
