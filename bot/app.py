@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import date
+from datetime import date, timedelta
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
@@ -42,6 +42,7 @@ from bot.jobs import health
 from bot.jobs.escalation import escalate_forever
 from bot.jobs.gauges import StateGauges
 from bot.jobs.purge import purge_forever
+from bot.jobs.shifts import announce_forever
 from bot.outbox import queue
 from bot.outbox.notify import ArqNotifier, NullNotifier, WakeNotifier
 from bot.outbox.senders import make_sender, make_senders
@@ -103,6 +104,16 @@ def create_app(settings: Settings | None = None, *, content: Content | None = No
                     name="escalations",
                 ),
                 asyncio.create_task(purge_forever(engine), name="retention-purge"),
+                asyncio.create_task(
+                    announce_forever(
+                        engine,
+                        cipher,
+                        content.tr,
+                        lambda: app.state.notifier,
+                        notice=timedelta(minutes=settings.shift_notice_minutes),
+                    ),
+                    name="shift-announcements",
+                ),
             ]
         telegram: TelegramBot | None = app.state.telegram
         if telegram is not None:

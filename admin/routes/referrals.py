@@ -23,7 +23,9 @@ from admin.flash import N_
 from admin.render import render
 from admin.routes import case_labels
 from admin.routes.case import ALREADY, INVALID, Refusal, back, load, show
+from bot.cases import partner_codes
 from bot.cases.case_page import case_page
+from bot.cases.partner_codes import PartnerSmsRefused
 from bot.cases.referrals import (
     MAX_REASON,
     Outcome,
@@ -37,7 +39,7 @@ from bot.cases.referrals import (
 )
 from bot.cases.status import IllegalTransition
 from bot.core.languages import LANGUAGES
-from bot.deps import ContentDep, DbSession, EngineDep, Now, SettingsDep
+from bot.deps import CipherDep, ContentDep, DbSession, EngineDep, Now, SettingsDep
 from bot.directory.search import find
 from bot.directory.validate import SERVICE_TYPES
 from bot.models import Case, Service
@@ -49,9 +51,11 @@ MAX_ID = 2**31 - 1
 """The largest id a table holds (a bigger number is refused, not sent to the database)."""
 
 REFERRED = flash.register("referral.made", N_("Referral made."))
+CODE_SENT = flash.register("referral.code_sent", N_("Code sent: the service can confirm by SMS."))
 UPDATED = flash.register("referral.updated", N_("Referral updated."))
 REFUSED = N_("This referral cannot be made.")
 NOT_MOVED = N_("This referral cannot change that way. It may move to:")
+REFUSED_CODE = N_("No code can be sent for this referral.")
 
 
 def _choice(value: str, allowed: tuple[str, ...] | list[str]) -> str | None:
@@ -137,16 +141,19 @@ def refer(
     settings: SettingsDep,
     engine: EngineDep,
     content: ContentDep,
+    cipher: CipherDep,
     service_id: Annotated[int, Form(ge=1, le=MAX_ID)],
     override_reason: Annotated[str, Form(max_length=MAX_REASON)] = "",
+    confirm_by_sms: Annotated[str, Form(max_length=8)] = "",
 ) -> Response:
-    """Refer the case: with consent, or a supervisor's override with a reason (audited)."""
+    """Refer the case: with consent, or a supervisor's override with a reason (audited); with
+    ``confirm_by_sms``, the service's phone gets a code to confirm by SMS."""
     case = load(db, ref)
     service = db.get(Service, service_id)
     try:
         if service is None:
             raise ReferralRefused(f"no service {service_id}")
-        create_referral(
+        made = create_referral(
             db,
             case=case,
             service=service,
@@ -154,7 +161,11 @@ def refer(
             override_reason=override_reason,
             now=now,
         )
-    except (ReferralRefused, ReferralConflict) as exc:
+        if confirm_by_sms:
+            partner_codes.offer(
+                db, cipher, content.tr, settings, referral=made, actor=me.username, now=now
+            )
+    except (ReferralRefused, ReferralConflict, PartnerSmsRefused) as exc:
         db.rollback()
         db.refresh(case)
         log.info("case %s: referral refused (%s)", case.id, type(exc).__name__)
@@ -163,7 +174,38 @@ def refer(
         why = Refusal(REFUSED, str(exc))
         return search_page(request, db, me, case, services, chosen, status=409, refused=why)
     db.commit()
-    return back(case, settings, REFERRED, "#referrals")
+    return back(case, settings, CODE_SENT if confirm_by_sms else REFERRED, "#referrals")
+
+
+@router.post("/cases/{ref}/referrals/{referral_id}/partner-code")
+def partner_code(
+    request: Request,
+    ref: str,
+    referral_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    me: Staff,
+    db: DbSession,
+    now: Now,
+    settings: SettingsDep,
+    content: ContentDep,
+    cipher: CipherDep,
+) -> Response:
+    """Send the referral's service a new code by SMS (earlier ones stop working)."""
+    case = load(db, ref)
+    try:
+        referral = find_referral(db, case, referral_id)
+    except ReferralNotFound:
+        raise HTTPException(status_code=404, detail="no such referral") from None
+    try:
+        partner_codes.offer(
+            db, cipher, content.tr, settings, referral=referral, actor=me.username, now=now
+        )
+    except PartnerSmsRefused as exc:
+        db.rollback()
+        db.refresh(case)
+        why = Refusal(REFUSED_CODE, str(exc))
+        return show(request, db, me, case, now, status=409, refused=why)
+    db.commit()
+    return back(case, settings, CODE_SENT, "#referrals")
 
 
 @router.post("/cases/{ref}/referrals/{referral_id}")

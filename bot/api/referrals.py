@@ -6,7 +6,12 @@ route                                       who         what
 ``GET /api/services?area=&service_type=…``  operator+   active services that fit the person
 ``POST /api/cases/{ref}/referrals``         operator+   ``{service_id, override_reason?}``
 ``POST /api/referrals/{id}/status``         operator+   ``{to, reason?, outcome?}``
+``POST /api/referrals/{id}/partner-code``   operator+   a new code to the service by SMS
 ==========================================  ==========  =====================================
+
+With ``confirm_by_sms`` (or later, ``partner-code``), the service's registered phone gets a
+neutral SMS with a one-time code; the partner replies ``CODE ACCEPT`` / ``CODE DECLINE``, then
+``CODE DONE`` (``bot.cases.partner_codes``). A service without a phone: 409, nothing made.
 
 A referral without the person's consent is refused (409) unless a supervisor or an admin
 records an override reason; the referral module enforces that and audits it.
@@ -25,8 +30,10 @@ from sqlmodel import Session
 from bot.api.auth import Staff
 from bot.api.cases import load_case
 from bot.api.request import MAX_ID, DbId, DbSession, Now, Ref
+from bot.cases import partner_codes
+from bot.cases.partner_codes import PartnerSmsRefused
 from bot.cases.referrals import IllegalTransition, ReferralRefused, create_referral, update_referral
-from bot.deps import ContentDep, EngineDep
+from bot.deps import CipherDep, ContentDep, EngineDep, SettingsDep
 from bot.directory.search import find
 from bot.directory.validate import ServiceFields
 from bot.models import Case, Referral, Service
@@ -59,6 +66,8 @@ class ReferralIn(BaseModel):
 
     service_id: int = Field(ge=1, le=MAX_ID)
     override_reason: str | None = Field(default=None, max_length=300)
+    confirm_by_sms: bool = False
+    """Send the service's phone a one-time code to accept / decline / complete by SMS."""
 
 
 class ReferralChange(BaseModel):
@@ -146,7 +155,16 @@ def find_services(
 
 
 @router.post("/cases/{ref}/referrals", status_code=201)
-def refer_case(ref: Ref, body: ReferralIn, me: Staff, db: DbSession, now: Now) -> ReferralOut:
+def refer_case(
+    ref: Ref,
+    body: ReferralIn,
+    me: Staff,
+    db: DbSession,
+    now: Now,
+    cipher: CipherDep,
+    content: ContentDep,
+    settings: SettingsDep,
+) -> ReferralOut:
     """Refer the case to a service (consent, or a supervisor's recorded override)."""
     case = load_case(db, ref)
     service = db.get(Service, body.service_id)
@@ -161,11 +179,39 @@ def refer_case(ref: Ref, body: ReferralIn, me: Staff, db: DbSession, now: Now) -
             override_reason=body.override_reason,
             now=now,
         )
-    except ReferralRefused as exc:
+        if body.confirm_by_sms:
+            partner_codes.offer(
+                db, cipher, content.tr, settings, referral=referral, actor=me.username, now=now
+            )
+    except (ReferralRefused, PartnerSmsRefused) as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from None
     shown = _referral_out(db, referral, case.reference)
     db.commit()
     return shown
+
+
+@router.post("/referrals/{referral_id}/partner-code", status_code=202)
+def partner_code(
+    referral_id: DbId,
+    me: Staff,
+    db: DbSession,
+    now: Now,
+    cipher: CipherDep,
+    content: ContentDep,
+    settings: SettingsDep,
+) -> dict[str, str]:
+    """Send the referral's service a new one-time code by SMS (earlier ones stop working)."""
+    referral = db.get(Referral, referral_id)
+    if referral is None:
+        raise HTTPException(status_code=404, detail=f"no referral {referral_id}")
+    try:
+        partner_codes.offer(
+            db, cipher, content.tr, settings, referral=referral, actor=me.username, now=now
+        )
+    except PartnerSmsRefused as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from None
+    db.commit()
+    return {"status": "sent"}
 
 
 @router.post("/referrals/{referral_id}/status")

@@ -143,15 +143,17 @@ def alert_operator(
             closes = opened + timedelta(seconds=policy.group_seconds)
             if _group(session, cipher, tr, operator, window, opened, closes, now):
                 return []  # sent as the window closes, by the workers' sweep
-    message = ui.ALERT_NEW if level == 0 and reason == "new_p1" else ui.ALERT_ESCALATED
-    text = tr(operator.lang, message).format(
-        reference=case.reference, priority=case.priority, area=case.area or "-"
-    )
+    new = level == 0 and reason == "new_p1"
+    values = {"reference": case.reference, "priority": case.priority, "area": case.area or "-"}
+    text = tr(operator.lang, ui.ALERT_NEW if new else ui.ALERT_ESCALATED).format(**values)
+    # By SMS the alert ends with how to answer it (bot.cases.sms_commands), in one SMS part.
+    sms = tr(operator.lang, ui.ALERT_NEW_SMS if new else ui.ALERT_ESCALATED_SMS).format(**values)
     return _queue(
         session,
         cipher,
         operator,
         text,
+        sms_text=sms,
         sms_key=keys.case_alert("sms", case.id, level),
         telegram_key=keys.case_alert("telegram", case.id, level),
         now=now,
@@ -168,8 +170,10 @@ def _queue(
     telegram_key: str,
     now: datetime,
     due: datetime | None = None,
+    sms_text: str | None = None,
 ) -> list[int]:
-    """One page: the text to the operator's Telegram chat and phone; returns the outbox ids."""
+    """One page: the text to the operator's Telegram chat and phone (``sms_text`` there, when
+    given); returns the outbox ids."""
     queued: list[int] = []
 
     def send(channel: str, key: str, recipient: str) -> None:
@@ -181,7 +185,7 @@ def _queue(
             purpose="alert",
             contact=f"op_{operator.id}",
             recipient=recipient,
-            body=text,
+            body=sms_text if channel == "sms" and sms_text is not None else text,
             lang=operator.lang,
         )
         assert message.id is not None
@@ -285,12 +289,14 @@ def _group(
     if not grouped:
         return False
     text = _group_text(tr, operator.lang, grouped)
+    sms = f"{text} {tr(operator.lang, ui.ALERT_GROUP_SMS)}"
     if not existing:
         _queue(
             session,
             cipher,
             operator,
             text,
+            sms_text=sms,
             sms_key=sms_key,
             telegram_key=telegram_key,
             now=now,
@@ -298,7 +304,7 @@ def _group(
         )
         return True
     for message in existing:
-        body = fold(text, operator.lang) if message.channel == "sms" else text
+        body = fold(sms, operator.lang) if message.channel == "sms" else text
         changed = session.execute(
             update(OutboundMessage)
             .where(

@@ -89,21 +89,44 @@ def _compare_and_set(
 
 
 def acknowledge(
-    session: Session, *, case: Case, actor: Operator, now: datetime | None = None
+    session: Session,
+    *,
+    case: Case,
+    actor: Operator,
+    now: datetime | None = None,
+    via: str | None = None,
 ) -> bool:
-    """``actor`` has seen the case: the escalation ladder stops. False if it was already."""
+    """``actor`` has seen the case: the escalation ladder stops. False if it was already.
+
+    ``via`` (``SMS``) says on the timeline and in the audit how, when not the web or the API.
+    """
     check_actor(actor)
     now = now_or(now)
-    first = escalation.acknowledge(session, case, actor=actor, now=now)
-    audit.record(session, actor=actor.username, action="ack", case_id=case.id, at=now)
+    first = escalation.acknowledge(session, case, actor=actor, now=now, via=via)
+    audit.record(
+        session,
+        actor=actor.username,
+        action="ack",
+        case_id=case.id,
+        reason=f"by {via}" if via else None,
+        at=now,
+    )
     return first
 
 
-def claim(session: Session, *, case: Case, actor: Operator, now: datetime | None = None) -> bool:
+def claim(
+    session: Session,
+    *,
+    case: Case,
+    actor: Operator,
+    now: datetime | None = None,
+    via: str | None = None,
+) -> bool:
     """Make ``actor`` the case's assignee (and acknowledge it). False when it already was.
 
     A case claimed by someone else is taken over only by a supervisor or an admin (Conflict
-    for an operator: two people must not work one case unknowingly).
+    for an operator: two people must not work one case unknowingly). ``via`` as for
+    ``acknowledge``.
     """
     check_actor(actor)
     check_kept(case)
@@ -113,7 +136,7 @@ def claim(session: Session, *, case: Case, actor: Operator, now: datetime | None
     previous = case.assignee_id
     if previous == actor.id:
         if case.acknowledged_at is None:
-            acknowledge(session, case=case, actor=actor, now=now)
+            acknowledge(session, case=case, actor=actor, now=now, via=via)
         return False
     holder = session.get(Operator, previous) if previous is not None else None
     if holder is not None and actor.role not in SUPERVISORS:
@@ -124,14 +147,16 @@ def claim(session: Session, *, case: Case, actor: Operator, now: datetime | None
         session, case, {"assignee_id": previous}, {"assignee_id": actor.id, "updated_at": now}
     )
     if case.acknowledged_at is None:
-        acknowledge(session, case=case, actor=actor, now=now)
-    _event(session, case, actor, "claim", now, detail=f"from {holder.username}" if holder else None)
+        acknowledge(session, case=case, actor=actor, now=now, via=via)
+    how = [f"by {via}"] if via else []
+    taken = [f"from {holder.username}"] if holder else []
+    _event(session, case, actor, "claim", now, detail=", ".join(taken + how) or None)
     audit.record(
         session,
         actor=actor.username,
         action="claim",
         case_id=case.id,
-        reason=f"taken over from {holder.username}" if holder else None,
+        reason=", ".join(([f"taken over from {holder.username}"] if holder else []) + how) or None,
         at=now,
     )
     return True

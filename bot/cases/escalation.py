@@ -30,8 +30,12 @@ log = logging.getLogger(__name__)
 TOP = len(LEVELS) - 1
 
 
-def acknowledge(session: Session, case: Case, *, actor: Operator, now: datetime) -> bool:
-    """An operator has the case: stop the ladder. False when it was already acknowledged."""
+def acknowledge(
+    session: Session, case: Case, *, actor: Operator, now: datetime, via: str | None = None
+) -> bool:
+    """An operator has the case: stop the ladder. False when it was already acknowledged.
+
+    ``via`` names how, when not the team web or the API (``SMS``): the timeline says so."""
     assert case.id is not None
     first = case.acknowledged_at is None
     if first:
@@ -49,7 +53,7 @@ def acknowledge(session: Session, case: Case, *, actor: Operator, now: datetime)
             at=now,
             actor=actor.username,
             kind="ack",
-            detail=None if first else "again",
+            detail=", ".join(([] if first else ["again"]) + ([f"by {via}"] if via else [])) or None,
         )
     )
     return first

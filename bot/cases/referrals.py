@@ -38,6 +38,7 @@ __all__ = [
     "create_referral",
     "find_referral",
     "move",
+    "partner_update",
     "update_referral",
 ]
 
@@ -303,13 +304,47 @@ def update_referral(
     Rejecting needs a ``reason``; done needs an ``outcome`` (successful, or not_successful with
     a reason). The change is written to the case's timeline and the audit log.
     """
+    if not actor.active:
+        move(referral.status, to, reason=reason, outcome=outcome)  # an illegal move says so
+        raise ReferralRefused(f"{actor.username} is not an active member of the team")
+    return _update(
+        session, referral, who=actor.username, to=to, reason=reason, outcome=outcome, now=now
+    )
+
+
+def partner_update(
+    session: Session,
+    referral: Referral,
+    *,
+    to: str,
+    reason: str | None = None,
+    outcome: str | None = None,
+    now: datetime | None = None,
+) -> Referral:
+    """The partner service moves ``referral`` itself, replying to its code by SMS
+    (``bot.cases.partner_codes``): the same state machine as ``update_referral``, and the
+    timeline and the audit name the partner and say "by SMS"."""
+    return _update(
+        session, referral, who="partner", to=to, reason=reason, outcome=outcome, now=now, via="SMS"
+    )
+
+
+def _update(
+    session: Session,
+    referral: Referral,
+    *,
+    who: str,
+    to: str,
+    reason: str | None,
+    outcome: str | None,
+    now: datetime | None,
+    via: str | None = None,
+) -> Referral:
     assert referral.id is not None
     now = now or utcnow()
     reason = _text(reason)
     previous = referral.status
     new_status = move(previous, to, reason=reason, outcome=outcome)
-    if not actor.active:
-        raise ReferralRefused(f"{actor.username} is not an active member of the team")
     _compare_and_set(
         session,
         referral,
@@ -320,11 +355,13 @@ def update_referral(
     service = session.get(Service, referral.service_id)
     assert service is not None
     what = f"{previous} → {referral.status}" + (f" ({outcome})" if outcome else "")
+    if via:
+        what += f", by {via}"
     session.add(
         CaseEvent(
             case_id=referral.case_id,
             at=now,
-            actor=actor.username,
+            actor=who,
             kind="referral",
             detail=_detail(referral, service, what),
         )
@@ -332,10 +369,11 @@ def update_referral(
     session.add(
         AuditEntry(
             at=now,
-            actor=actor.username,
+            actor=who,
             action="referral_update",
             case_id=referral.case_id,
-            reason=reason,
+            reason=", ".join(filter(None, [reason, f"by {via}" if via else None]))[:MAX_REASON]
+            or None,
         )
     )
     session.flush()

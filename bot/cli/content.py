@@ -84,13 +84,19 @@ def i18n_check() -> None:
     assert isinstance(template, Catalog) and isinstance(web, Catalog)
     problems = check_catalogs(settings.locales_dir, template)
     problems.extend(check_catalogs(settings.locales_dir, web, WEB_DOMAIN))
-    _, issues = check_flows([settings.flows_dir], Catalogs.load(settings.locales_dir))
+    catalogs = Catalogs.load(settings.locales_dir)
+    _, issues = check_flows([settings.flows_dir], catalogs)
     problems.extend(str(i) for i in issues)
+    # On call by SMS: alerts, partner codes and shift notices each fit one SMS part.
+    from bot.i18n import ui
+    from bot.i18n.check import check_one_part
+
+    problems.extend(check_one_part(catalogs.gettext, ui.ONE_PART, ui.ONE_PART_SAMPLES))
     for problem in problems:
         click.echo(problem, err=True)
     if problems:
         raise click.ClickException(f"{len(problems)} problem(s) in translations")
     click.echo(
         f"ok: {len(template)} strings complete in en, fr, ln, st (and {len(web)} of the team "
-        "web); every screen fits"
+        f"web); every screen fits; {len(ui.ONE_PART)} on-call SMS texts fit one part each"
     )

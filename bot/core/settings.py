@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     alert_group_seconds: int = 120  # an operator's later alerts in this window go as one
     alert_shift_budget: int = 30  # pages per shift; past it only the supervisor's summary
     sms_keywords: str = ""
+    partner_code_days: int = Field(default=30, ge=1, le=365)
+    """Days a partner service's referral code (reply CODE ACCEPT / DECLINE / DONE) works."""
+    shift_notice_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    """Minutes before a shift without an active primary starts that its supervisor is told."""
     delivery_max_lag: int = 120
     """Seconds a due outbox message or escalation may wait before /healthz fails."""
     worker_stale_after: int = 60

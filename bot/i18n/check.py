@@ -16,6 +16,8 @@ from bot.i18n.catalog import (
     read_catalog,
     written_plural_forms,
 )
+from bot.i18n.gsm7 import fold, is_gsm7, sms_parts
+from bot.i18n.translate import Translate
 
 PERCENT_NAMED = re.compile(r"%\((\w+)\)[sdif]")
 """A ``%(name)s`` placeholder (the team web's templates format their strings so)."""
@@ -62,5 +64,27 @@ def check_catalogs(locales: Path, template: Catalog, domain: str = DOMAIN) -> li
                 problems.append(
                     f"{path}: placeholders differ in translation of {source.id!r}: "
                     f"{translated!r} ({where})"
+                )
+    return problems
+
+
+def check_one_part(
+    tr: Translate, msgids: tuple[str, ...], samples: dict[str, str], *, where: str = ""
+) -> list[str]:
+    """SMS texts that would need more than one part in some language (GSM-7 after folding,
+    each placeholder at its longest sample value): an on-call alert, a partner's code or a
+    shift notice must arrive whole on a basic phone."""
+    problems: list[str] = []
+    for lang in LANGUAGES:
+        for msgid in msgids:
+            try:
+                text = fold(tr(lang, msgid).format(**samples), lang)
+            except (KeyError, IndexError, ValueError):
+                continue  # a broken placeholder: check_catalogs names it
+            parts = sms_parts(text)
+            if parts > 1 or not is_gsm7(text):
+                problems.append(
+                    f"{where}{lang}: {msgid!r} needs {parts} SMS parts "
+                    f"({len(text)} characters with the longest values); it must fit one"
                 )
     return problems

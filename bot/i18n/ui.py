@@ -161,3 +161,80 @@ TOLL_FREE: dict[str, str] = {
         "{hotline_number}."
     ),
 }
+
+# On call by SMS (bot/cases/sms_commands.py, bot/cases/partner_codes.py, bot/team/announce.py).
+# Each text in ONE_PART fits one SMS part in GSM-7 after folding: ``hotline i18n check`` says so.
+ALERT_NEW_SMS = N_(
+    "Hotline: new case {reference} {priority}, area {area}. "
+    "Reply 1 {reference} to acknowledge, 2 {reference} to take it."
+)
+ALERT_ESCALATED_SMS = N_(
+    "Hotline: case {reference} {priority}, area {area}, not acknowledged: you are next. "
+    "Reply 1 {reference} to acknowledge, 2 {reference} to take it."
+)
+ALERT_GROUP_SMS = N_("Reply 1 and a reference to acknowledge, 2 and a reference to take it.")
+SMS_ALREADY_ACKNOWLEDGED = N_("Case {reference} was already acknowledged. Nothing changed.")
+SMS_NOTHING_DONE = N_(
+    "Hotline: nothing was done for {reference}. Check the reference, or open the queue."
+)
+PARTNER_REFERRAL = N_(
+    "Hotline referral {reference} to {service}. Reply {code} ACCEPT or {code} DECLINE, "
+    "then {code} DONE once help is given."
+)
+PARTNER_ACCEPTED = N_(
+    "Thank you: referral {reference} accepted. Reply {code} DONE once help is given."
+)
+PARTNER_DECLINED = N_(
+    "Thank you: referral {reference} declined. The hotline will look for another service."
+)
+PARTNER_DONE = N_("Thank you: referral {reference} is done.")
+PARTNER_ALREADY = N_("Referral {reference}: already recorded. Nothing changed.")
+PARTNER_REFUSED = N_(
+    "This code does not work: mistyped, used or expired. Nothing changed. "
+    "Please call the hotline: {hotline_number}."
+)
+SHIFT_PRIMARY = N_(
+    "Hotline: your shift as primary on call starts now, until {ends}. Alerts come to you first."
+)
+SHIFT_BACKUP = N_(
+    "Hotline: your shift as backup on call starts now, until {ends}. "
+    "Alerts come to you if the primary does not answer."
+)
+SHIFT_SUPERVISOR = N_("Hotline: your shift as supervisor on call starts now, until {ends}.")
+SHIFT_NO_PRIMARY = N_(
+    "Hotline: the shift from {starts} has no primary on call. "
+    "Please find one: new alerts would reach nobody first."
+)
+ONE_PART = (
+    ALERT_NEW_SMS,
+    ALERT_ESCALATED_SMS,
+    OP_ACKNOWLEDGED,
+    OP_CLAIMED,
+    OP_CLAIMED_BY_OTHER,
+    OP_CASE_CLOSED,
+    SMS_ALREADY_ACKNOWLEDGED,
+    SMS_NOTHING_DONE,
+    PARTNER_REFERRAL,
+    PARTNER_ACCEPTED,
+    PARTNER_DECLINED,
+    PARTNER_DONE,
+    PARTNER_ALREADY,
+    PARTNER_REFUSED,
+    SHIFT_PRIMARY,
+    SHIFT_BACKUP,
+    SHIFT_SUPERVISOR,
+    SHIFT_NO_PRIMARY,
+)
+"""SMS texts that must go out as one part (GSM-7, 160 characters) with the longest values."""
+ONE_PART_SAMPLES = {
+    "reference": "K7QM-46",
+    "priority": "P1",
+    "area": "x" * 24,
+    "code": "K7QM4C",
+    "service": "x" * 30,
+    "hotline_number": "0" * 16,
+    "ends": "06/12 20:00 UTC",
+    "starts": "06/12 20:00 UTC",
+}
+"""The longest value each placeholder of ``ONE_PART`` takes (area codes are at most 22
+characters; a service's name is cut to 30 in ``PARTNER_REFERRAL``; the number to 16)."""

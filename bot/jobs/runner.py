@@ -29,6 +29,7 @@ from bot.jobs import health
 from bot.jobs.arq import arq_worker
 from bot.jobs.escalation import ESCALATE_SECONDS, escalate_forever
 from bot.jobs.purge import purge_forever
+from bot.jobs.shifts import ANNOUNCE_SECONDS, announce_forever
 from bot.outbox.notify import Backoff, WakeNotifier, arq_redis, close_quietly
 from bot.outbox.worker import OutboxWorker
 
@@ -45,6 +46,7 @@ class Intervals:
     escalate: float = ESCALATE_SECONDS
     purge: timedelta = PURGE_INTERVAL
     heartbeat: float = 10.0
+    announce: float = ANNOUNCE_SECONDS
     steady: float = 30.0
     """Connected to Redis this long, the next loss starts the back-off from its base again."""
 
@@ -98,6 +100,16 @@ class Runner:
                 purge_forever(self.engine, interval=self.intervals.purge), name="purge"
             ),
             asyncio.create_task(self._beat_forever(), name="heartbeat"),
+            asyncio.create_task(
+                announce_forever(
+                    self.engine,
+                    self.outbox.cipher,
+                    self.tr,
+                    lambda: WakeNotifier(self.outbox),
+                    interval=self.intervals.announce,
+                ),
+                name="shift-announcements",
+            ),
         ]
         if self.redis_url is not None:
             loops.append(asyncio.create_task(self._arq_forever(self.redis_url), name="arq"))

@@ -9,6 +9,7 @@ from bot.models.directory import Service
 from bot.models.escalation import Escalation
 from bot.models.inbound import InboundMessage
 from bot.models.outbox import DeliveryReport, OutboundMessage, OutboxStatus
+from bot.models.partner_code import PartnerCode
 from bot.models.people import Operator, Shift
 from bot.models.referral import Referral
 from bot.models.web_session import WebSession
@@ -27,6 +28,7 @@ __all__ = [
     "OperatorLink",
     "OutboundMessage",
     "OutboxStatus",
+    "PartnerCode",
     "Referral",
     "Service",
     "Shift",

@@ -20,6 +20,8 @@ class Operator(SQLModel, table=True):
     role: str = Field(max_length=16)  # operator, supervisor, admin
     password_hash: str | None = Field(default=None, max_length=256)  # argon2id
     phone: str | None = Field(default=None, max_length=512)  # encrypted, for on-call alerts
+    phone_contact: str | None = Field(default=None, max_length=40, index=True)
+    """Pseudonym of ``phone`` (``bot.cases.sms_commands``): recognises the operator's SMS."""
     telegram_contact: str | None = Field(default=None, max_length=40)  # pseudonym, once linked
     telegram_chat: str | None = Field(default=None, max_length=512)  # encrypted chat id, alerts
     lang: str = Field(default="en", max_length=8)

@@ -246,6 +246,7 @@ def change_operator(
         changes.append("name")
     if phone is not None and (stored_phone is not None or operator.phone is not None):
         operator.phone = stored_phone
+        operator.phone_contact = None  # its pseudonym is redone when next needed (SMS commands)
         changes.append("phone" if stored_phone else "phone removed")
     if changes:
         session.add(operator)

@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlmodel import Session, col, select
 
-from bot.models import AuditEntry, Referral
+from bot.models import AuditEntry, PartnerCode, Referral
 from tests.admin.conftest import Web
 from tests.api import add_service, load, new_case
 
@@ -101,3 +101,29 @@ def test_referral_posts_need_their_csrf_token(web: Web, path: str) -> None:
     data = {"service_id": str(service), "to": "accepted"}
     response = web.client.post(f"/cases/{ref}/{path}", data=data, follow_redirects=False)
     assert response.status_code == 403 and referrals(web, ref) == []
+
+
+def test_a_referral_can_ask_the_service_to_confirm_by_sms(web: Web) -> None:
+    service = add_service(web.engine)
+    ref = new_case(web.engine, consent_refer="yes", status="active")
+    web.as_("amani")
+    page = web.client.get(f"/cases/{ref}/referrals/new").text
+    assert 'name="confirm_by_sms"' in page
+    made = web.post(f"/cases/{ref}/referrals", {"service_id": str(service), "confirm_by_sms": "1"})
+    assert made.status_code == 303
+    [referral] = referrals(web, ref)
+    with Session(web.engine) as db:
+        assert len(db.exec(select(PartnerCode)).all()) == 1
+    case_page = web.client.get(f"/cases/{ref}").text
+    action = f"/cases/{ref}/referrals/{referral.id}/partner-code"
+    assert f'action="{action}"' in case_page and "code sent by SMS" in case_page
+    assert web.post(action, {}).status_code == 303
+    with Session(web.engine) as db:
+        assert len(db.exec(select(PartnerCode)).all()) == 2
+    silent = add_service(web.engine, name="No phone", phones="")
+    other = new_case(web.engine, consent_refer="yes", status="active")
+    refused = web.post(
+        f"/cases/{other}/referrals", {"service_id": str(silent), "confirm_by_sms": "1"}
+    )
+    assert refused.status_code == 409 and "no phone number" in refused.text
+    assert referrals(web, other) == [], "nothing made"

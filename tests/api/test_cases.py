@@ -20,7 +20,15 @@ from sqlmodel import Session, col, select
 from bot.api.auth import Require
 from bot.auth import passwords
 from bot.cases.status import Status, allowed
-from bot.models import AuditEntry, CaseEvent, CaseNote, Escalation, Operator
+from bot.models import (
+    AuditEntry,
+    CaseEvent,
+    CaseNote,
+    Escalation,
+    Operator,
+    OutboundMessage,
+    PartnerCode,
+)
 from bot.team.oncall import on_call
 from tests.api import (
     BY_ROLE,
@@ -179,6 +187,7 @@ ENDPOINTS = [
     Endpoint(
         "POST", "/api/referrals/{referral_id}/status", STAFF, body=lambda _: {"to": "accepted"}
     ),
+    Endpoint("POST", "/api/referrals/{referral_id}/partner-code", STAFF, created=202),
     Endpoint("GET", "/api/operators", SUPERVISORS),
     Endpoint("POST", "/api/operators", ADMINS, body=_new_operator, created=201),
     Endpoint("PATCH", "/api/operators/{username}", ADMINS, body=lambda _: {"active": True}),
@@ -838,3 +847,24 @@ def test_every_error_has_the_documented_shape(api: Api, call: BadCall) -> None:
     if "errors" in call.extra:
         assert body["errors"], "a validation error lists its problems"
     assert MARKER not in response.text
+
+
+def test_a_referral_confirmed_by_sms_sends_the_service_a_code(api: Api) -> None:
+    service = add_service(api.engine)
+    silent = add_service(api.engine, name="No phone", phones="")
+    ref = new_case(api.engine, priority="P2", status="active", consent_refer="yes")
+    body = {"service_id": silent, "confirm_by_sms": True}
+    refused = api.post(f"/api/cases/{ref}/referrals", "amani", body)
+    assert refused.status_code == 409 and "no phone number" in refused.json()["detail"]
+    made = api.post(f"/api/cases/{ref}/referrals", "amani", {**body, "service_id": service})
+    assert made.status_code == 201
+    again = api.post(f"/api/referrals/{made.json()['id']}/partner-code", "amani")
+    assert again.status_code == 202 and again.json() == {"status": "sent"}
+    with Session(api.engine) as session:
+        codes = session.exec(select(PartnerCode).order_by(col(PartnerCode.id))).all()
+        messages = session.exec(
+            select(OutboundMessage).where(col(OutboundMessage.purpose) == "partner")
+        ).all()
+    assert [c.used_at is None for c in codes] == [False, True], "a new code replaces the first"
+    assert len(messages) == 2 and {m.channel for m in messages} == {"sms"}
+    assert "partner_sms" in [e.action for e in audit_entries(api.engine, ref)]

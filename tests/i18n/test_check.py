@@ -212,3 +212,23 @@ def test_a_dropped_percent_placeholder_is_reported(tmp_path: Path) -> None:
         write_catalog(po_path(tmp_path, lang, "web"), catalog)
     problems = [p for p in check_catalogs(tmp_path, template, "web") if "placeholders" in p]
     assert len(problems) == 1 and "ln/LC_MESSAGES/web.po" in problems[0]
+
+
+def test_on_call_sms_texts_fit_one_part_with_the_longest_values() -> None:
+    from bot.i18n import ui
+    from bot.i18n.catalog import Catalogs
+    from bot.i18n.check import check_one_part
+
+    catalogs = Catalogs.load(ROOT / "locales")
+    assert check_one_part(catalogs.gettext, ui.ONE_PART, ui.ONE_PART_SAMPLES) == []
+
+
+def test_an_sms_text_over_one_part_is_named_in_its_language() -> None:
+    from bot.i18n.check import check_one_part
+
+    def tr(lang: str, msgid: str) -> str:
+        return msgid + (" Prolonge." * 20 if lang == "fr" else "")
+
+    problems = check_one_part(tr, ("Case {reference}.",), {"reference": "K7QM-46"})
+    assert len(problems) == 1
+    assert problems[0].startswith("fr: 'Case {reference}.' needs 2 SMS parts")

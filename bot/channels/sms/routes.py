@@ -18,6 +18,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from bot.channels import inbound
+from bot.channels.sms import staff
 from bot.channels.sms.render import SmsRenderer
 from bot.core.privacy import normalise_phone, pseudonym
 from bot.deps import (
@@ -27,6 +28,7 @@ from bot.deps import (
     ConversationsDep,
     EngineDep,
     NotifierDep,
+    Now,
     SettingsDep,
 )
 from bot.outbox import queue
@@ -67,8 +69,11 @@ async def sms_inbound(
     engine: EngineDep,
     cipher: CipherDep,
     notifier: NotifierDep,
+    now: Now,
 ) -> dict[str, str]:
-    """One inbound SMS: run the conversation, queue the reply; a retry creates nothing twice."""
+    """One inbound SMS: run the conversation, queue the reply; a retry creates nothing twice.
+
+    An on-call operator's command or a partner's code reply (``staff``) is answered instead."""
     fields = await _form(request, ("from", "text", "id"))
     if len(fields["id"]) > 128 or len(fields["text"]) > 2000:
         log.warning("sms callback refused: malformed id or text")
@@ -124,7 +129,23 @@ async def sms_inbound(
         return message_id
 
     try:
-        message_id = await converse()
+        # On call by SMS: a command from a registered number is answered; None: a reporter's.
+        command_reply = await run_in_threadpool(
+            lambda: staff.handle(
+                engine,
+                cipher,
+                content.tr,
+                secret=key_secret,
+                answer_key=reply_key(fields["id"]),
+                contact=contact,
+                number=number,
+                text=fields["text"],
+                now=now,
+                hotline_number=settings.public_number,
+                default_lang=settings.default_language,
+            )
+        )
+        message_id = command_reply if command_reply is not None else await converse()
     except Exception:
         # Nothing was answered: forget the message so Africa's Talking's retry is processed.
         log.exception("sms could not be processed; the provider will retry it")
