@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from bot.cli.root import cipher_or_exit, main, migrated, resolved_or_exit
+from bot.cli.root import cipher_or_exit, main, migrated, resolved_or_exit, settings_or_exit
 
 
 @main.group()
@@ -27,9 +27,9 @@ def outbox_show(last: int) -> None:
     from bot.models import Operator, OutboundMessage
     from bot.outbox.queue import BODY
 
-    settings = resolved_or_exit()
-    if settings.env == "production":
+    if settings_or_exit().env == "production":
         raise click.ClickException("outbox show is for development only")
+    settings = resolved_or_exit()
     cipher = cipher_or_exit(settings)
     with migrated(settings) as engine, Session(engine) as session:
         rows = session.exec(

@@ -6,18 +6,20 @@ that will start without an active primary is told to its supervisor beforehand.
   shift already running for more than ``LATE`` is not announced any more (a worker that was
   down does not send stale news).
 - ``notice`` (``HOTLINE_SHIFT_NOTICE_MINUTES``, an hour) before a shift whose primary is not an
-  active member of the team starts, its supervisor is told once (else nobody: logged).
+  active member of the team starts, its supervisor is told once (else nobody: logged); and
+  ``notice`` before a stretch that no shift covers (a gap in the rota), the supervisor on call
+  now is told once.
 
 Each message has an outbox key of its cause (``shift:{shift}:{operator}``,
-``shift-gap:{shift}``), written in the transaction that decides it: run by several workers, or
-every minute, each goes once.
+``shift-gap:{shift}``, ``rota-gap:{start}``), written in the transaction that decides it: run
+by several workers, or every minute, each goes once.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -28,8 +30,10 @@ from bot.i18n import ui
 from bot.i18n.translate import Translate
 from bot.models import Operator, OutboundMessage, Shift
 from bot.outbox import queue
+from bot.team.oncall import on_call
 from bot.team.rota import as_utc
 from bot.team.telegram_link import chat_of
+from bot.team.week import gaps
 
 log = logging.getLogger(__name__)
 
@@ -74,19 +78,33 @@ def announce(
         queued.extend(_once(engine, _starts, cipher, tr, shift_id))
     for shift_id in [i for i in coming if i is not None]:
         queued.extend(_once(engine, _no_primary, cipher, tr, shift_id))
+    with Session(engine) as session:
+        gap = _next_gap(session, now, notice)
+    if gap is not None:
+        queued.extend(_once(engine, _gap, cipher, tr, int(gap.timestamp()), now))
     return queued
 
 
-Decision = Callable[[Session, Cipher, Translate, int], list[int]]
+def _next_gap(session: Session, now: datetime, notice: timedelta) -> datetime | None:
+    """When, within ``notice`` from now, no shift covers the rota (the start of the first such
+    gap; a shift whose primary is inactive is ``_no_primary``'s); None when covered all along,
+    or when nothing covers now either (nobody is on call to tell)."""
+    shifts = session.exec(
+        select(Shift).where(col(Shift.starts_at) < now + notice, col(Shift.ends_at) > now)
+    ).all()
+    covered = [(as_utc(s.starts_at), as_utc(s.ends_at)) for s in shifts]
+    found = gaps(covered, now, now + notice)
+    return found[0].starts_at if found and found[0].starts_at > now else None
 
 
-def _once(
-    engine: Engine, decide: Decision, cipher: Cipher, tr: Translate, shift_id: int
-) -> list[int]:
+Decision = Callable[..., list[int]]
+
+
+def _once(engine: Engine, decide: Decision, *args: object) -> list[int]:
     """Run one decision in its own transaction; a twin that committed first wins."""
     with Session(engine) as session:
         try:
-            found = decide(session, cipher, tr, shift_id)
+            found = decide(session, *args)
             session.commit()
         except IntegrityError:  # another worker queued the same announcement a moment ago
             session.rollback()
@@ -133,6 +151,21 @@ def _no_primary(session: Session, cipher: Cipher, tr: Translate, shift_id: int) 
     sent = _send(session, cipher, supervisor, f"shift-gap:{shift_id}", text)
     if sent is not None:
         log.warning("shift %s starts without a primary; its supervisor is told", shift_id)
+    return [sent] if sent is not None else []
+
+
+def _gap(session: Session, cipher: Cipher, tr: Translate, starts: int, now: datetime) -> list[int]:
+    """A stretch of the rota soon without a primary (no shift at all): the supervisor on call
+    now is told, once per gap."""
+    supervisor = on_call(session, now).supervisor
+    at = datetime.fromtimestamp(starts, UTC)
+    if supervisor is None:
+        log.error("the rota has no primary from %s and no supervisor on call to tell", at)
+        return []
+    text = tr(supervisor.lang, ui.SHIFT_NO_PRIMARY).format(starts=when(at))
+    sent = _send(session, cipher, supervisor, f"rota-gap:{starts}", text)
+    if sent is not None:
+        log.warning("the rota has no primary from %s; the supervisor on call is told", at)
     return [sent] if sent is not None else []
 
 

@@ -98,3 +98,19 @@ def test_a_shift_without_an_active_primary_alerts_its_supervisor_once(engine: En
             CATALOGS.gettext("en", ui.SHIFT_NO_PRIMARY).format(starts="22/11 20:00 UTC"),
         )
     ]
+
+
+def test_a_gap_in_the_rota_alerts_the_supervisor_on_call_once(engine: Engine) -> None:
+    ids = team(engine)  # T0 to T0 + 12 h, then nothing
+    ends = T0 + timedelta(hours=12)
+    for minutes in (61, 59, 30, 1):
+        announce(engine, CIPHER, CATALOGS.gettext, now=ends - timedelta(minutes=minutes))
+    gaps = [row for row in sent(engine) if row[0].startswith("rota-gap:")]
+    assert gaps == [
+        (
+            f"rota-gap:{int(ends.timestamp())}",
+            "sms",
+            f"op_{ids['joseph']}",
+            CATALOGS.gettext("en", ui.SHIFT_NO_PRIMARY).format(starts="22/11 20:00 UTC"),
+        )
+    ]
