@@ -139,7 +139,7 @@ def run(
             reason=f"act by {VIA} on a case not alerted to them",
             at=now,
         )
-        log.warning("case %s: sms command refused to %s", case.reference, operator.username)
+        log.warning("case %s: sms command refused to %s", case.id, operator.username)
         return nothing
     try:
         if command.action == ACK:
@@ -158,5 +158,5 @@ def run(
     except NotPermitted:
         session.rollback()
         return nothing
-    log.info("case %s: %s by %s by SMS", case.reference, command.action, operator.username)
+    log.info("case %s: %s by %s by SMS", case.id, command.action, operator.username)
     return tr(lang, done).format(reference=reference)

@@ -331,6 +331,7 @@ def test_no_number_in_clear_in_the_database_or_the_logs(
     assert_no_phone_numbers(database_text(engine), caplog.text, numbers=numbers)
     # The service's number is public directory data: in the directory, nowhere else.
     assert_no_phone_numbers(outside_directory(engine), caplog.text, numbers=(PARTNER,))
+    assert ref not in caplog.text and code not in caplog.text, "log lines name cases by id"
     sent = {to for to, _ in oncall.hotline.sender.sent}
     assert {AMANI, PARTNER} <= sent, "the provider alone got the numbers"
     with Session(engine) as session:
