@@ -26,6 +26,7 @@ from bot.channels.telegram.bot import TelegramBot
 from bot.channels.telegram.routes import router as telegram_router
 from bot.channels.ussd.routes import router as ussd_router
 from bot.content.files import Content, load_content
+from bot.content.seed import seed as seed_content
 from bot.conversation.service import Conversations
 from bot.core import metrics_port
 from bot.core.db import engine_for, ping
@@ -83,6 +84,8 @@ def create_app(settings: Settings | None = None, *, content: Content | None = No
     engine = engine_for(settings)
     if settings.auto_migrate:
         upgrade(engine)
+    # Issue 14: on first start the files become version 1 of every flow (bot.content.seed).
+    seed_content(engine, settings.flows_dir, settings.locales_dir)
     worker = OutboxWorker(engine, cipher, make_sender(settings), senders=make_senders(settings))
     if settings.demo and settings.demo_password is not None:
         demo.seed(

@@ -7,7 +7,7 @@ every file read happens here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,6 +96,28 @@ def check_flows(paths: list[Path], catalogs: Catalogs) -> tuple[list[LoadedFlow]
     return loaded, issues
 
 
+def check_loaded(
+    loaded: list[LoadedFlow],
+    catalogs: Catalogs,
+    areas: AreaTree | None,
+    *,
+    texts_of: Collection[str] | None = None,
+) -> list[FlowIssue]:
+    """The checks of ``hotline flows check`` on flows already parsed (stored versions, a draft):
+    every channel's screens in every language, then as a toll-free deployment runs them.
+    ``texts_of``: the flows whose texts and screens are checked (default: all)."""
+    issues = validate(
+        loaded,
+        Catalog(tr=catalogs.gettext, has=catalogs.has),
+        screen_checks(catalogs.gettext),
+        answer_formats(areas),
+        texts_of=texts_of,
+    )
+    if not issues and not catalogs.variants:
+        issues = _toll_free_issues(loaded, catalogs, areas, texts_of)
+    return issues
+
+
 def _check(
     paths: list[Path], catalogs: Catalogs
 ) -> tuple[list[LoadedFlow], list[FlowIssue], AreaTree | None]:
@@ -127,14 +149,18 @@ def _check(
 
 
 def _toll_free_issues(
-    loaded: list[LoadedFlow], catalogs: Catalogs, areas: AreaTree | None
+    loaded: list[LoadedFlow],
+    catalogs: Catalogs,
+    areas: AreaTree | None,
+    texts_of: Collection[str] | None = None,
 ) -> list[FlowIssue]:
     """What only a toll-free deployment would meet: its "free" texts too long or untranslated."""
     free = catalogs.toll_free()
     catalog = Catalog(tr=free.gettext, has=free.has)
+    checks = screen_checks(free.gettext)
     return [
         FlowIssue(i.source, f"with HOTLINE_TOLL_FREE: {i.reason}", i.state, i.lang, i.line)
-        for i in validate(loaded, catalog, screen_checks(free.gettext), answer_formats(areas))
+        for i in validate(loaded, catalog, checks, answer_formats(areas), texts_of=texts_of)
     ]
 
 

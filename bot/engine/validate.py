@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, replace
 
 from bot.core.languages import LANGUAGES as LANGUAGES
@@ -65,11 +65,15 @@ def validate(
     catalog: Catalog,
     screen_checks: dict[str, ScreenCheck] | None = None,
     formats: Formats | None = None,
+    *,
+    texts_of: Collection[str] | None = None,
 ) -> list[FlowIssue]:
     """All problems in a set of flows that reference each other; empty when they may run.
 
     ``formats`` are the answer formats the flows will run with (default: those without areas
-    data, ``answer_formats()``); a text screen naming another is refused.
+    data, ``answer_formats()``); a text screen naming another is refused. ``texts_of``: the
+    flows whose texts and screens are checked (default: all; a draft checked among published
+    versions that passed already).
     """
     known = answer_formats() if formats is None else formats
     issues: list[FlowIssue] = []
@@ -89,7 +93,8 @@ def validate(
     if issues:
         return issues  # screens of a broken flow would only repeat the same problems
     for flow in flows:
-        issues.extend(_check_texts(flow, catalog, screen_checks or {}))
+        if texts_of is None or flow.name in texts_of:
+            issues.extend(_check_texts(flow, catalog, screen_checks or {}))
     return issues
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.models.ambassador import Ambassador, Invite, OperatorLink
 from bot.models.audit import AuditEntry
 from bot.models.case import Case, CaseEvent, CaseNote
+from bot.models.content import ContentSignal, FlowDraft, FlowVersion
 from bot.models.directory import Service
 from bot.models.escalation import Escalation
 from bot.models.inbound import InboundMessage
@@ -20,8 +21,11 @@ __all__ = [
     "Case",
     "CaseEvent",
     "CaseNote",
+    "ContentSignal",
     "DeliveryReport",
     "Escalation",
+    "FlowDraft",
+    "FlowVersion",
     "InboundMessage",
     "Invite",
     "Operator",

@@ -160,6 +160,17 @@ def test_missing_translation_names_the_language(lang: str) -> None:
     ]
 
 
+def test_texts_are_checked_only_in_the_flows_named() -> None:
+    loaded = [load_text(MAIN, "flows/0.yaml"), load_text(CHECK, "flows/1.yaml")]
+    catalogs = tagged_catalogs(*loaded)
+    del catalogs.messages["fr"]["Come back when it is safe."]
+    catalog = Catalog(catalogs.gettext, catalogs.has)
+    checks = screen_checks(catalogs.gettext)
+    main = loaded[0].name
+    assert validate(loaded, catalog, checks, texts_of={main}) == []  # a draft among versions
+    assert len(validate(loaded, catalog, checks, texts_of={loaded[1].name})) == 1
+
+
 def test_ussd_screen_too_long_after_translation_and_folding() -> None:
     loaded = [load_text(MAIN, "flows/0.yaml"), load_text(CHECK, "flows/1.yaml")]
     catalogs = tagged_catalogs(*loaded)
