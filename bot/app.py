@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None, *, content: Content | None = No
     they are loaded from ``settings.flows_dir`` and ``settings.locales_dir``.
     """
     settings = resolve_secrets(settings or Settings())
+    loaded_here = content is None  # tests share content: they seed the versions they need
     if content is None:
         content = load_content(
             settings.flows_dir, settings.locales_dir, toll_free=settings.toll_free
@@ -84,8 +85,8 @@ def create_app(settings: Settings | None = None, *, content: Content | None = No
     engine = engine_for(settings)
     if settings.auto_migrate:
         upgrade(engine)
-    # Issue 14: on first start the files become version 1 of every flow (bot.content.seed).
-    seed_content(engine, settings.flows_dir, settings.locales_dir)
+    if loaded_here:  # issue 14: on first start the files become version 1 of every flow
+        seed_content(engine, settings.flows_dir, settings.locales_dir)
     worker = OutboxWorker(engine, cipher, make_sender(settings), senders=make_senders(settings))
     if settings.demo and settings.demo_password is not None:
         demo.seed(

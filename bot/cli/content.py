@@ -33,6 +33,114 @@ def flows_check(paths: tuple[Path, ...]) -> None:
     click.echo(f"ok: {len(loaded)} flow(s), {states} screens, 4 languages, USSD/SMS/Telegram fit")
 
 
+@flows.command("export")
+@click.argument("target", type=click.Path(file_okay=False, path_type=Path))
+def flows_export(target: Path) -> None:
+    """Write the published version of every flow to TARGET/flows and TARGET/locales, the layout
+    of the repository (status of each translation as a translator comment)."""
+    from sqlmodel import Session
+
+    from bot.cli.root import migrated
+    from bot.content.files import AREAS_FILE
+    from bot.content.folder import write_folder
+    from bot.content.seed import seed
+    from bot.content.store import published
+
+    settings = settings_or_exit()
+    with migrated(settings) as engine:
+        seed(engine, settings.flows_dir, settings.locales_dir)
+        with Session(engine) as session:
+            stored = published(session)
+    lines = write_folder(
+        target, stored, locales=settings.locales_dir, areas_file=settings.flows_dir / AREAS_FILE
+    )
+    for line in lines:
+        click.echo(line)
+
+
+@flows.command("import")
+@click.argument("source", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--by", default="files", show_default=True, help="Who imports (audit trail).")
+@click.option(
+    "--replace-drafts", is_flag=True, help="Replace drafts that have edits nobody published."
+)
+def flows_import(source: Path, by: str, replace_drafts: bool) -> None:
+    """Make the flows of SOURCE/flows (translations from SOURCE/locales) their flows' drafts;
+    refused whole, nothing imported, when a file is malformed. Publish them after."""
+    from sqlmodel import Session
+
+    from bot.cli.root import migrated
+    from bot.content.assemble import load_base
+    from bot.content.folder import ImportRefused, read_folder
+    from bot.content.imports import import_drafts
+    from bot.content.seed import seed
+    from bot.content.versions import draft_issues
+    from bot.core.clock import utcnow
+
+    settings = settings_or_exit()
+    base = load_base(settings.flows_dir, settings.locales_dir, settings.toll_free)
+    folder = source / "flows" if (source / "flows").is_dir() else source
+    now = utcnow()
+    try:
+        found = read_folder(folder, source / "locales", by=by, now=now, areas=base.areas)
+        with migrated(settings) as engine:
+            seed(engine, settings.flows_dir, settings.locales_dir)
+            with Session(engine) as session:
+                drafts = import_drafts(session, found, by=by, now=now, replace=replace_drafts)
+                issues = {d.flow: draft_issues(session, d.flow, base) for d in drafts}
+                session.commit()
+    except ImportRefused as exc:
+        for problem in exc.problems:
+            click.echo(problem, err=True)
+        raise click.ClickException(
+            f"import refused: {len(exc.problems)} problem(s); nothing was imported"
+        ) from None
+    for draft in drafts:
+        found_issues = issues[draft.flow]
+        for issue in found_issues:
+            click.echo(str(issue), err=True)
+        state = f"{len(found_issues)} issue(s)" if found_issues else "ready to publish"
+        click.echo(f"{draft.flow}: draft revision {draft.revision}, {state}")
+
+
+@flows.command("publish")
+@click.argument("names", nargs=-1, required=True)
+@click.option("--note", default="", help="What changed, for the history.")
+@click.option("--by", default="files", show_default=True, help="Who publishes (audit trail).")
+def flows_publish(names: tuple[str, ...], note: str, by: str) -> None:
+    """Publish the drafts of the flows NAMES as their next versions (after the checks)."""
+    from sqlmodel import Session
+
+    from bot.cli.root import migrated
+    from bot.content.assemble import load_base
+    from bot.content.versions import NotPublishable, UnknownFlow, get_draft, publish
+    from bot.core.clock import utcnow
+
+    settings = settings_or_exit()
+    base = load_base(settings.flows_dir, settings.locales_dir, settings.toll_free)
+    with migrated(settings) as engine, Session(engine) as session:
+        for name in names:
+            try:
+                draft = get_draft(session, name)
+                version = publish(
+                    session,
+                    flow=name,
+                    revision=draft.revision,
+                    note=note,
+                    by=by,
+                    now=utcnow(),
+                    base=base,
+                )
+            except UnknownFlow as exc:
+                raise click.ClickException(str(exc)) from None
+            except NotPublishable as exc:
+                for issue in exc.issues:
+                    click.echo(str(issue), err=True)
+                raise click.ClickException(f"{name} not published") from None
+            session.commit()
+            click.echo(f"{name}: version {version.number} published")
+
+
 @main.group()
 def i18n() -> None:
     """Translations (gettext catalogs under locales/)."""

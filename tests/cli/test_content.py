@@ -226,3 +226,43 @@ def test_i18n_update_on_unchanged_sources_changes_no_translation(workdir: Path) 
     assert run("i18n", "update").exit_code == 0
     assert Catalogs.load(workdir / "locales") == CATALOGS
     assert run("i18n", "check").exit_code == 0
+
+
+# --- flows export | import | publish ----------------------------------------------------
+
+
+def test_flows_export_writes_the_published_versions_as_files(workdir: Path) -> None:
+    """The stored versions come back as the repository's layout, which passes the checks."""
+    result = run("flows", "export", "out")
+    assert result.exit_code == 0, result.output
+    assert "main version 1" in result.stdout
+    assert (workdir / "out" / "flows" / "main.yaml").read_text(encoding="utf-8") == SHIPPED
+    checked = run("flows", "check", str(workdir / "out" / "flows"))
+    assert checked.exit_code == 0, checked.output
+
+
+def test_flows_import_makes_drafts_and_publish_makes_versions(workdir: Path) -> None:
+    """Edited files become a draft; publishing it makes version 2."""
+    run("flows", "export", "out")
+    main = workdir / "out" / "flows" / "main.yaml"
+    main.write_text(SHIPPED.replace("Choose your language:", "Your language:"), encoding="utf-8")
+    imported = run("flows", "import", "out", "--by", "deployer")
+    assert imported.exit_code == 0, imported.output
+    assert "main: draft revision 2, ready to publish" in imported.stdout  # translations kept
+    assert "tip: draft revision 2, ready to publish" in imported.stdout
+    published = run("flows", "publish", "main", "--note", "shorter", "--by", "deployer")
+    assert published.exit_code == 0, published.output
+    assert "main: version 2 published" in published.stdout
+    again = run("flows", "publish", "tip")
+    assert again.exit_code == 1
+    assert "nothing changed since version 1" in again.stderr
+
+
+def test_flows_import_refuses_malformed_files_whole(workdir: Path) -> None:
+    """A broken file anywhere: nothing is imported, and the message says file and reason."""
+    run("flows", "export", "out")
+    (workdir / "out" / "flows" / "tip.yaml").write_text("flow: tip\nstates: [", encoding="utf-8")
+    result = run("flows", "import", "out")
+    assert result.exit_code == 1
+    assert "tip.yaml:2: not valid YAML" in result.stderr
+    assert "nothing was imported" in result.stderr

@@ -99,3 +99,17 @@ def test_broken_files_are_refused_with_file_and_reason(engine: Engine, tmp_path:
     with pytest.raises(ImportRefused, match=r"bad\.yaml:1: not valid YAML"):
         seed(engine, tmp_path / "flows", ROOT / "locales")
     assert counts(engine) == (0, 0)
+
+
+def test_the_app_seeds_the_versions_at_its_first_start(tmp_path: Path) -> None:
+    from bot.app import create_app
+    from bot.core.db import make_engine
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path)
+    create_app(settings)
+    engine = make_engine(settings.database_url)
+    try:
+        assert counts(engine) == (7, 7)
+    finally:
+        engine.dispose()
