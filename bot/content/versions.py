@@ -45,7 +45,7 @@ from bot.content.store import (
     version_row,
     write_draft,
 )
-from bot.engine.loader import FlowIssue
+from bot.engine.loader import FlowIssue, FlowLoadError
 from bot.governance import audit
 from bot.models.content import FlowDraft, FlowVersion
 
@@ -238,9 +238,12 @@ def get_version(session: Session, flow: str, number: int) -> Version:
     return version_of(row)
 
 
-def _title(source: str) -> str:
-    title = yaml_field(source, "title")
-    return title if isinstance(title, str) else ""
+def _title(source: str, base: Base) -> str:
+    try:
+        return parse(source, "draft", base.areas).definition.title  # shared with texts_of
+    except FlowLoadError:  # a broken draft: its title as far as the YAML reads
+        title = yaml_field(source, "title")
+        return title if isinstance(title, str) else ""
 
 
 def list_flows(session: Session, base: Base | None = None) -> list[FlowSummary]:
@@ -267,7 +270,8 @@ def list_flows(session: Session, base: Base | None = None) -> list[FlowSummary]:
         summaries.append(
             FlowSummary(
                 flow=flow,
-                title=_title(draft.source) or (_title(version.source) if version else ""),
+                title=_title(draft.source, base)
+                or (_title(version.source, base) if version else ""),
                 published=version.number if version else None,
                 published_at=version.published_at if version else None,
                 draft_revision=draft.revision,
