@@ -251,6 +251,18 @@ def write_draft(session: Session, draft: Draft, *, expected: int | None) -> bool
     return bool(getattr(result, "rowcount", 0) == 1)
 
 
+def lock_signal(session: Session) -> None:
+    """Hold the signal row until the caller's transaction ends, so that publishes (which
+    number versions and move the generation on) run one at a time: an UPDATE that changes
+    nothing takes the row lock on PostgreSQL and the write lock on SQLite, before anything is
+    read."""
+    session.execute(
+        update(ContentSignal)
+        .where(col(ContentSignal.id) == 1)
+        .values(generation=ContentSignal.generation)
+    )
+
+
 def bump_signal(session: Session, now: datetime | None = None) -> int:
     """Move the content generation on by one in the caller's transaction; the new generation."""
     row = session.get(ContentSignal, 1, with_for_update=True)

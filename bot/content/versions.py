@@ -40,6 +40,7 @@ from bot.content.store import (
     bump_signal,
     draft_of,
     latest_row,
+    lock_signal,
     published,
     version_of,
     version_row,
@@ -139,6 +140,7 @@ def publish(
     every issue when it does not pass the checks, or when nothing changed; StaleDraft when
     ``revision`` is not the draft's current one."""
     base = resolve(base)
+    lock_signal(session)  # publishes one at a time (PostgreSQL): the next number is ours
     draft = get_draft(session, flow)
     if revision != draft.revision:
         raise StaleDraft(draft, revision)
@@ -180,6 +182,7 @@ def rollback(
     """Publish version ``number`` again as the next number (restored_from; audited), after the
     same checks as a publish. A draft without changes of its own follows it."""
     base = resolve(base)
+    lock_signal(session)
     old = get_version(session, flow, number)
     draft = get_draft(session, flow)
     latest = latest_row(session, flow)

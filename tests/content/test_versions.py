@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.content import versions
@@ -283,3 +285,32 @@ def test_an_unknown_flow_or_number_is_refused(db: Session) -> None:
     with pytest.raises(UnknownFlow):
         versions.get_version(db, "main", 7)
     assert versions.history(db, "nope") == []
+
+
+def test_two_publishes_at_once_make_one_version(seeded: Engine) -> None:
+    with Session(seeded) as session:
+        draft = save(session, edited(session))
+        session.commit()
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def publish() -> None:
+        with Session(seeded) as session:
+            start.wait()
+            try:
+                versions.publish(
+                    session, flow="main", revision=draft.revision, note="", by="a", now=NOW
+                )
+                session.commit()
+                outcomes.append("published")
+            except NotPublishable as exc:  # the second waited, then found it published
+                outcomes.append(str(exc))
+
+    threads = [threading.Thread(target=publish) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["main@draft: nothing changed since version 2", "published"]
+    with Session(seeded) as session:
+        assert [v.number for v in versions.history(session, "main")] == [2, 1]
