@@ -59,6 +59,7 @@ class StaleDraft(Exception):
 
 
 def resolve(base: Base | None) -> Base:
+    """The base given, or that of the settings' files (read once per process)."""
     return base if base is not None else default_base()
 
 
