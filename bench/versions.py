@@ -47,8 +47,10 @@ def main() -> None:
     upgrade(engine)
     flows, locales = ROOT / "flows", ROOT / "locales"
     print(f"bench.versions: load average {os.getloadavg()[0]:.2f}")
-    print(f"{'read the files (once per process)':<34} {timed(lambda: plan(flows, locales)):8.1f} ms")
-    print(f"{'seed version 1 of 7 flows':<34} {timed(lambda: seed(engine, flows, locales)):8.1f} ms")
+    read = timed(lambda: plan(flows, locales))
+    print(f"{'read the files (once per process)':<34} {read:8.1f} ms")
+    seeded = timed(lambda: seed(engine, flows, locales))
+    print(f"{'seed version 1 of 7 flows':<34} {seeded:8.1f} ms")
     default_base()
     checks: list[float] = []
     saves: list[float] = []
@@ -60,27 +62,16 @@ def main() -> None:
             source = draft.source.replace("Choose your language:", f"Language ({round_}):", 1)
             if round_:
                 source = draft.source.replace(f"({round_ - 1})", f"({round_})", 1)
-            saves.append(
-                timed(
-                    lambda: versions.save_draft(
-                        session,
-                        flow="main",
-                        revision=draft.revision,
-                        source=source,
-                        by="bench",
-                        now=utcnow(),
-                    )
-                )
+            start = time.perf_counter()
+            versions.save_draft(
+                session, flow="main", revision=draft.revision, source=source, by="b", now=utcnow()
             )
+            saves.append((time.perf_counter() - start) * 1000)
             checks.append(timed(lambda: versions.draft_issues(session, "main")))
             revision = versions.get_draft(session, "main").revision
-            publishes.append(
-                timed(
-                    lambda: versions.publish(
-                        session, flow="main", revision=revision, note="", by="bench", now=utcnow()
-                    )
-                )
-            )
+            start = time.perf_counter()
+            versions.publish(session, flow="main", revision=revision, note="", by="b", now=utcnow())
+            publishes.append((time.perf_counter() - start) * 1000)
             session.commit()
             lists.append(timed(lambda: versions.list_flows(session)))
     report("save a draft (English changed)", saves)
