@@ -1,7 +1,7 @@
 """flows and their translations as versions: published versions, a draft per flow, a signal
 
-Revision ID: 0009_flow_versions
-Revises: 0008_queue_indexes
+Revision ID: 0010_flow_versions
+Revises: 0009_oncall_sms
 Create Date: 2026-12-06 06:35:00.000000
 
 The files in flows/ and locales/ become version 1 of each flow at first start
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-revision = "0009_flow_versions"
-down_revision = "0008_queue_indexes"
+revision = "0010_flow_versions"
+down_revision = "0009_oncall_sms"
 branch_labels = None
 depends_on = None
 
