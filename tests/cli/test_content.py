@@ -266,3 +266,22 @@ def test_flows_import_refuses_malformed_files_whole(workdir: Path) -> None:
     assert result.exit_code == 1
     assert "tip.yaml:2: not valid YAML" in result.stderr
     assert "nothing was imported" in result.stderr
+
+
+def test_i18n_update_and_check_work_on_exported_files(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An export kept in Git stays a normal catalog: check passes, update keeps the statuses."""
+    assert run("flows", "export", "out").exit_code == 0
+    monkeypatch.setenv("HOTLINE_FLOWS_DIR", str(workdir / "out" / "flows"))
+    monkeypatch.setenv("HOTLINE_LOCALES_DIR", str(workdir / "out" / "locales"))
+    for name in ("web.pot", *(f"{lang}/LC_MESSAGES/web.po" for lang in ("en", "fr", "ln", "st"))):
+        shutil.copyfile(workdir / "locales" / name, workdir / "out" / "locales" / name)
+    checked = run("i18n", "check")
+    assert checked.exit_code == 0, checked.output
+    assert run("i18n", "update").exit_code == 0
+    ln = read_catalog(po_path(workdir / "out" / "locales", "ln"), "ln")
+    assert ln["Report something"].user_comments[0].startswith("review:")
+    fr = read_catalog(po_path(workdir / "out" / "locales", "fr"), "fr")
+    assert fr["Report something"].user_comments == ["reviewed: files"]
+    assert run("i18n", "check").exit_code == 0
