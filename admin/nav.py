@@ -30,6 +30,7 @@ SCREENS: tuple[Screen, ...] = (
     Screen("/rota", N_("Rota")),
     Screen("/team", N_("Team")),
     Screen("/audit", N_("Audit")),
+    Screen("/flows", N_("Flows")),
     Screen("/simulator", N_("Simulator")),
     Screen("/account", N_("My account")),
 )

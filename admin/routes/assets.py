@@ -19,6 +19,7 @@ ASSETS = {
     "web.js": "text/javascript",
     "web.css": "text/css",
     "case.css": "text/css",
+    "flows.css": "text/css",
 }
 YEAR = "public, max-age=31536000, immutable"
 

@@ -19,7 +19,7 @@ PUBLIC = {
     ("GET", "/favicon.ico"),
 }
 """The only routes open to anyone; a new public route must be added here on purpose."""
-SAMPLES = {"name": "web.css", "ref": "K7QM-42"}
+SAMPLES = {"name": "web.css", "ref": "K7QM-42", "flow": "main", "state": "menu"}
 """Values for path parameters (anything else: "1")."""
 
 
