@@ -31,6 +31,7 @@ SCREENS: tuple[Screen, ...] = (
     Screen("/team", N_("Team")),
     Screen("/audit", N_("Audit")),
     Screen("/flows", N_("Flows")),
+    Screen("/stats", N_("Statistics")),
     Screen("/simulator", N_("Simulator")),
     Screen("/account", N_("My account")),
 )

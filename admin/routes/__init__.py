@@ -23,6 +23,7 @@ from admin.routes import (
     referrals,
     rota,
     signin,
+    stats,
     team,
 )
 
@@ -42,4 +43,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     flows_versions.router,
     flows_preview.router,
     flows_po.router,
+    stats.router,
 )

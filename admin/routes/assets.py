@@ -20,6 +20,7 @@ ASSETS = {
     "web.css": "text/css",
     "case.css": "text/css",
     "flows.css": "text/css",
+    "stats.css": "text/css",
 }
 YEAR = "public, max-age=31536000, immutable"
 

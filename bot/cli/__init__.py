@@ -5,7 +5,7 @@ A composition root: each module registers its commands on ``main`` (``bot.cli.ro
 
 from __future__ import annotations
 
-from bot.cli import content, governance, outbox, run, team, telegram
+from bot.cli import content, governance, outbox, run, stats, team, telegram
 from bot.cli.root import main
 
-__all__ = ["content", "governance", "main", "outbox", "run", "team", "telegram"]
+__all__ = ["content", "governance", "main", "outbox", "run", "stats", "team", "telegram"]

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import signal
 import sys
+from datetime import date
 from typing import TextIO
 
 import click
@@ -28,6 +29,10 @@ def serve(host: str, port: int) -> None:
         app = create_app(settings_or_exit())
     except (FlowLoadError, ConfigError) as exc:
         raise click.ClickException(f"refusing to start:\n{exc}") from None
+    if app.state.settings.demo:  # `make run`: a year of synthetic cases for the statistics page
+        from bot.dev import demo_year
+
+        demo_year.seed(app.state.engine, today=date.today())
     click.echo(f"Hotline on http://{host}:{port}  (simulator: http://{host}:{port}/simulator)")
     # No uvicorn access log: callback paths carry the secret token. bot.http.access writes one
     # line per request with the route template instead; log_config=None keeps our log format.
