@@ -4,8 +4,8 @@ Run ``python -m bench.ussd_cpu``. Both apps (``bot.app:create_app`` and
 ``bench.baseline_app:create_app``) are driven in this process through ASGI, without an HTTP
 server, on the same scripted Africa's Talking sessions as ``bench.ussd_load``; CPU time
 (``time.process_time``) is read around alternating rounds of each, so another process's load
-moves both alike and the ratio stays readable on a shared machine. Redis db 12 is used (and
-emptied before and after); ``--sessions memory`` gives the hotline in-process sessions.
+moves both alike and the ratio stays readable on a shared machine. Redis db 12 (``--db``) is
+used, emptied before and after; ``--sessions memory`` gives the hotline in-process sessions.
 ``--tips`` walks the tip paths to Send (a case per session, SQLite); ``--profile`` adds
 cProfile's top functions of the hotline's rounds. See bench/README.md.
 """
@@ -15,12 +15,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import ctypes
 import gc
 import operator
 import os
 import pstats
 import random
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -39,12 +41,17 @@ from bench.ussd_load import PATHS, TIP_PATHS, Session, Sessions, end_form, hop_f
 from bot.core.privacy import new_key
 
 DB = 12
-REDIS_URL = f"redis://127.0.0.1:6379/{DB}"
+
+
+def redis_url(db: int) -> str:
+    """The Redis database both apps use (emptied before and after)."""
+    return f"redis://127.0.0.1:6379/{db}"
+
 
 App = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 
 
-def setup_environment(tmp: Path, *, redis_sessions: bool) -> str:
+def setup_environment(tmp: Path, *, redis_sessions: bool, db: int) -> str:
     """HOTLINE_* for a fresh hotline (SQLite file, fresh secrets); returns the callback token."""
     for name in [k for k in os.environ if k.startswith("HOTLINE_")]:
         del os.environ[name]
@@ -60,7 +67,7 @@ def setup_environment(tmp: Path, *, redis_sessions: bool) -> str:
         }
     )
     if redis_sessions:
-        os.environ["HOTLINE_REDIS_URL"] = REDIS_URL
+        os.environ["HOTLINE_REDIS_URL"] = redis_url(db)
     return token
 
 
@@ -191,19 +198,19 @@ async def rounds(
 
 
 def build(args: argparse.Namespace, tmp: Path, names: Sequence[str]) -> list[Target]:
-    """The apps asked for, on a fresh environment (secrets, SQLite file, Redis db 12)."""
+    """The apps asked for, on a fresh environment (secrets, SQLite file, a Redis db)."""
     from bench.baseline_app import create_app as baseline_app
     from bot.app import create_app
 
     paths = TIP_PATHS if args.tips else PATHS
-    token = setup_environment(tmp, redis_sessions=args.sessions == "redis")
+    token = setup_environment(tmp, redis_sessions=args.sessions == "redis", db=args.db)
     targets = []
     if "hotline" in names:
         hop = f"/ussd/africastalking/{token}"
         end = hop + "/end" if args.end else None
         targets.append(Target("hotline", create_app(), hop, end, Sessions(args.seed, paths)))
     if "baseline" in names:
-        app = baseline_app(REDIS_URL)
+        app = baseline_app(redis_url(args.db))
         targets.append(Target("baseline", app, f"/ussd/{token}", None, Sessions(args.seed, paths)))
     return targets
 
@@ -212,7 +219,7 @@ def run(args: argparse.Namespace, names: Sequence[str]) -> dict[str, list[float]
     """Build the apps, warm them, run the timed rounds (under callgrind: inside
     ``operator.call``, the one function whose instructions are collected)."""
     loop = new_loop(args.loop)
-    admin = redis.Redis.from_url(REDIS_URL)
+    admin = redis.Redis.from_url(redis_url(args.db))
     admin.flushdb()
     try:
         with tempfile.TemporaryDirectory(prefix="ussd-cpu-") as tmp:
@@ -235,6 +242,9 @@ def run(args: argparse.Namespace, names: Sequence[str]) -> dict[str, list[float]
                         lanes=args.lanes,
                         profile=None,
                     )
+                    shim = os.environ.get(SHIM_ENV)
+                    if shim:  # started without instrumentation: it runs until here at speed
+                        ctypes.CDLL(shim).start_instrumentation()
                     operator.call(loop.run_until_complete, timed)
                     made, errors = sum(t.made for t in targets), sum(t.errors for t in targets)
                     print(f"requests {made} errors {errors}")
@@ -257,6 +267,8 @@ def run(args: argparse.Namespace, names: Sequence[str]) -> dict[str, list[float]
     report(args, targets, per)
     if profile is not None:
         stats = pstats.Stats(profile, stream=sys.stdout)
+        if args.profile_file:
+            stats.dump_stats(args.profile_file)
         print("\nhotline, cProfile (its rounds only), by own time:")
         stats.sort_stats("tottime").print_stats(args.top)
         print("hotline, cProfile, by cumulative time:")
@@ -275,15 +287,45 @@ def new_loop(kind: str) -> asyncio.AbstractEventLoop:
     return asyncio.new_event_loop()
 
 
+SHIM_ENV = "BENCH_CALLGRIND_SHIM"
+SHIM = """
+#include <valgrind/callgrind.h>
+void start_instrumentation(void) { CALLGRIND_START_INSTRUMENTATION; }
+"""
+"""Callgrind's client request, for Python through ctypes: start-up and warm-up then run without
+instrumentation (several times faster), and only the timed requests are collected."""
+
+
+def build_shim(tmp: Path) -> str | None:
+    """The shim compiled with the C compiler and valgrind's header, or None (slower runs)."""
+    source = tmp / "shim.c"
+    source.write_text(SHIM)
+    library = tmp / "shim.so"
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    if compiler is None:
+        return None
+    done = subprocess.run(  # noqa: S603 - the system's C compiler on our own source
+        [compiler, "-shared", "-fPIC", "-O1", "-o", str(library), str(source)],
+        capture_output=True,
+        check=False,
+    )
+    return str(library) if done.returncode == 0 else None
+
+
 def callgrind(args: argparse.Namespace) -> None:
     """Each app in a child under callgrind: instructions per request of the timed requests."""
     results: dict[str, float] = {}
     for name in ("hotline", "baseline"):
         with tempfile.TemporaryDirectory(prefix="ussd-cg-") as tmp:
             out = Path(tmp) / "callgrind.out"
+            shim = build_shim(Path(tmp))
+            env = dict(os.environ)
+            if shim is not None:
+                env[SHIM_ENV] = shim
             command = [
                 "valgrind",
                 "--tool=callgrind",
+                *(["--instr-atstart=no"] if shim is not None else []),
                 "--collect-atstart=no",
                 "--toggle-collect=_operator_call",
                 f"--callgrind-out-file={out}",
@@ -295,7 +337,9 @@ def callgrind(args: argparse.Namespace) -> None:
                 name,
                 *child_options(args),
             ]
-            done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603 - our own argv
+            done = subprocess.run(  # noqa: S603 - our own argv
+                command, capture_output=True, text=True, check=False, env=env
+            )
             found = re.search(r"^requests (\d+) errors (\d+)$", done.stdout, re.MULTILINE)
             totals = (
                 re.search(r"^totals: (\d+)", out.read_text(), re.MULTILINE)
@@ -327,6 +371,8 @@ def child_options(args: argparse.Namespace) -> list[str]:
         args.sessions,
         "--seed",
         str(args.seed),
+        "--db",
+        str(args.db),
         "--loop",
         args.loop,
     ]
@@ -374,8 +420,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sessions", choices=("redis", "memory"), default="redis")
     parser.add_argument("--tips", action="store_true", help="tip paths to Send: a case each")
     parser.add_argument("--profile", action="store_true", help="cProfile the hotline's rounds")
+    parser.add_argument("--profile-file", help="also write --profile's stats to this file")
     parser.add_argument("--top", type=int, default=30, help="functions listed by --profile")
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--db", type=int, default=DB, help="Redis database (emptied)")
     parser.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop")
     parser.add_argument(
         "--callgrind", action="store_true", help="instructions per request under valgrind (slow)"

@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import random
 
+import phonenumbers
 import pytest
 
 from bot.core.privacy import Cipher, DecryptError, key_id, new_key, normalise_phone, pseudonym
@@ -193,3 +195,24 @@ def test_a_cipher_needs_a_key() -> None:
         Cipher(())
     assert Cipher.from_list([new_key()]).keys
     assert len(base64.urlsafe_b64decode(new_key())) == 32
+
+
+def test_a_number_is_checked_against_phonenumbers_country_codes_as_parse_does() -> None:
+    """The quick country code check agrees with ``phonenumbers.parse`` on international
+    spellings: what it accepts parses, and a number it does not know is still refused."""
+    rng = random.Random(7)
+    for _ in range(20_000):
+        digits = str(rng.randint(1, 9)) + "".join(
+            rng.choice("0123456789") for _ in range(rng.randint(5, 14))
+        )
+        accepted = True
+        try:
+            phonenumbers.parse("+" + digits)
+        except phonenumbers.NumberParseException:
+            accepted = False
+        try:
+            normalise_phone("+" + digits)
+        except ValueError:
+            assert not accepted, digits
+        else:
+            assert accepted, digits

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 from redis.asyncio import Redis
-from redis.asyncio.connection import AbstractConnection
+from redis.asyncio.connection import AbstractConnection, Connection
 
 from bot.sessions import RedisSessionStore, make_store
+from bot.sessions.redis import pack
 from tests.conftest import REDIS_URL
 from tests.sessions.conftest import CIPHER
 
@@ -187,3 +188,17 @@ async def test_a_connection_the_server_closed_is_replaced_without_an_error(
         assert held.value == {"step": 1}
         held.save({"step": 2}, 30)
     assert await redis_store.get("ussd:abc") == {"step": 2}
+
+
+def test_a_command_is_packed_as_redis_py_packs_it() -> None:
+    """The store's own packer writes what redis-py's general one writes (RESP), and refuses
+    an argument it does not know how to write."""
+    conn = Connection()
+    for args in [
+        ("EVALSHA", "0" * 40, 2, "hotline:lock:k", "hotline:session:k", "token", 10_000),
+        ("SCRIPT", "LOAD", "return 'é'\n"),
+        ("SET", b"\x00\xff", "v1.x", -1),
+    ]:
+        assert pack(args) == b"".join(conn.pack_command(*args))
+    with pytest.raises(TypeError):
+        pack(("SET", "k", 1.5))

@@ -22,6 +22,7 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
+from urllib.parse import parse_qsl
 
 import httpx2
 import pytest
@@ -31,7 +32,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.channels.ussd.routes import MAX_TEXT, REQUIRED, new_inputs, session_key
+from bot.channels.ussd.routes import MAX_TEXT, REQUIRED, new_inputs, parse_form, session_key
 from bot.content.files import Content
 from bot.conversation.service import Conversations
 from bot.core.privacy import pseudonym
@@ -665,6 +666,32 @@ def test_an_input_with_a_star_inside_is_one_answer_on_the_main_menu(light_line: 
     assert light_line.screen(sid, "1*4*4").startswith("CON " + hint(light_line, "en"))
     stored = light_line.stored(sid)
     assert stored is not None and stored["state"] == "menu" and stored["inputs"] == ["1"]
+
+
+# --- parse_form: Africa's Talking's urlencoded fields -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "",
+        "sessionId=ATUid_1&serviceCode=%2A384%2A12%23&phoneNumber=%2B243000000001&text=1%2A2",
+        "text=Un+homme+garde+des+filles&text=last+one+wins",
+        "a=1&&b=&c&=d&e=%zz&f=%E2%82%AC+%2B&g=1=2",
+        "x=%ED%A0%80&y=%F0%9F%98%80",
+    ],
+)
+def test_a_form_is_parsed_as_parse_qsl_would(body: str) -> None:
+    assert parse_form(body) == dict(parse_qsl(body, keep_blank_values=True))
+
+
+def test_a_form_of_too_many_fields_is_refused(light_line: Line) -> None:
+    body = "&".join(f"f{n}=1" for n in range(60))
+    answer = light_line.client.post(
+        URL, content=body, headers={"content-type": "application/x-www-form-urlencoded"}
+    )
+    assert answer.status_code == 400
+    assert answer.json()["detail"] == "too many fields"
 
 
 # --- new_inputs: what each request adds -------------------------------------------------------
