@@ -17,6 +17,7 @@ import asyncio
 import cProfile
 import ctypes
 import gc
+import importlib
 import operator
 import os
 import pstats
@@ -200,8 +201,9 @@ async def rounds(
 def build(args: argparse.Namespace, tmp: Path, names: Sequence[str]) -> list[Target]:
     """The apps asked for, on a fresh environment (secrets, SQLite file, a Redis db)."""
     from bench.baseline_app import create_app as baseline_app
-    from bot.app import create_app
 
+    module, _, factory = args.hotline_app.partition(":")
+    create_app = getattr(importlib.import_module(module), factory)
     paths = TIP_PATHS if args.tips else PATHS
     token = setup_environment(tmp, redis_sessions=args.sessions == "redis", db=args.db)
     targets = []
@@ -315,7 +317,7 @@ def build_shim(tmp: Path) -> str | None:
 def callgrind(args: argparse.Namespace) -> None:
     """Each app in a child under callgrind: instructions per request of the timed requests."""
     results: dict[str, float] = {}
-    for name in ("hotline", "baseline"):
+    for name in args.apps.split(","):
         with tempfile.TemporaryDirectory(prefix="ussd-cg-") as tmp:
             out = Path(tmp) / "callgrind.out"
             shim = build_shim(Path(tmp))
@@ -355,7 +357,9 @@ def callgrind(args: argparse.Namespace) -> None:
                 f"  {name:<9} {results[name] / 1e6:6.3f} M instructions/request "
                 f"({made} requests, errors {errors})"
             )
-    print(f"  baseline/hotline instructions: {results['baseline'] / results['hotline']:.1%}")
+    if len(results) == 2:
+        ratio = results["baseline"] / results["hotline"]
+        print(f"  baseline/hotline instructions: {ratio:.1%}")
 
 
 def child_options(args: argparse.Namespace) -> list[str]:
@@ -375,6 +379,8 @@ def child_options(args: argparse.Namespace) -> list[str]:
         str(args.db),
         "--loop",
         args.loop,
+        "--hotline-app",
+        args.hotline_app,
     ]
     return [*options, *(["--tips"] if args.tips else []), *(["--end"] if args.end else [])]
 
@@ -427,6 +433,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop")
     parser.add_argument(
         "--callgrind", action="store_true", help="instructions per request under valgrind (slow)"
+    )
+    parser.add_argument(
+        "--apps", default="hotline,baseline", help="--callgrind: the apps to count, in order"
+    )
+    parser.add_argument(
+        "--hotline-app",
+        default="bot.app:create_app",
+        help="module:factory of the hotline (to measure a candidate change)",
     )
     parser.add_argument("--only", choices=("hotline", "baseline"), help=argparse.SUPPRESS)
     parser.add_argument("--in-callgrind", action="store_true", help=argparse.SUPPRESS)

@@ -23,7 +23,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.asyncio.connection import AbstractConnection
+from redis.asyncio.connection import AbstractConnection, ConnectionPool
 from redis.exceptions import NoScriptError, RedisError, ResponseError
 
 from bot.core.privacy import Cipher
@@ -81,6 +81,39 @@ def _sha(script: str) -> str:
 SHAS = {ACQUIRE: _sha(ACQUIRE), RELEASE: _sha(RELEASE)}
 
 
+class QuietPool(ConnectionPool):
+    """A pool that hands out an idle connection at once when nothing waits on it.
+
+    redis-py checks every connection it hands out for unread data or a closed socket by reading
+    with a zero timeout: a timer, a cancellation and a turn of the event loop, 4% of a USSD
+    request. What arrived while a connection sat idle (an answer left unread, the end of a
+    closed socket, an error) is already in its buffers, read by the event loop then: when they
+    are empty the connection is handed out as it is, else redis-py's check runs (and connects a
+    closed one again).
+    """
+
+    async def ensure_connection(self, connection: AbstractConnection) -> None:
+        """Hand out a quiet connection as it is; check (and mend) any other."""
+        if not _quiet(connection):
+            await super().ensure_connection(connection)
+
+
+def _quiet(connection: AbstractConnection) -> bool:
+    """Is this a connected connection with nothing in its stream's or its parser's buffer?
+    (Anything unexpected about it says no: the full check then runs.)"""
+    stream = getattr(connection, "_reader", None)
+    parser: Any = getattr(getattr(connection, "_parser", None), "_reader", None)  # hiredis
+    return (
+        connection.is_connected
+        and isinstance(stream, asyncio.StreamReader)
+        and stream.exception() is None
+        and not stream.at_eof()
+        and not getattr(stream, "_buffer", True)
+        and callable(getattr(parser, "has_data", None))
+        and not parser.has_data()
+    )
+
+
 def _token() -> str:
     """A lock owner's random token (uuid1, which redis-py uses, costs a system call)."""
     return secrets.token_hex(8)
@@ -99,7 +132,7 @@ class RedisSessionStore(SessionStore):
         """Create a lazily-connecting client for `url`; every key is namespaced under `prefix`."""
         self._prefix = prefix
         self._sealer = Sealer(cipher)
-        self._client: Redis = Redis.from_url(url)
+        self._client: Redis = Redis.from_pool(QuietPool.from_url(url))
 
     @classmethod
     def from_url(cls, url: str, *, cipher: Cipher, prefix: str = "hotline:") -> RedisSessionStore:
@@ -324,10 +357,10 @@ def pack(args: Sequence[Any]) -> bytes:
     encode (an encoder call and a copy per argument)."""
     parts = [b"*%d\r\n" % len(args)]
     for arg in args:
-        if isinstance(arg, bytes):
-            data = arg
-        elif isinstance(arg, str):
+        if isinstance(arg, str):
             data = arg.encode()
+        elif isinstance(arg, bytes):
+            data = arg
         elif isinstance(arg, int) and not isinstance(arg, bool):
             data = b"%d" % arg
         else:

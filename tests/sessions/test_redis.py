@@ -202,3 +202,33 @@ def test_a_command_is_packed_as_redis_py_packs_it() -> None:
         assert pack(args) == b"".join(conn.pack_command(*args))
     with pytest.raises(TypeError):
         pack(("SET", "k", 1.5))
+
+
+async def test_an_idle_connection_is_handed_out_without_a_read(
+    redis_store: RedisSessionStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A quiet pooled connection is reused without redis-py's zero-timeout read; one with an
+    answer left unread is checked, dropped and connected again, never read as the next
+    request's answer."""
+    async with redis_store.hold("ussd:abc") as held:
+        held.save({"step": 1}, 30)
+    pool = redis_store.client.connection_pool
+    (idle,) = list(pool._available_connections)  # white-box: what the next request takes
+    checks: list[int] = []
+    real = idle.can_read_destructive
+
+    async def counted() -> bool:
+        checks.append(1)
+        return await real()
+
+    monkeypatch.setattr(idle, "can_read_destructive", counted)
+    async with redis_store.hold("ussd:abc") as held:
+        assert held.value == {"step": 1}
+    assert checks == []
+    await idle.send_command("PING")  # an answer nobody reads
+    await asyncio.sleep(0.2)
+    async with redis_store.hold("ussd:abc") as held:
+        assert held.value == {"step": 1}
+        held.save({"step": 2}, 30)
+    assert checks, "a connection with unread data is checked"
+    assert await redis_store.get("ussd:abc") == {"step": 2}
