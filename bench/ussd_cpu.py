@@ -205,6 +205,10 @@ def build(args: argparse.Namespace, tmp: Path, names: Sequence[str]) -> list[Tar
     module, _, factory = args.hotline_app.partition(":")
     create_app = getattr(importlib.import_module(module), factory)
     paths = TIP_PATHS if args.tips else PATHS
+    if args.log != "off":  # as `hotline serve` logs: INFO, one access line per request
+        from bot.core.logconfig import configure
+
+        configure("INFO", args.log, stream=open(os.devnull, "w"))  # noqa: SIM115 - for the run
     token = setup_environment(tmp, redis_sessions=args.sessions == "redis", db=args.db)
     targets = []
     if "hotline" in names:
@@ -381,6 +385,8 @@ def child_options(args: argparse.Namespace) -> list[str]:
         args.loop,
         "--hotline-app",
         args.hotline_app,
+        "--log",
+        args.log,
     ]
     return [*options, *(["--tips"] if args.tips else []), *(["--end"] if args.end else [])]
 
@@ -428,6 +434,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true", help="cProfile the hotline's rounds")
     parser.add_argument("--profile-file", help="also write --profile's stats to this file")
     parser.add_argument("--top", type=int, default=30, help="functions listed by --profile")
+    parser.add_argument(
+        "--log",
+        choices=("off", "json", "text"),
+        default="off",
+        help="log as `hotline serve` does (INFO, to /dev/null); off: as bench.ussd_load",
+    )
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--db", type=int, default=DB, help="Redis database (emptied)")
     parser.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop")
