@@ -215,11 +215,11 @@ async def test_an_idle_connection_is_handed_out_without_a_read(
     pool = redis_store.client.connection_pool
     (idle,) = list(pool._available_connections)  # white-box: what the next request takes
     checks: list[int] = []
-    real = idle.can_read_destructive
+    real: Any = idle.can_read_destructive
 
     async def counted() -> bool:
         checks.append(1)
-        return await real()
+        return bool(await real())
 
     monkeypatch.setattr(idle, "can_read_destructive", counted)
     async with redis_store.hold("ussd:abc") as held:
