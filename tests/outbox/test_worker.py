@@ -233,6 +233,16 @@ def test_the_sender_comes_from_the_settings(caplog: pytest.LogCaptureFixture) ->
     assert "outbound SMS are logged, not sent" in caplog.text
 
 
+def test_an_empty_sender_id_sends_from_the_default() -> None:
+    """``HOTLINE_AT_SENDER_ID=`` (set but empty, as compose passes an unset optional value)."""
+    sender = make_sender(Settings(at_api_key="at-key", at_sender_id=""))
+    assert isinstance(sender, AfricasTalkingSender)
+    assert sender._sender_id is None
+    named = make_sender(Settings(at_api_key="at-key", at_sender_id="HOTLINE"))
+    assert isinstance(named, AfricasTalkingSender)
+    assert named._sender_id == "HOTLINE"
+
+
 # --- inside the app (no Redis) ----------------------------------------------------------------
 
 

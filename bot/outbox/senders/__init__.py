@@ -18,7 +18,9 @@ def make_sender(settings: Settings) -> Sender:
         from bot.outbox.senders.africastalking import AfricasTalkingSender
 
         return AfricasTalkingSender(
-            settings.at_username, settings.at_api_key.get_secret_value(), settings.at_sender_id
+            settings.at_username,
+            settings.at_api_key.get_secret_value(),
+            settings.at_sender_id or None,  # set but empty (compose's `${VAR:-}`): the default
         )
     log.warning("no HOTLINE_AT_API_KEY: outbound SMS are logged, not sent (demo sender)")
     return LogSender()
