@@ -102,7 +102,8 @@ TIP_PATHS: tuple[tuple[str, ...], ...] = (
 """Tip sessions (``--tips``): each walks the tip flow to Send, which creates a case (the last
 hop's END shows its reference); with ``--no-save`` the last input is Cancel instead (nothing
 written), the same path otherwise."""
-REFERENCE = re.compile(r"\b[0-9A-Z]{4}-[0-9]{2}\b")
+REFERENCE = re.compile(r"\b(?!K7QM-46\b)[0-9A-Z]{4}-[0-9]{2}\b")
+"""A case reference on a screen; not K7QM-46, the example the follow-a-report screens show."""
 MAX_HOPS = max(len(path) for path in (*PATHS, *TIP_PATHS))
 HOP_LABELS = (*(str(n) for n in range(1, MAX_HOPS + 1)), "end", "last")
 END_SLOT = MAX_HOPS  # index of the session-end callback in per-hop tables
