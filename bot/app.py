@@ -25,8 +25,11 @@ from bot.channels.telegram.ambassadors import install as install_ambassadors
 from bot.channels.telegram.bot import TelegramBot
 from bot.channels.telegram.routes import router as telegram_router
 from bot.channels.ussd.routes import router as ussd_router
+from bot.content import signal
 from bot.content.files import Content, load_content
+from bot.content.seed import plan as seed_plan
 from bot.content.seed import seed as seed_content
+from bot.content.snapshot import Snapshot, stored_versions
 from bot.conversation.service import Conversations
 from bot.core import metrics_port
 from bot.core.db import engine_for, ping
@@ -88,6 +91,12 @@ def create_app(settings: Settings | None = None, *, content: Content | None = No
     if loaded_here:  # issue 14: on first start the files become version 1 of every flow
         seed_content(engine, settings.flows_dir, settings.locales_dir)
     worker = OutboxWorker(engine, cipher, make_sender(settings), senders=make_senders(settings))
+    # Content: the files' at start, then what is published (bot.content.snapshot, .signal);
+    # the files' flows named by the digests they are seeded under (compiled once).
+    seeded = seed_plan(settings.flows_dir, settings.locales_dir) if loaded_here else ()
+    digests = {file.flow: digest for file, digest in seeded}
+    snapshot = Snapshot(content, stored_versions(engine), digests=digests)
+    content = snapshot.current()
     if settings.demo and settings.demo_password is not None:
         demo.seed(
             engine, cipher, password=settings.demo_password.get_secret_value(), today=date.today()
@@ -97,6 +106,11 @@ def create_app(settings: Settings | None = None, *, content: Content | None = No
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         tasks: list[asyncio.Task[None]] = []
         arq: ArqNotifier | None = None
+        await signal.first_look(snapshot)  # what was published before this process started
+        follow = signal.follow(
+            snapshot, redis_url=settings.redis_url, poll_seconds=settings.content_poll_seconds
+        )
+        content_task = asyncio.create_task(follow, name="content-signal")
         if settings.redis_url:
             arq = ArqNotifier(settings.redis_url)
             app.state.notifier = arq  # deliveries, escalations, purge: `hotline worker` (arq)
@@ -140,6 +154,9 @@ def create_app(settings: Settings | None = None, *, content: Content | None = No
         finally:
             if scrape_port is not None:
                 scrape_port.close()
+            content_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await content_task
             for task in tasks:
                 task.cancel()
             for task in tasks:
@@ -173,6 +190,7 @@ def create_app(settings: Settings | None = None, *, content: Content | None = No
     staff_only = [Depends(Require(STAFF))]  # a bearer token of the operator API
     app.state.settings = settings
     app.state.content = content
+    app.state.snapshot = snapshot
     app.state.store = store
     app.state.engine = engine
     app.state.cipher = cipher

@@ -113,6 +113,8 @@ def flows_publish(names: tuple[str, ...], note: str, by: str) -> None:
 
     from bot.cli.root import migrated
     from bot.content.assemble import load_base
+    from bot.content.signal import announce
+    from bot.content.store import generation
     from bot.content.versions import NotPublishable, UnknownFlow, get_draft, publish
     from bot.core.clock import utcnow
 
@@ -138,6 +140,7 @@ def flows_publish(names: tuple[str, ...], note: str, by: str) -> None:
                     click.echo(str(issue), err=True)
                 raise click.ClickException(f"{name} not published") from None
             session.commit()
+            announce(settings.redis_url, generation(session))  # every app process serves it
             click.echo(f"{name}: version {version.number} published")
 
 

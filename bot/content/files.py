@@ -7,8 +7,8 @@ every file read happens here.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Collection, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.channels.renderers import screen_checks
@@ -17,6 +17,7 @@ from bot.engine.compile import compile_flow
 from bot.engine.formats import answer_formats
 from bot.engine.loader import FlowIssue, FlowLoadError, LoadedFlow, load_text
 from bot.engine.registry import FlowRegistry
+from bot.engine.state import SessionState
 from bot.engine.validate import Catalog, validate
 from bot.i18n.catalog import Catalogs
 
@@ -164,18 +165,39 @@ def _toll_free_issues(
     ]
 
 
+Fetch = Callable[[list[tuple[str, str]]], Awaitable[None]]
+"""Load flow versions (name, digest) this process lacks into its registry (from the database)."""
+
+
 @dataclass(frozen=True)
 class Content:
     """Compiled flows (with the answer formats they run with), the catalogs that translate
-    them, and the areas data they were loaded with (None when the flows folder has none)."""
+    them, and the areas data they were loaded with (None when the flows folder has none).
+
+    ``fetch``: how versions this process lacks are loaded (``bot.content.snapshot``); without
+    it, a conversation on a version that is not here starts again politely.
+    """
 
     registry: FlowRegistry
     catalogs: Catalogs
     areas: AreaTree | None = None
+    fetch: Fetch | None = field(default=None, compare=False)
 
     def tr(self, lang: str, msgid: str) -> str:
         """Translate a source text into a language."""
         return self.catalogs.gettext(lang, msgid)
+
+    async def require(self, state: SessionState) -> None:
+        """Make sure the flow versions a saved conversation runs on (where it is, and where it
+        began, which "back" replays from) are here, so it finishes on them."""
+        if self.fetch is None:
+            return
+        wanted = [(state.flow, state.version)]
+        if len(state.origin) == 4:
+            wanted.append((state.origin[0], state.origin[1]))
+        missing = [(n, v) for n, v in wanted if self.registry.get(n, v) is None]
+        if missing:
+            await self.fetch(missing)
 
 
 def load_content(flows: Path, locales: Path, *, toll_free: bool = False) -> Content:

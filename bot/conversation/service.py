@@ -156,6 +156,7 @@ class Conversations:
                     held, key, renderer, step, contact=contact, address=address, chosen=None
                 )
             saved = SessionState.from_dict(data)
+            await self.content.require(saved)  # its version, loaded if this process lacks it
             state, turn, events, chosen = self._apply(saved, text, renderer)
             return await self._commit(
                 held,
@@ -199,6 +200,8 @@ class Conversations:
             data = held.value or {}
             memo = data.get("memo") or {}
             saved = SessionState.from_dict(data) if "flow" in data else None
+            if saved is not None:
+                await self.content.require(saved)  # its version, loaded if this process lacks it
             if memos.is_request(memo, request):
                 if "screen" in memo:
                     return memos.kept_screen(memo)
@@ -359,7 +362,8 @@ class Conversations:
         compiled = self.content.registry.get(saved.flow, saved.version)
         if compiled is None or saved.state not in compiled.loaded.definition.states:
             return advance(self.content.registry, saved, "", self.content.tr).turn
-        turn = render(compiled.loaded.definition, saved, self.content.tr)
+        tr = self.content.registry.translate(saved.flow, saved.version, self.content.tr)
+        turn = render(compiled.loaded.definition, saved, tr)
         return replace(turn, notice=saved.notice) if saved.notice else turn
 
     def _show(self, saved: SessionState, renderer: Renderer) -> Screen:

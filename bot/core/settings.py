@@ -132,6 +132,9 @@ class Settings(BaseSettings):
     db_queue_wait: float = Field(default=5.0, gt=0)
     """Seconds a report may wait for a database thread; past it, it is not started: the person
     gets a neutral "try again" screen and nothing is kept (Africa's Talking gives up after 10 s)."""
+    content_poll_seconds: float = Field(default=1.0, gt=0)
+    """Seconds between two looks for a publish (one cheap query) when there is no Redis to
+    announce it; with Redis, a publish is announced at once and looked for every 30 s."""
 
     @property
     def screen_values(self) -> dict[str, str]:

@@ -241,6 +241,7 @@ def _finish(
     state = scratch.state
     compiled = registry.get(state.flow, state.version)
     assert compiled is not None
+    tr = registry.translate(state.flow, state.version, tr)  # the wording of this version
     turn = render(compiled.loaded.definition, state, tr)
     if notice is not None:
         turn = Turn(
