@@ -3,7 +3,7 @@ when, note), roll back to an old version (published again as a new number), the 
 any two versions or the draft, and the graph drawn by the server.
 
 Publishing and rolling back are ``bot.content.versions``' (checked, numbered, audited); the
-routes commit, then tell running processes at once (``bot.content.signal`` when present).
+routes commit, then tell running processes at once (``bot.content.signal.announce``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from admin.routes import flows_common as common
 from admin.routes.flows import outline_page
 from admin.routes.flows_words import words
 from bot.content import diff, graph, versions
-from bot.content.store import Translations
+from bot.content.signal import announce
+from bot.content.store import Translations, generation
 from bot.deps import ContentDep, DbSession, Now, SettingsDep
 from bot.engine.loader import FlowIssue
 
@@ -69,6 +70,7 @@ def publish(
         issues = versions.draft_issues(db, flow)
         return outline_page(request, db, content, exc.current, issues, status=409)
     db.commit()
+    announce(settings.redis_url, generation(db))
     log.info("flow %s version %s published by %s", flow, version.number, me.username)
     return flash.redirect(f"/flows/{flow}/history", settings, PUBLISHED)
 
@@ -94,6 +96,7 @@ def rollback(
         db.rollback()
         return history_page(request, db, flow, refused=exc.issues, status=422)
     db.commit()
+    announce(settings.redis_url, generation(db))
     log.info("flow %s rolled back to %s as %s by %s", flow, number, version.number, me.username)
     return flash.redirect(f"/flows/{flow}/history", settings, ROLLED_BACK)
 
