@@ -175,6 +175,31 @@ def carried(
     return result
 
 
+def next_revision(
+    session: Session,
+    current: Draft,
+    *,
+    translations: Translations,
+    by: str,
+    now: datetime,
+    source: str | None = None,
+    mine: tuple[str | None, dict[str, dict[str, str]] | None] = (None, None),
+) -> Draft:
+    """Write ``current``'s next revision (its source unless ``source``), only if nobody saved
+    since; StaleDraft otherwise, keeping what the person typed (``mine``: source, texts)."""
+    draft = replace(
+        current,
+        revision=current.revision + 1,
+        source=current.source if source is None else source,
+        translations=translations,
+        updated_by=by,
+        updated_at=now,
+    )
+    if not write_draft(session, draft, expected=current.revision):
+        raise StaleDraft(get_draft(session, current.flow), current.revision, *mine)
+    return draft
+
+
 def save_draft(
     session: Session,
     *,
@@ -202,17 +227,15 @@ def save_draft(
     if new is not None:
         old = _try_parse(current.source, source_name(flow, None), base)
         translations = carried(translations, old, new, touched)
-    draft = replace(
+    return next_revision(
+        session,
         current,
-        revision=current.revision + 1,
         source=new_source,
         translations=translations,
-        updated_by=by,
-        updated_at=now,
+        by=by,
+        now=now,
+        mine=(source, texts),
     )
-    if not write_draft(session, draft, expected=current.revision):
-        raise StaleDraft(get_draft(session, flow), revision, source, texts)
-    return draft
 
 
 def mark_reviewed(
@@ -227,13 +250,4 @@ def mark_reviewed(
         raise ValueError(f"no {lang} translation of {msgid!r} to review")
     translations = {k: dict(v) for k, v in current.translations.items()}
     translations[lang][msgid] = Entry(entry.text, Status.REVIEWED, by, now)
-    draft = replace(
-        current,
-        revision=current.revision + 1,
-        translations=translations,
-        updated_by=by,
-        updated_at=now,
-    )
-    if not write_draft(session, draft, expected=current.revision):
-        raise StaleDraft(get_draft(session, flow), revision)
-    return draft
+    return next_revision(session, current, translations=translations, by=by, now=now)

@@ -13,7 +13,7 @@ language, a text the flow does not have, or a translation whose ``{placeholders}
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from babel.messages.catalog import Catalog
@@ -21,9 +21,9 @@ from babel.messages.pofile import write_po
 from sqlmodel import Session
 
 from bot.content.assemble import Base, default_base, parse, screen_texts, source_name
-from bot.content.drafts import StaleDraft, get_draft, texts_of
+from bot.content.drafts import StaleDraft, get_draft, next_revision, texts_of
 from bot.content.folder import ImportRefused, parse_po, placeholder_problem, status_comments
-from bot.content.store import MISSING, TRANSLATED, Draft, Entry, Status, Version, write_draft
+from bot.content.store import MISSING, TRANSLATED, Draft, Entry, Status, Version
 from bot.governance import audit
 from bot.i18n.catalog import fix_plural_forms
 
@@ -199,15 +199,7 @@ def apply_po_import(
     translations = {k: dict(v) for k, v in current.translations.items()}
     for change in preview.changes:
         translations.setdefault(lang, {})[change.msgid] = change.after
-    draft = replace(
-        current,
-        revision=current.revision + 1,
-        translations=translations,
-        updated_by=by,
-        updated_at=now,
-    )
-    if not write_draft(session, draft, expected=current.revision):
-        raise StaleDraft(get_draft(session, flow), revision)
+    draft = next_revision(session, current, translations=translations, by=by, now=now)
     reason = f"{flow} {lang}: {len(preview.changes)} translation(s) into the draft"
     audit.record(session, actor=by, action="import_po", reason=reason, at=now)
     return draft
