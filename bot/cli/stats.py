@@ -24,7 +24,7 @@ def _place_names(tree: object) -> dict[str, str]:
 @click.option("--period", "-p", default="", help="2026-03, 2026-Q1 or 2026 (default: this month)")
 @click.option("--csv", "as_csv", is_flag=True, help="The case tables as CSV on stdout.")
 def stats(period: str, as_csv: bool) -> None:
-    """Print the period's figures: the service in full, the cases suppressed (<11)."""
+    """Print the period's figures: the service in full, the cases suppressed ([c])."""
     from sqlmodel import Session
 
     from bot.content.files import areas_beside

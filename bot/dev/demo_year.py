@@ -3,7 +3,7 @@
 Added by ``hotline serve`` in a demo (``make run``), not by the demo team's seed (tests use
 that). Invented from a fixed seed: about 1,500 closed cases over the 365 days before the demo
 starts, with their acknowledgements, triage, escalations and referrals (to the demo directory). Busy
-provinces show real counts next to rare ones shown as "<11". Every case is marked by its
+provinces show real counts next to hidden ones shown as "[c]". Every case is marked by its
 ``event_key`` (``demo-year:…``); ``hotline demo remove`` deletes them and what hangs on them.
 No case holds a narrative, a contact or anything a person said.
 """

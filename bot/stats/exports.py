@@ -1,6 +1,6 @@
 """The case tables as CSV and XLSX for partners: the same suppressed counts as the page.
 
-Every count comes from ``bot.stats.cases`` (already suppressed; "<11" where hidden); no
+Every count comes from ``bot.stats.cases`` (already suppressed; ``HIDDEN`` where hidden); no
 rates, no service figures. Text cells that a spreadsheet would run as a formula get a
 leading ``'`` (``bot.directory.csv_io.neutralise``).
 """
@@ -17,13 +17,11 @@ from openpyxl.styles import Font
 from bot.directory.csv_io import neutralise
 from bot.stats import labels
 from bot.stats.cases import CaseFigures
-from bot.stats.suppression import HIDDEN, THRESHOLD
+from bot.stats.suppression import LEGEND
 from bot.stats.tables import Row, Table
 
-RULE = (
-    f"Counts from 1 to {THRESHOLD - 1} are shown as {HIDDEN}, and further counts are hidden "
-    "where a total would give them away."
-)
+RULE = LEGEND
+"""The legend at the top of every export (and of ``hotline stats``)."""
 Namer = Callable[[str], str]
 """An area code -> the place's name."""
 
@@ -56,7 +54,7 @@ def to_csv(figures: CaseFigures, place: Namer) -> str:
 
 
 def _cell(text: str) -> str | int:
-    """A count as a number, anything else (including "<11") as neutralised text."""
+    """A count as a number, anything else (including the hidden mark) as neutralised text."""
     return int(text) if text.isdigit() else neutralise(text)
 
 

@@ -1,11 +1,16 @@
 """Small-cell suppression: the one rule every case figure passes through, with no way around it.
 
-A count from 1 to 10 is hidden (shown as "<11"); 0 may show. Figures come in *lines*: a total
-and the members it adds up (a row and its total, a column and its total, a quarter and its
-months). A line would give a hidden member away when it is the only one hidden (the total
-minus the rest), or when the hidden members' known sum is under 11 (two hidden cells that add
-up to 3 are a count of 3). So, until no line does: the smallest count still shown in such a
-line is hidden as well (secondary suppression), preferring members to the total.
+A count from 1 to 10 is hidden; 0 may show. Figures come in *lines*: a total and the members
+it adds up (a row and its total, a column and its total, a quarter and its months). A line
+would give a hidden member away when it is the only one hidden (the total minus the rest), or
+when the hidden members' known sum is under 11 (two hidden cells that add up to 3 are a count
+of 3). So, until no line does: the smallest count still shown in such a line is hidden as well
+(secondary suppression), preferring members to the total.
+
+Every hidden count, small or secondary, is shown with the one neutral mark ``HIDDEN``: a
+secondary count can be in the hundreds, so a mark saying "under 11" would be false on it, and
+a mark of its own would say "this one is 11 or more", which can pin a small one (a line whose
+hidden counts add up to 12, one of them known to be 11 or more, leaves the other at exactly 1).
 
 There is no parameter to turn it off or lower the threshold: ``THRESHOLD`` is the rule.
 """
@@ -18,8 +23,14 @@ from typing import Generic, TypeVar
 
 THRESHOLD = 11
 """The smallest count shown: anything from 1 to THRESHOLD - 1 is hidden."""
-HIDDEN = "<11"
-"""How a hidden count is shown everywhere (page, CSV, XLSX, terminal)."""
+HIDDEN = "[c]"
+"""How every hidden count is shown everywhere (page, CSV, XLSX, terminal): "confidential", as
+the UK's GSS/ONS mark it; one mark, whether the count is small or hidden for another's sake."""
+LEGEND = (
+    f"{HIDDEN} hidden to protect the people counted: a count from 1 to {THRESHOLD - 1}, or any "
+    "count hidden so that a smaller one cannot be worked out from a total. 0 is shown."
+)
+"""What the mark means, in English, beside every set of figures (the page's msgid says the same)."""
 
 K = TypeVar("K", bound=Hashable)
 

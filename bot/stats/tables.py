@@ -42,5 +42,5 @@ class Table:
         return [c for row in (*self.rows, self.total) for c in row.cells]
 
     def hidden(self) -> int:
-        """How many counts are shown as "<11"."""
+        """How many counts are hidden (shown with the mark)."""
         return sum(1 for c in self.counts() if c.hidden)

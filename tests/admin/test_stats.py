@@ -1,6 +1,7 @@
 """The statistics page and its downloads: supervisors see the service in full and the cases
-suppressed; no count from 1 to 10 reaches the page, the CSV or the workbook; admins download
-the case-level export encrypted with their password, and it is audited."""
+suppressed; no count from 1 to 10 reaches the page, the CSV or the workbook, and every hidden
+count shows the one mark the legend explains; admins download the case-level export encrypted
+with their password, and it is audited."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from bot.dev import demo_year
 from bot.models import AuditEntry, Case
 from bot.stats import labels
 from bot.stats.case_export import FIELDS
+from bot.stats.suppression import HIDDEN, LEGEND, THRESHOLD
 from tests.admin.conftest import Web
 
 PASSWORD = "a long export password"
@@ -74,7 +76,9 @@ def test_a_supervisor_sees_the_year_with_suppression_and_no_small_count(year: We
         parser.feed(page.text)
         assert parser.cells, period
         assert not [c for c in parser.cells if small(c)], period
-        assert "&lt;11" in page.text, period  # the rare provinces are there, hidden
+        assert HIDDEN in parser.cells, period  # the rare provinces are there, hidden
+        assert LEGEND in page.text, period  # and what the mark means, beside them
+        assert "&lt;11" not in page.text and "<11" not in page.text, period
     text = year.client.get("/stats?p=2026").text
     assert "Cases by province" in text and "Kwilu, DR Congo" in text
     assert "How the service ran" in text and "Escalations per level" in text
@@ -85,16 +89,53 @@ def test_the_exports_hold_the_same_suppressed_tables_and_no_formula(year: Web) -
     text = year.client.get("/stats/cases.csv?p=2026").text
     rows = list(csv.reader(io.StringIO(text)))
     counts = [cell for row in rows for cell in row[1:] if row and row[0] != "Hotline case figures"]
-    assert "<11" in counts
+    assert HIDDEN in counts and rows[1] == [LEGEND]
+    assert "<11" not in text
     assert not [c for c in counts if small(c)]
     assert not [c for row in rows for c in row if c[:1] in ("=", "+", "-", "@")]
     book = load_workbook(io.BytesIO(year.client.get("/stats/cases.xlsx?p=2026").content))
     assert "province" in book.sheetnames
     for sheet in book.worksheets:
+        assert sheet["A2"].value == LEGEND
         for line in sheet.iter_rows(min_row=4, values_only=True):
             for value in line[1:]:
                 assert not (isinstance(value, int) and 0 < value < 11), (sheet.title, line)
                 assert not (isinstance(value, str) and small(value))
+                assert value != "<11"
+
+
+def large_hidden(rows: list[list[str]]) -> list[tuple[str, str]]:
+    """(table, column) of the export's lines whose hidden counts add up to more than 10 each:
+    one of them at least is 11 or more, hidden only so that a small one cannot be worked out."""
+    found: list[tuple[str, str]] = []
+    blocks: list[list[list[str]]] = [[]]
+    for row in rows[2:]:
+        if row:
+            blocks[-1].append(row)
+        else:
+            blocks.append([])
+    for title, head, *body in (b for b in blocks if b):
+        *members, total = body
+        for j, column in enumerate(head[1:], start=1):
+            cells = [m[j] for m in members]
+            hidden = cells.count(HIDDEN)
+            if hidden and total[j].isdigit():
+                rest = int(total[j]) - sum(int(c) for c in cells if c.isdigit())
+                if rest >= hidden * (THRESHOLD - 1) + 1:
+                    found.append((title[0], column))
+    return found
+
+
+def test_a_count_hidden_for_a_small_ones_sake_has_the_same_mark(year: Web) -> None:
+    year.as_role("supervisor")
+    rows = list(csv.reader(io.StringIO(year.client.get("/stats/cases.csv?p=2026").text)))
+    assert large_hidden(rows), "the demo year hides no count of 11 or more"
+    counts = [cell for row in rows[2:] if len(row) > 1 and row[0] for cell in row[1:]]
+    counts = [c for c in counts if c.isdigit() or c == HIDDEN]  # not the column headings
+    parser = Cells()
+    parser.feed(year.client.get("/stats?p=2026").text)
+    assert [c.strip() for c in parser.cells] == counts  # the page shows the very same marks
+    assert {c for c in counts if not c.isdigit()} == {HIDDEN}
 
 
 def test_an_admin_downloads_the_case_level_export_encrypted_and_audited(year: Web) -> None:

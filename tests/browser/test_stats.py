@@ -1,5 +1,6 @@
 """The statistics page in a browser: the demo supervisor picks the year and reads the demo
-year's figures — real counts next to "<11" — on a desktop and a phone, within a page budget."""
+year's figures — real counts next to the hidden mark "[c]" and the legend saying what it means —
+on a desktop and a phone, within a page budget."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from bot.dev import demo_year
+from bot.stats.suppression import HIDDEN, LEGEND
 from tests.browser.conftest import LiveServer, no_horizontal_scroll, shot, sign_in
 from tests.browser.weight import KB, Meter, describe, note
 
@@ -38,8 +40,11 @@ def read_the_year(page: Page, name: str) -> None:
     expect(page.locator("h1")).to_contain_text(year)
     cases = page.locator("section.case-figures")
     expect(cases.get_by_role("heading", name="Cases by province")).to_be_visible()
-    expect(cases.locator("td.n", has_text="<11").first).to_be_visible()
+    expect(cases.locator("p.rule")).to_contain_text(LEGEND)
+    expect(cases.locator("td.n", has_text=HIDDEN).first).to_be_visible()
+    expect(cases.locator("svg.chart text", has_text=HIDDEN).first).to_be_attached()
     counts = [t.strip() for t in cases.locator("td.n").all_inner_texts()]
+    assert "<11" not in page.content()
     assert any(c.isdigit() and int(c) >= 11 for c in counts), counts
     assert not [c for c in counts if c.isdigit() and 0 < int(c) < 11], counts
     expect(page.get_by_role("heading", name="How the service ran")).to_be_visible()

@@ -14,6 +14,7 @@ from click.testing import CliRunner, Result
 
 from bot.cli import main
 from bot.core.settings import ROOT
+from bot.stats.suppression import HIDDEN, LEGEND
 
 
 @pytest.fixture(autouse=True)
@@ -40,10 +41,14 @@ def test_the_demo_year_is_counted_suppressed_then_removed() -> None:
     shown = run("stats", "--period", year)
     assert shown.exit_code == 0, shown.output
     assert "Cases per priority" in shown.output and "Cases by province" in shown.output
-    assert "<11" in shown.output and "Kwilu, DR Congo" in shown.output
+    assert HIDDEN in shown.output.split() and "Kwilu, DR Congo" in shown.output
+    assert LEGEND in shown.output.splitlines() and "<11" not in shown.output
+    tables = shown.output[shown.output.index(LEGEND) + len(LEGEND) :]
+    assert not [w for w in tables.split() if w.isdigit() and 0 < int(w) < 11]
     table = run("stats", "--period", year, "--csv")
     cells = [c for row in csv.reader(io.StringIO(table.output)) for c in row[1:]]
-    assert "<11" in cells and not [c for c in cells if c.isdigit() and 0 < int(c) < 11]
+    assert HIDDEN in cells and not [c for c in cells if c.isdigit() and 0 < int(c) < 11]
+    assert "<11" not in table.output
     removed = run("demo", "remove")
     assert removed.exit_code == 0 and "removed" in removed.output
     after = run("stats", "--period", year, "--csv").output

@@ -1,8 +1,9 @@
 """The suppression rule, table by table, against results worked out by hand.
 
 Each case is a small table of counts; the expected table is what may be shown: a cell from 1
-to 10 is "<11" (primary), zeros show, and more cells are hidden until no row, column or total
-gives a hidden one away (secondary). The last column and last row are the totals.
+to 10 is hidden (primary), zeros show, and more cells are hidden until no row, column or total
+gives a hidden one away (secondary); every hidden cell shows the one mark ``HIDDEN``. The last
+column and last row are the totals.
 """
 
 from __future__ import annotations
@@ -88,6 +89,16 @@ def test_ten_is_hidden_and_eleven_shows() -> None:
     assert [str(shown(n, False)) for n in (0, 1, 10, 11, 12)] == ["0", H, H, "11", "12"]
     assert str(shown(500, True)) == H  # a secondary cell
     assert shown(7, False).value is None  # nothing of a hidden count is kept to leak
+
+
+def test_a_secondary_count_in_the_hundreds_has_the_same_mark_as_a_small_one() -> None:
+    values = {"fr": 300, "en": 200, "st": 5, "all": 505}
+    hidden = suppress(values, [Line(("fr", "en", "st"), "all")])
+    assert hidden == {"en", "st"}  # en too: else 505 - 300 - 200 = 5
+    marks = {key: str(shown(value, key in hidden)) for key, value in values.items()}
+    assert marks == {"fr": "300", "en": H, "st": H, "all": "505"}
+    assert H == "[c]"  # neither "<11" (false for 200) nor a mark of its own (it would pin st)
+    assert not any(ch.isdigit() for ch in H)
 
 
 def test_no_hidden_cell_can_be_worked_out_from_a_line() -> None:
