@@ -47,6 +47,7 @@ from bot.jobs.escalation import escalate_forever
 from bot.jobs.gauges import StateGauges
 from bot.jobs.purge import purge_forever
 from bot.jobs.shifts import announce_forever
+from bot.jobs.stats import rollup_forever
 from bot.outbox import queue
 from bot.outbox.notify import ArqNotifier, NullNotifier, WakeNotifier
 from bot.outbox.senders import make_sender, make_senders
@@ -132,6 +133,7 @@ def create_app(settings: Settings | None = None, *, content: Content | None = No
                     ),
                     name="shift-announcements",
                 ),
+                asyncio.create_task(rollup_forever(engine), name="stats-rollup"),
             ]
         telegram: TelegramBot | None = app.state.telegram
         if telegram is not None:

@@ -7,7 +7,9 @@ Every figure comes from ``bot.stats``; this module only picks the period and ren
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 
@@ -23,6 +25,7 @@ from bot.stats.cases import CaseFigures, count_year_figures, cut, province_map
 from bot.stats.exports import to_csv, to_xlsx
 from bot.stats.periods import BadPeriod, Period, choices
 from bot.stats.recent import Recent
+from bot.stats.rollup import YearCounts, year_counts
 from bot.stats.service import service_figures
 
 log = logging.getLogger(__name__)
@@ -67,13 +70,19 @@ def recent_of(request: Request) -> Recent:
 
 
 def cases_of(
-    request: Request, db: DbSession, now: Now, period: Period
+    request: Request,
+    db: DbSession,
+    now: Now,
+    period: Period,
+    counts: Callable[[], YearCounts] | None = None,
 ) -> tuple[CaseFigures, datetime]:
-    """The period's case tables, cut from its year counted within the last minute."""
+    """The period's case tables, cut from its year counted within the last minute
+    (``counts``: the year's roll-up, read once for the whole page)."""
+    read = counts or (lambda: year_counts(db, period.year, now=now))
     year, counted = recent_of(request).get(
         ("cases", period.year),
         now,
-        lambda: count_year_figures(db, period.year, provinces_of(request)),
+        lambda: count_year_figures(db, period.year, provinces_of(request), counts=read()),
     )
     return cut(period, year), counted
 
@@ -82,9 +91,12 @@ def page(
     request: Request, db: DbSession, now: Now, period: Period, *, status: int = 200
 ) -> Response:
     """The statistics page for ``period``."""
-    cases, counted = cases_of(request, db, now, period)
+    counts = functools.cache(lambda: year_counts(db, period.year, now=now))
+    cases, counted = cases_of(request, db, now, period, counts)
     service, _ = recent_of(request).get(
-        ("service", str(period)), now, lambda: service_figures(db, period, now=now)
+        ("service", str(period)),
+        now,
+        lambda: service_figures(db, period, now=now, counts=counts()),
     )
     return render(
         request,

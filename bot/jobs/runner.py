@@ -2,7 +2,8 @@
 
 The outbox table, not the Redis queue, is the source of truth. These loops run on the database
 whatever Redis does: the outbox is swept every few seconds (and at once when something wakes it),
-the escalation ladder every 30 s, the retention purge at start and daily, and this worker's
+the escalation ladder every 30 s, the retention purge at start and daily, the statistics
+roll-up every 10 minutes (``bot.jobs.stats``), and this worker's
 heartbeat row is refreshed (``bot.jobs.health``, shown on ``/healthz``). With Redis, an arq
 worker also runs the app's ``deliver`` jobs, so that a new message goes out at once. When Redis
 goes away the arq worker is rebuilt with back-off (0.5 s doubling to 30 s, jittered) until Redis
@@ -30,6 +31,7 @@ from bot.jobs.arq import arq_worker
 from bot.jobs.escalation import ESCALATE_SECONDS, escalate_forever
 from bot.jobs.purge import purge_forever
 from bot.jobs.shifts import ANNOUNCE_SECONDS, announce_forever
+from bot.jobs.stats import ROLLUP_SECONDS, rollup_forever
 from bot.outbox.notify import Backoff, WakeNotifier, arq_redis, close_quietly
 from bot.outbox.worker import OutboxWorker
 
@@ -47,6 +49,7 @@ class Intervals:
     purge: timedelta = PURGE_INTERVAL
     heartbeat: float = 10.0
     announce: float = ANNOUNCE_SECONDS
+    rollup: float = ROLLUP_SECONDS
     steady: float = 30.0
     """Connected to Redis this long, the next loss starts the back-off from its base again."""
 
@@ -109,6 +112,9 @@ class Runner:
                     interval=self.intervals.announce,
                 ),
                 name="shift-announcements",
+            ),
+            asyncio.create_task(
+                rollup_forever(self.engine, interval=self.intervals.rollup), name="stats-rollup"
             ),
         ]
         if self.redis_url is not None:

@@ -13,6 +13,7 @@ from bot.models.outbox import DeliveryReport, OutboundMessage, OutboxStatus
 from bot.models.partner_code import PartnerCode
 from bot.models.people import Operator, Shift
 from bot.models.referral import Referral
+from bot.models.stats import StatsCount, StatsMonth
 from bot.models.web_session import WebSession
 
 __all__ = [
@@ -36,5 +37,7 @@ __all__ = [
     "Referral",
     "Service",
     "Shift",
+    "StatsCount",
+    "StatsMonth",
     "WebSession",
 ]

@@ -46,7 +46,9 @@ class Case(SQLModel, table=True):
     due_at: datetime = Field(index=True)  # triage target by priority
     acknowledged_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow, index=True)
-    updated_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(  # bumped by every change, also one that forgets to set it
+        default_factory=utcnow, sa_column_kwargs={"onupdate": utcnow}
+    )
     closed_at: datetime | None = None
     anonymised_at: datetime | None = None
 

@@ -1,23 +1,20 @@
 """Figures about the service, in full for supervisors: how fast cases were acknowledged and
 triaged against their targets, escalations, rota gaps, referrals and failed deliveries.
 
-Times are counted in SQL into a ladder of buckets (``LADDER``), so a year of cases comes back
-as a few dozen rows; a median is read from the buckets (to the bucket, interpolated).
+Times to acknowledge and to triage come from the months' counts (``bot.stats.rollup``), in a
+ladder of buckets (``bot.stats.timing``); the rest is counted from its table (indexed by time).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from sqlalchemy import and_, case, func, literal
+from sqlalchemy import case, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
 from bot.models import (
-    Case,
-    CaseEvent,
     Escalation,
     Operator,
     OutboundMessage,
@@ -26,6 +23,8 @@ from bot.models import (
     Shift,
 )
 from bot.stats.periods import Period
+from bot.stats.rollup import YearCounts, year_counts
+from bot.stats.timing import LADDER, median_of
 from bot.team.week import gaps
 
 TARGETS = {
@@ -36,23 +35,6 @@ TARGETS = {
 }
 """Time to acknowledge and to triage, by priority (../shared/DESIGN.md §8)."""
 PRIORITIES = tuple(TARGETS)
-MINUTES = (1, 2, 5, 10, 15, 30, 60, 120, 240, 480, 720, 1440, 2880, 4320, 7200, 10080)
-LADDER = (*(m * 60 for m in MINUTES), 10**9)
-"""Upper bounds (seconds) of the time buckets: 1 min ... a week, then anything longer."""
-
-
-def seconds_between(dialect: str, later: Any, earlier: Any) -> Any:
-    """``later - earlier`` in seconds, as SQL for the database at hand."""
-    if dialect == "postgresql":
-        return func.extract("epoch", later - earlier)
-    return (func.julianday(later) - func.julianday(earlier)) * 86400.0
-
-
-def _bucket(seconds: Any) -> Any:
-    return case(
-        *((seconds <= bound, literal(i)) for i, bound in enumerate(LADDER)),
-        else_=literal(len(LADDER) - 1),
-    )
 
 
 @dataclass(frozen=True)
@@ -66,23 +48,6 @@ class Timing:
     @property
     def within_rate(self) -> float | None:
         return self.within / self.reached if self.reached else None
-
-
-def median_of(buckets: dict[int, int]) -> float | None:
-    """The median of counts per bucket, interpolated within its bucket."""
-    total = sum(buckets.values())
-    if not total:
-        return None
-    half = total / 2
-    seen = 0
-    for i in range(len(LADDER)):
-        n = buckets.get(i, 0)
-        if n and seen + n >= half:
-            low = LADDER[i - 1] if i else 0
-            high = LADDER[i] if i < len(LADDER) - 1 else low * 2
-            return low + (high - low) * (half - seen) / n
-        seen += n
-    return None
 
 
 @dataclass(frozen=True)
@@ -120,37 +85,8 @@ class ServiceFigures:
     """(channel, messages, failed for good or unknown)."""
 
 
-def _timings(session: Session, start: datetime, end: datetime) -> tuple[PriorityFigures, ...]:
-    dialect = session.get_bind().dialect.name
-    in_period = and_(col(Case.created_at) >= start, col(Case.created_at) < end)
-    cases = dict(
-        session.execute(
-            sa_select(col(Case.priority), func.count()).where(in_period).group_by(Case.priority)
-        ).all()
-    )
-    buckets: dict[str, dict[str, dict[int, int]]] = {"ack": {}, "triage": {}}
-    ack = seconds_between(dialect, col(Case.acknowledged_at), col(Case.created_at))
-    triage = seconds_between(dialect, col(CaseEvent.at), col(Case.created_at))
-    acknowledged = sa_select(col(Case.priority)).where(
-        in_period, col(Case.acknowledged_at).is_not(None)
-    )
-    triaged = (  # a case leaves "new" once: its triage
-        sa_select(col(Case.priority))
-        .join(CaseEvent, col(CaseEvent.case_id) == col(Case.id))
-        .where(
-            in_period,
-            col(CaseEvent.kind) == "status",
-            col(CaseEvent.from_status) == "new",
-            col(CaseEvent.at) >= start,  # never before its case: older years are left out
-        )
-    )
-    for name, seconds, statement in (("ack", ack, acknowledged), ("triage", triage, triaged)):
-        bucket = _bucket(seconds)
-        rows = session.execute(
-            statement.add_columns(bucket, func.count()).group_by(col(Case.priority), bucket)
-        ).all()
-        for priority, index, count in rows:
-            buckets[name].setdefault(priority, {})[int(index)] = int(count)
+def _timings(counts: YearCounts, period: Period) -> tuple[PriorityFigures, ...]:
+    cases, buckets = counts.timings(period.months())
     found = []
     for priority in PRIORITIES:
         target = TARGETS[priority].total_seconds()
@@ -163,7 +99,7 @@ def _timings(session: Session, start: datetime, end: datetime) -> tuple[Priority
             PriorityFigures(
                 priority,
                 TARGETS[priority],
-                int(cases.get(priority, 0)),
+                cases.get(priority, 0),
                 timing["ack"],
                 timing["triage"],
             )
@@ -234,12 +170,15 @@ def as_utc(at: datetime) -> datetime:
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
-def service_figures(session: Session, period: Period, *, now: datetime) -> ServiceFigures:
-    """The period's service figures (up to ``now`` for the rota's gaps)."""
+def service_figures(
+    session: Session, period: Period, *, now: datetime, counts: YearCounts | None = None
+) -> ServiceFigures:
+    """The period's service figures (up to ``now`` for the rota's gaps; ``counts``: the
+    period's year, if already read)."""
     start, end = period.bounds()
     return ServiceFigures(
         period,
-        _timings(session, start, end),
+        _timings(counts or year_counts(session, period.year, now=now), period),
         _escalations(session, start, end),
         _coverage(session, start, min(end, max(start, as_utc(now)))),
         _referrals(session, start, end),

@@ -20,7 +20,8 @@ from bot.models import (
     Shift,
 )
 from bot.stats.periods import Period
-from bot.stats.service import LADDER, median_of, service_figures
+from bot.stats.service import service_figures
+from bot.stats.timing import LADDER, median_of
 from tests.stats.helpers import MARCH, add_cases
 
 NOW = datetime(2026, 4, 1, tzinfo=UTC)
