@@ -170,6 +170,7 @@ class Server:
 
 
 SERVER_OPTIONS: list[str] = []  # --loop / --http given on the command line, for both servers
+HOTLINE_OPTIONS: list[str] = []  # --processes: uvicorn's --workers, for the hotline only
 
 
 def start_server(name: str, app: str, env: dict[str, str], logdir: Path) -> Server:
@@ -192,6 +193,7 @@ def start_server(name: str, app: str, env: dict[str, str], logdir: Path) -> Serv
                 "--log-level",
                 "warning",
                 *SERVER_OPTIONS,
+                *(HOTLINE_OPTIONS if name == "hotline" else ()),
             ],
             cwd=ROOT,
             env=env,
@@ -216,13 +218,25 @@ def wait_healthy(server: Server, timeout: float = 60.0) -> None:
     raise SystemExit(f"{server.name} did not become healthy on {url}:\n{tail}")
 
 
-def proc_cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process from /proc (Linux); 0 if unknown."""
+def _stat(pid: int | str) -> list[str]:
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
+        return []
+
+
+def proc_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and its children running now (uvicorn's
+    ``--workers``) from /proc (Linux); 0 if unknown."""
+    fields = _stat(pid)
+    if not fields:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = int(fields[11]) + int(fields[12])
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        child = _stat(stat.parent.name)
+        if child and child[1] == str(pid):
+            ticks += int(child[11]) + int(child[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def self_cpu_seconds() -> float:
@@ -1265,7 +1279,9 @@ def tips_main(args: argparse.Namespace, say: Report, began: float) -> int:
     )
     passed = sorted(k for k in os.environ if k.startswith(("HOTLINE_DB_", "HOTLINE_CASE_")))
     say(
-        f"hotline: {args.hotline_app}, one uvicorn worker; sessions "
+        f"hotline: {args.hotline_app}, "
+        f"{'one uvicorn worker' if args.processes == 1 else f'{args.processes} uvicorn workers'}"
+        "; sessions "
         f"{'in Redis db 13' if admin else 'in process'}; cases in {database}"
         + (
             f"; passed through: {', '.join(f'{k}={os.environ[k]}' for k in passed)}"
@@ -1457,6 +1473,13 @@ def main(argv: list[str] | None = None) -> int:
         help="PostgreSQL to use (a schema of its own is created and dropped); default SQLite",
     )
     tips.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        metavar="N",
+        help="hotline processes (uvicorn --workers; more than 1 needs Redis sessions)",
+    )
+    tips.add_argument(
         "--no-save", action="store_true", help="end each tip on Cancel: the same hops, no case"
     )
     args = parser.parse_args(argv)
@@ -1472,6 +1495,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.tips:
         if min(args.rates) <= 0:
             parser.error("--rates must be positive")
+        if args.processes < 1 or (args.processes > 1 and args.sessions == "memory"):
+            parser.error("--processes: 1, or more with Redis sessions (each process its own)")
+        if args.processes > 1:
+            HOTLINE_OPTIONS[:] = ["--workers", str(args.processes)]
         return tips_main(args, say, began)
     admin = redis.Redis.from_url(REDIS_URL)
     try:
