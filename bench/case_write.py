@@ -8,7 +8,7 @@ paths (P1 with an on-call lookup, P2, P3; with and without a description and con
 new event of a new contact. It prints CPU (this process: the Python side, SQLAlchemy and the
 driver) and wall time per case, and the statements per case; ``--profile`` adds cProfile.
 
-    .venv/bin/python -m bench.case_write                       # PostgreSQL (HOTLINE_TEST_DATABASE_URL)
+    .venv/bin/python -m bench.case_write           # PostgreSQL (HOTLINE_TEST_DATABASE_URL)
     .venv/bin/python -m bench.case_write --sqlite
     .venv/bin/python -m bench.case_write --cases 2000 --profile --top 30
 """
