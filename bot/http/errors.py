@@ -11,6 +11,9 @@ string — with, for some, one more field: ``errors`` (a validation error's prob
 - Any HTTP error (401, 403, 404, 405, 409, 413, 429, 503...): ``{"detail": str}``, headers
   such as ``Retry-After`` kept.
 - Text that cannot be encoded (a lone surrogate that got past ``limits``): 400.
+- The database or Redis out of reach (a connection refused or lost, the pool exhausted):
+  503 ``{"detail": "temporarily unavailable, try again"}`` with ``Retry-After``, so a provider
+  or a client retries instead of taking it as a bug; logged as below.
 - Anything else a handler raises: 500 ``{"detail": "internal error"}``. The log line names the
   exception's type, the route and the frames it went through; never the exception's message,
   which may quote a request value (a database error quotes its parameters). Repeated failures
@@ -31,6 +34,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from redis import exceptions as redis_exc
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -38,6 +43,21 @@ log = logging.getLogger(__name__)
 
 TRACE_INTERVAL = 60.0
 """Seconds between two full tracebacks of the same failure (type and route)."""
+RETRY_AFTER = 5
+"""Seconds a client is asked to wait when a service the request needs is out of reach."""
+
+
+def unreachable(exc: BaseException) -> bool:
+    """Is this a service out of reach (retry later) rather than a bug?
+
+    SQLAlchemy: a connection that could not be made (no statement yet) or was lost
+    (``connection_invalidated``), or no connection free in the pool; "no such table" and the
+    like are bugs. Redis: a connection refused, lost or timed out."""
+    if isinstance(exc, sa_exc.TimeoutError):
+        return True
+    if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
+        return bool(exc.connection_invalidated or exc.statement is None)
+    return isinstance(exc, redis_exc.ConnectionError | redis_exc.TimeoutError)
 MAX_ERRORS = 20
 """Validation problems listed in one answer (a body of 10,000 bad items gets 20)."""
 
@@ -136,12 +156,21 @@ class CatchAll:
         try:
             await self.app(scope, receive, watched)
         except Exception as exc:
-            self.report(scope, exc)
-            if not started:
+            away = unreachable(exc)
+            self.report(scope, exc, 503 if away else 500)
+            if started:
+                return
+            if away:
+                response = JSONResponse(
+                    status_code=503,
+                    content={"detail": "temporarily unavailable, try again"},
+                    headers={"Retry-After": str(RETRY_AFTER)},
+                )
+            else:
                 response = JSONResponse(status_code=500, content={"detail": "internal error"})
-                await response(scope, receive, send)
+            await response(scope, receive, send)
 
-    def report(self, scope: Scope, exc: Exception) -> None:
+    def report(self, scope: Scope, exc: Exception, status: int = 500) -> None:
         """One line per failure; the frames at most once per interval per type and route."""
         key = (type(exc).__name__, _route(scope))
         now = time.monotonic()
@@ -152,10 +181,11 @@ class CatchAll:
         skipped = self.suppressed.pop(key, 0)
         more = f" ({skipped} more since the last report)" if skipped else ""
         log.error(
-            "unhandled %s in %s %s%s; answered 500\n%s",
+            "unhandled %s in %s %s%s; answered %d\n%s",
             key[0],
             scope.get("method", ""),
             key[1],
             more,
+            status,
             frames(exc),
         )

@@ -37,7 +37,7 @@ def test_what_reads_as_a_partner_reply(text: str, expected: Reply | None) -> Non
     assert parse(text) == expected
 
 
-def service(phones: str = "+243 000 000 100, 0812 000 000", languages: str = "ln,fr") -> Service:
+def service(phones: str = "+243 000 000 100, 0700 000 100", languages: str = "ln,fr") -> Service:
     return Service(
         name="A shelter with a rather long name that goes on and on",
         organisation="Org",
@@ -50,8 +50,8 @@ def service(phones: str = "+243 000 000 100, 0812 000 000", languages: str = "ln
 
 def test_the_service_phone_is_its_first_number_that_reads_as_one() -> None:
     assert partner_codes.service_phone(service("call us, +243 000 000 100")) == "+243000000100"
-    assert partner_codes.service_phone(service("0812 000 000")) is None
-    assert partner_codes.service_phone(service("0812 000 000"), "CD") == "+243812000000"
+    assert partner_codes.service_phone(service("0700 000 100")) is None
+    assert partner_codes.service_phone(service("0700 000 100"), "CD") == "+243700000100"
     assert partner_codes.service_lang(service(languages="xx,ln"), "en") == "ln"
     assert partner_codes.service_lang(service(languages=""), "fr") == "fr"
 

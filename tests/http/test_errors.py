@@ -8,6 +8,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
+import redis
 from sqlalchemy import text
 
 from bot.core.db import make_engine
@@ -30,6 +31,17 @@ def failing_app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
                 text("SELECT * FROM no_such_table WHERE x = :x"), {"x": body.password}
             )
 
+    away = make_engine("sqlite:////nonexistent-folder/hotline/x.db")  # cannot be opened
+
+    @app.post("/away")
+    def database_away(body: Body) -> None:
+        with away.connect() as connection:
+            connection.execute(text("SELECT :x"), {"x": body.password})
+
+    @app.post("/redis-away")
+    async def redis_away(body: Body) -> None:
+        raise redis.ConnectionError(f"Error 111 connecting; {body.password}")
+
     @app.post("/raises")
     async def raises(body: Body) -> None:
         raise RuntimeError(f"something about {body.password}")
@@ -51,6 +63,23 @@ def test_a_failing_handler_answers_500_without_the_value_anywhere(
     assert "unhandled OperationalError in POST /fails/{item}" in caplog.text
     assert "unhandled RuntimeError in POST /raises" in caplog.text
     assert 'File "' in caplog.text  # the frames are there for whoever fixes it
+
+
+def test_a_database_or_redis_out_of_reach_answers_503_with_retry_after(
+    tmp_path_factory: pytest.TempPathFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    with TestClient(failing_app(tmp_path_factory)) as client:
+        for path in ("/away", "/redis-away"):
+            response = client.post(path, json={"password": "hunter2-very-secret"})
+            assert response.status_code == 503, path
+            assert response.headers["retry-after"] == "5"
+            assert response.json() == {"detail": "temporarily unavailable, try again"}
+        bug = client.post("/fails/1", json={"password": "x"})  # no such table: a bug
+        assert bug.status_code == 500
+    assert "hunter2" not in caplog.text
+    assert "unhandled OperationalError in POST /away; answered 503" in caplog.text
+    assert "unhandled ConnectionError in POST /redis-away; answered 503" in caplog.text
 
 
 ACCESS = "bot.http.access"
