@@ -16,7 +16,9 @@
 - an outbox row older than ``contact_days`` loses its recipient and its body is replaced by
   ``PURGED_BODY`` (a fixed marker, not a token: nothing decrypts it, key rotation skips it);
   one still waiting to be sent is marked failed ("expired"), so nothing stale goes out;
-- inbound message ids older than ``contact_days`` are deleted (kept only for dedupe/floods).
+- inbound message ids older than ``contact_days`` are deleted (kept only for dedupe/floods);
+- partner confirmation codes expired or spent more than ``contact_days`` ago are deleted (a
+  late reply to one is still answered "refused" until then).
 
 Each cleared case gets a ``retention`` line on its timeline, and each run (not a dry run) one
 audit entry with the counts. Run it daily: ``purge_job`` (arq cron) or ``purge_forever``
@@ -50,7 +52,15 @@ from sqlmodel import Session, col
 
 from bot.cases.status import Status
 from bot.governance import audit
-from bot.models import Case, CaseEvent, CaseNote, InboundMessage, OutboundMessage, OutboxStatus
+from bot.models import (
+    Case,
+    CaseEvent,
+    CaseNote,
+    InboundMessage,
+    OutboundMessage,
+    OutboxStatus,
+    PartnerCode,
+)
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +85,7 @@ class PurgeReport:
     outbox_cleared: int = 0  # recipient wiped, body replaced by the marker
     outbox_expired: int = 0  # of those, still unsent: marked failed
     inbound_deleted: int = 0
+    partner_codes_deleted: int = 0  # expired or spent more than contact_days ago
     dry_run: bool = False
 
     @property
@@ -88,6 +99,7 @@ class PurgeReport:
             + self.notes_deleted
             + self.outbox_cleared
             + self.inbound_deleted
+            + self.partner_codes_deleted
         )
 
     def counts(self) -> dict[str, int]:
@@ -199,6 +211,10 @@ def purge(
     )
     unsent = col(OutboundMessage.status).in_([OutboxStatus.PENDING, OutboxStatus.SENDING])
     old_inbound = col(InboundMessage.received_at) < contact_cutoff
+    # A partner's late reply to a code still gets the "refused" answer for contact_days.
+    old_codes = or_(
+        col(PartnerCode.expires_at) < contact_cutoff, col(PartnerCode.used_at) < contact_cutoff
+    )
 
     case_ids = col(Case.id)
     with engine.begin() as connection:
@@ -216,6 +232,7 @@ def purge(
             expired = count(OutboundMessage, and_(old_outbox, unsent))
             outbox_cleared = count(OutboundMessage, old_outbox)
             inbound = count(InboundMessage, old_inbound)
+            codes = count(PartnerCode, old_codes)
         else:
             # Each step is one UPDATE/DELETE whose WHERE is the rule itself, so a row changed
             # concurrently (a case reopened, a message sent) is judged as it is now.
@@ -283,6 +300,7 @@ def purge(
                 update(OutboundMessage).where(old_outbox).values(recipient=None, body=PURGED_BODY)
             ).rowcount
             inbound = connection.execute(delete(InboundMessage).where(old_inbound)).rowcount
+            codes = connection.execute(delete(PartnerCode).where(old_codes)).rowcount
         report = PurgeReport(
             contacts_cleared=no_consent,
             numbers_cleared=numbers,
@@ -290,6 +308,7 @@ def purge(
             cases_anonymised=anonymised,
             notes_deleted=notes,
             outbox_cleared=outbox_cleared,
+            partner_codes_deleted=codes,
             outbox_expired=expired,
             inbound_deleted=inbound,
             dry_run=dry_run,

@@ -29,6 +29,9 @@ from bot.models import (
     InboundMessage,
     Operator,
     OutboundMessage,
+    PartnerCode,
+    Referral,
+    Service,
 )
 from tests.conftest import TEST_PHONES, assert_no_phone_numbers, database_text
 
@@ -583,3 +586,43 @@ def test_a_withdrawn_number_stays_through_the_grace_then_goes(engine: Engine) ->
     ]
     assert purge(engine, now=NOW + days(8)).withdrawn_cleared == 0
     assert_no_phone_numbers(database_text(engine))
+
+
+def test_partner_codes_go_a_month_after_they_expired_or_were_spent(engine: Engine) -> None:
+    """A code's hash and the pseudonym of the phone it went to are kept no longer than that."""
+    with Session(engine) as session:
+        case_id = add_case(session, "referred", created=NOW - days(90))
+        service = Service(
+            name="Shelter", organisation="Org", service_type="shelter", areas="cd-kwilu"
+        )
+        session.add(service)
+        session.flush()
+        assert service.id is not None
+        referral = Referral(case_id=case_id, service_id=service.id)
+        session.add(referral)
+        session.flush()
+        assert referral.id is not None
+        for hashed, expires, used in (
+            ("expired-long-ago", NOW - days(40), None),
+            ("spent-long-ago", NOW + days(5), NOW - days(31)),
+            ("expired-lately", NOW - days(5), None),
+            ("spent-lately", NOW + days(5), NOW - days(2)),
+            ("live", NOW + days(20), None),
+        ):
+            session.add(
+                PartnerCode(
+                    referral_id=referral.id,
+                    code_hash=hashed,
+                    contact="p" * 40,
+                    created_by="amani",
+                    created_at=NOW - days(60),
+                    expires_at=expires,
+                    used_at=used,
+                )
+            )
+        session.commit()
+    assert purge(engine, now=NOW, dry_run=True).partner_codes_deleted == 2
+    assert purge(engine, now=NOW).partner_codes_deleted == 2
+    with Session(engine) as session:
+        left = session.exec(select(PartnerCode.code_hash)).all()
+    assert sorted(left) == ["expired-lately", "live", "spent-lately"]
