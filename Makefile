@@ -66,7 +66,7 @@ checks: $(VENV)/.installed-test
 	$(BIN)/hotline i18n check
 
 pytest: $(VENV)/.installed-test
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=20  # the slowest tests, for whoever keeps the suite fast
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench.engine_step
