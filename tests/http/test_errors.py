@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 
 import pytest
+import redis
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
-import redis
 from sqlalchemy import text
 
 from bot.core.db import make_engine
