@@ -58,6 +58,8 @@ def unreachable(exc: BaseException) -> bool:
     if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
         return bool(exc.connection_invalidated or exc.statement is None)
     return isinstance(exc, redis_exc.ConnectionError | redis_exc.TimeoutError)
+
+
 MAX_ERRORS = 20
 """Validation problems listed in one answer (a body of 10,000 bad items gets 20)."""
 
