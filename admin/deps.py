@@ -86,7 +86,9 @@ def signed_in(request: Request, db: DbSession, settings: SettingsDep, now: Now) 
     if db.dirty:
         db.commit()
         db.refresh(operator)
-    return WebUser(operator, session_id)
+    user = WebUser(operator, session_id)
+    request.state.web_reader = user  # a refusal's page still speaks their language
+    return user
 
 
 MaybeSignedIn = Annotated[WebUser | None, Depends(signed_in)]

@@ -13,6 +13,7 @@ role = {
 status = {
     "new": N_("new"),
     "triaged": N_("triaged"),
+    # TRANSLATORS: also a service's status and a team member's: a word that fits all three
     "active": N_("active"),
     "referred": N_("referred"),
     "follow_up": N_("follow-up"),
@@ -68,3 +69,35 @@ def exploitation_word(code: str | None) -> str:
     if not code:
         return ""
     return exploitation.get(code, code.replace("_", " "))
+
+
+language = {
+    "en": N_("English"),
+    "fr": N_("French"),
+    "ln": N_("Lingala"),
+    "st": N_("Sesotho"),
+}
+"""A language as the reader's language names it (a person picking their own sees its
+endonym instead: ``render.ENDONYMS``)."""
+channel = {
+    "ussd": N_("USSD"),
+    "sms": N_("SMS"),
+    "telegram": N_("Telegram"),
+    "web": N_("web"),
+}
+actor = {
+    "system": N_("the hotline"),
+    "partner": N_("a partner service"),
+    "cli": N_("the command line"),
+    "files": N_("the repository's files"),
+}
+"""Who did something when it was not a member of the team: the hotline by itself
+(``bot.governance.audit.SYSTEM``), a service answering by SMS, the ``hotline`` command, the
+flows seeded from the repository (``bot.content.store.FILES``)."""
+
+
+def word(table: dict[str, str], code: str | None) -> str:
+    """The msgid for ``code`` in ``table``, or the code itself (an empty string for None)."""
+    if code is None:
+        return ""
+    return table.get(code, code)

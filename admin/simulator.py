@@ -12,17 +12,18 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
+from admin.deps import MaybeSignedIn
+from admin.render import render
 from bot.conversation.simulate import step
 from bot.core.languages import Language
 from bot.deps import ContentDep, ConversationsDep
 
 router = APIRouter(prefix="/simulator", tags=["simulator"])
 STATIC = Path(__file__).parent / "static"
-PAGE = STATIC / "simulator.html"
 ASSETS = {"simulator.js": "text/javascript", "simulator.css": "text/css"}
 """The page's script and style, served from here: the Content-Security-Policy allows no
 inline script or style."""
@@ -49,9 +50,9 @@ class SimulatorScreen(BaseModel):
 
 
 @router.get("", response_class=HTMLResponse)
-async def page() -> HTMLResponse:
-    """The simulator page."""
-    return HTMLResponse(PAGE.read_text(encoding="utf-8"))
+def page(request: Request, me: MaybeSignedIn) -> HTMLResponse:
+    """The simulator page, in the language of who opens it."""
+    return render(request, "simulator.html")
 
 
 @router.get("/static/{name}")

@@ -3,27 +3,36 @@
 ``install(app)`` (called once by ``bot.app``) loads the templates and translations, includes
 every screen's router (``admin.routes``), and turns the team web's refusals into pages: no
 session → the sign-in page (a GET comes back after) or 403; a role or CSRF refusal → 403; any
-HTTP error a browser navigates to → an error page. Everything else keeps the JSON error shape.
+HTTP error or unreadable form a browser navigates to → an error page, in the language of the
+member signed in (even on a path no route answers). Everything else keeps the JSON error shape.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
+from datetime import datetime
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from admin import flash, session
 from admin.csrf import CsrfRefused
-from admin.deps import NotAllowed, SignInRequired
+from admin.deps import NotAllowed, SignInRequired, WebUser
 from admin.flash import N_
-from admin.render import Pages, render
+from admin.render import Pages, reader_of, render
 from admin.routes import ROUTERS
+from bot.auth import web_sessions
 from bot.core.settings import Settings
+from bot.deps import get_now
 from bot.http.access import route_of
-from bot.http.errors import http_error
+from bot.http.errors import http_error, validation_error
 
 log = logging.getLogger(__name__)
 
@@ -87,12 +96,57 @@ async def refused(request: Request, exc: Exception) -> Response:
     return error_page(request, 403)
 
 
+def _member(request: Request, now: datetime) -> WebUser | None:
+    """The member whose live session came with the request, read without recording activity
+    (nothing is committed)."""
+    settings: Settings = request.app.state.settings
+    session_id = session.read(request, settings)
+    if not session_id:
+        return None
+    with Session(request.app.state.engine) as db:
+        try:
+            operator = web_sessions.check(
+                db, session_id, now=now, timeouts=session.timeouts(settings)
+            )
+        except web_sessions.SessionEnded:
+            return None
+        else:
+            db.expunge(operator)  # as read, detached from what is rolled back
+        finally:
+            db.rollback()
+    return WebUser(operator, session_id)
+
+
+async def find_reader(request: Request) -> None:
+    """Before an error page no route's dependencies saw (a path nothing answers, an unreadable
+    form): who is signed in, so the page speaks their language."""
+    if reader_of(request) is not None or not session.read(request, request.app.state.settings):
+        return
+    clock = request.app.dependency_overrides.get(get_now, get_now)  # tests run on their clock
+    now = clock()
+    if inspect.isawaitable(now):
+        now = await now
+    try:
+        request.state.web_reader = await run_in_threadpool(_member, request, now)
+    except SQLAlchemyError as exc:  # the page is shown anyway, in the browser's language
+        log.warning("team web: error page without its reader (%s)", type(exc).__name__)
+
+
 async def http_error_page(request: Request, exc: Exception) -> Response:
     """An error page for a browser; the one JSON error shape for everyone else."""
     assert isinstance(exc, StarletteHTTPException)
     if wants_html(request):
+        await find_reader(request)
         return error_page(request, exc.status_code)
     return await http_error(request, exc)
+
+
+async def invalid_request_page(request: Request, exc: Exception) -> Response:
+    """422: a form or query a browser sent that does not fit (a page); JSON for the API."""
+    if wants_html(request):
+        await find_reader(request)
+        return error_page(request, 422)
+    return await validation_error(request, exc)
 
 
 def install(app: FastAPI) -> None:
@@ -105,3 +159,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(NotAllowed, refused)
     app.add_exception_handler(CsrfRefused, refused)
     app.add_exception_handler(StarletteHTTPException, http_error_page)
+    app.add_exception_handler(RequestValidationError, invalid_request_page)

@@ -17,6 +17,7 @@ from fastapi.responses import Response
 
 from admin.deps import Supervisor
 from admin.render import render
+from admin.routes import audit_labels
 from bot.cases.access import CaseNotFound, find_case
 from bot.deps import DbSession, Now
 from bot.governance import audit
@@ -100,6 +101,7 @@ def audit_page(
         "filters": chosen,
         "operators": [o.username for o in list_operators(db)],
         "actions": audit.actions(db),
+        "audit_labels": audit_labels,
     }
     if chosen.case and found is None:
         return render(request, "audit.html", {**context, "unknown_case": True}, status=404)

@@ -43,6 +43,8 @@ VERIFIED = flash.register("directory.verified", N_("Verification date recorded."
 DEACTIVATED = flash.register("directory.deactivated", N_("Service deactivated."))
 ACTIVATED = flash.register("directory.activated", N_("Service active again."))
 IMPORTED = flash.register("directory.imported", N_("Directory imported."))
+TOO_LARGE = N_("The file is larger than 5 MiB.")
+NOT_UTF8 = N_("The file is not UTF-8 text: save it as “CSV UTF-8”.")
 
 ServiceId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Text = Annotated[str, Form(max_length=1200)]
@@ -180,25 +182,27 @@ async def import_file(
     settings: SettingsDep,
     file: Annotated[UploadFile, File()],
 ) -> Response:
-    """Import a CSV: every row checked first; one bad row and nothing is imported (422)."""
+    """Import a CSV: every row checked first; one bad row and nothing is imported (422).
+    A file that cannot be read is said in the reader's language; the rows' problems are the
+    directory service's (English, each naming its row and column)."""
     data = await file.read(IMPORT_LIMIT + 1)
-    errors: list[str]
+    unreadable = ""
+    errors: list[str] = []
     if len(data) > IMPORT_LIMIT:
-        errors = ["the file is larger than 5 MiB"]
+        unreadable = TOO_LARGE
     else:
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
-            errors = ["the file is not UTF-8 text; save it as 'CSV UTF-8'"]
+            unreadable = NOT_UTF8
         else:
             result = import_text(engine, text, actor=me.username)
             if result.ok:
                 log.info("directory imported from the team web by %s", me.username)
                 return back(settings, IMPORTED)
             errors = result.errors
-    return render(
-        request, "directory_import.html", {"columns": FIELDS, "errors": errors}, status=422
-    )
+    context = {"columns": FIELDS, "errors": errors, "unreadable": unreadable}
+    return render(request, "directory_import.html", context, status=422)
 
 
 @router.get("/directory/export")

@@ -146,7 +146,7 @@ def save_state(
     except EditRefused as exc:
         db.rollback()
         return refused(
-            request, draft, str(exc), fields, action=f"/flows/{flow}/states/{state}", state=state
+            request, draft, exc, fields, action=f"/flows/{flow}/states/{state}", state=state
         )
     db.commit()
     where = f"#state-{anchor}" if anchor else ""
@@ -239,7 +239,7 @@ def add_state(
         return conflict(request, exc, fields, action=f"/flows/{flow}/states")
     except EditRefused as exc:
         db.rollback()
-        return refused(request, draft, str(exc), fields, action=f"/flows/{flow}/states")
+        return refused(request, draft, exc, fields, action=f"/flows/{flow}/states")
     db.commit()
     return flash.redirect(f"/flows/{flow}#state-{name}", settings, SAVED)
 

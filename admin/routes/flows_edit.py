@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from fastapi import HTTPException, Request
 from fastapi.responses import Response
 
+from admin.flash import N_
 from admin.render import render
 from admin.routes import flows_common as common
 from bot.content import diff, outline, versions
@@ -25,7 +26,14 @@ SKIPPED = frozenset({"csrf"})
 
 
 class EditRefused(ValueError):
-    """An edit that cannot be made as asked (the message says why); nothing was saved."""
+    """An edit that cannot be made as asked (the message says why); nothing was saved.
+    ``said``: why in words of the ``web`` catalog (with ``values``) when the refusal is ours;
+    the outline's own refusals are its English message."""
+
+    def __init__(self, message: str, said: str = "", **values: str) -> None:
+        super().__init__(message)
+        self.said = said
+        self.values = values
 
 
 @dataclass(frozen=True)
@@ -80,9 +88,16 @@ def apply_state_form(
     form; with ``buttons`` the pressed button's change is made on top of the typed edits."""
     flow = common.definition(source)
     if flow is None:
-        raise EditRefused("the draft's text does not parse: correct it in the text view first")
+        raise EditRefused(
+            "the draft's text does not parse",
+            N_("The draft's text does not parse: correct it in the text view first."),
+        )
     if state not in flow.states:
-        raise EditRefused(f"there is no state '{state}' in the draft any more")
+        raise EditRefused(
+            f"no state '{state}' in the draft",
+            N_("There is no screen %(state)s in the draft any more."),
+            state=state,
+        )
     try:
         changed, english = _texts_and_targets(source, flow, state, fields)
         texts = typed_translations(flow, translations, state, fields, english)
@@ -161,7 +176,7 @@ def _button(source: str, state: str, fields: Fields) -> tuple[str, str]:
             return outline.remove_option(source, state, index), state
         if kind.startswith("option-") and kind[7:] in MOVES:
             return outline.move_option(source, state, index, MOVES[kind[7:]]), state
-    raise EditRefused(f"unknown button {do!r}")
+    raise EditRefused(f"unknown button {do!r}", N_("This button is not one the page offers."))
 
 
 @dataclass(frozen=True)
@@ -199,14 +214,14 @@ def conflict(
     """409: the draft moved on since the page was shown; the person's text is kept, beside the
     draft as it is now, to save again on top of it."""
     return _kept(
-        request, exc.current, fields, action=action, state=state, stale=True, reason="", status=409
+        request, exc.current, fields, action=action, state=state, stale=True, why=None, status=409
     )
 
 
 def refused(
     request: Request,
     draft: Draft,
-    reason: str,
+    why: EditRefused,
     fields: Fields,
     *,
     action: str,
@@ -214,7 +229,7 @@ def refused(
 ) -> Response:
     """422: the edit cannot be made as asked; the person's text is kept to correct and resend."""
     return _kept(
-        request, draft, fields, action=action, state=state, stale=False, reason=reason, status=422
+        request, draft, fields, action=action, state=state, stale=False, why=why, status=422
     )
 
 
@@ -226,7 +241,7 @@ def _kept(
     action: str,
     state: str | None,
     stale: bool,
-    reason: str,
+    why: EditRefused | None,
     status: int,
 ) -> Response:
     flow = common.definition(current.source)
@@ -252,7 +267,7 @@ def _kept(
             "current": current,
             "rows": rows,
             "stale": stale,
-            "reason": reason,
+            "why": why,
             "action": action,
             "state": state,
             "changes": changes,

@@ -52,12 +52,16 @@ def parse_day(text: str, today: date) -> date:
         return today
 
 
+class UnreadableTime(rota.InvalidShift):
+    """A time the form sent that is not one (the page says so in the reader's language)."""
+
+
 def parse_time(text: str, field: str) -> datetime:
-    """A form's ``YYYY-MM-DDTHH:MM`` (``datetime-local``) as UTC; InvalidShift otherwise."""
+    """A form's ``YYYY-MM-DDTHH:MM`` (``datetime-local``) as UTC; UnreadableTime otherwise."""
     try:
         at = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise rota.InvalidShift(field, f"{field} is not a date and time") from None
+        raise UnreadableTime(field, f"{field} is not a date and time") from None
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at
 
 
@@ -110,6 +114,7 @@ def form_page(
             "supervisors": [o for o in team if o.role in SUPERVISORS],
             "error": error,
             "error_field": FIELD_LABELS.get(error.field, "") if error else "",
+            "error_unreadable": isinstance(error, UnreadableTime),
         },
         status=status,
     )

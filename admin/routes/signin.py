@@ -71,7 +71,8 @@ def _form(
     username: str = "",
     status: int = 200,
 ) -> Response:
-    """The sign-in form, its CSRF token bound to a fresh value in the sign-in cookie."""
+    """The sign-in form, its CSRF token bound to a fresh value in the sign-in cookie, in the
+    language chosen on it (else the browser's)."""
     bound = secrets.token_urlsafe(24)
     response = render(
         request,
@@ -79,6 +80,7 @@ def _form(
         {"next": next_path, "chosen": chosen, "error": error, "username": username},
         status=status,
         csrf_bound_to=bound,
+        lang=chosen or None,
     )
     session.put(response, settings, bound, name=session.SIGNIN, max_age=3600)
     return response

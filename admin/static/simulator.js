@@ -7,6 +7,7 @@ async function call(input) {
   const s = await r.json();
   phone.textContent = r.ok ? s.text : JSON.stringify(s);
   const box = document.getElementById("buttons");
+  phone.lang = box.lang = lang.value;  // the screen speaks the language chosen, not the page's
   box.replaceChildren();
   for (const b of (s.buttons || [])) {
     const [key, label] = b.split("|");

@@ -44,7 +44,7 @@ def test_the_page_shows_the_case_without_what_was_reported(web: Web) -> None:
     assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
     text = page.text
     assert ref in text and "rule for P1" in text and "10 min left to triage" in text
-    assert "Contact back" in text and "as the person answered on ussd" in text
+    assert "Contact back" in text and "as the person answered on USSD" in text
     assert NARRATIVE not in text and SAFE_TIME not in text and "000000002" not in text
     assert "Nobody holds this case." in text and "created" in text
     assert web.client.get("/cases/NOPE-00").status_code == 404
