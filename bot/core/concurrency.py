@@ -2,8 +2,8 @@
 
 ``finish_in_thread`` runs any blocking work (a provider call, a background job's query) on the
 loop's default threads. ``DatabaseThreads`` is for the database work of requests a person waits
-on (a report's case, a status look-up): one thread of its own by default (``bot.core.db``), with
-a queue in front of it, instead of a thread per request. Every thread fights the event loop for
+on (a report's case, a status look-up): a few threads of its own, sized to the database, with a
+queue in front of them, instead of a thread per request. Every thread fights the event loop for
 the interpreter lock: each statement of a case gives the lock up and, while the loop is busy,
 waits up to the switch interval (5 ms) to get it back (one thread wrote 158 SQLite cases/s beside
 an idle loop and 42/s beside a busy one, on this 2-core machine under other load), so threads

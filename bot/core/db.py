@@ -21,13 +21,9 @@ from bot.core.concurrency import DatabaseThreads
 from bot.core.settings import Settings
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
-AUTO_THREADS = 1
-"""Request threads by default, on SQLite and PostgreSQL alike (``HOTLINE_DB_THREADS`` says
-otherwise). A second thread adds no CPU (one interpreter lock) and fights the event loop for
-it: two app processes on PostgreSQL at 1,330 req/s of tip sessions answered p50 29 ms / p99
-0.74 s with one thread each, 495 ms / 1.4 s with two and 0.6 s / 1.4 s with four; one process
-at 711 req/s p50 2 ms with one, 511 ms with four (bench/README.md). One thread writes a case in
-about 1.7 ms of CPU (bench/case_write.py): hundreds of reports a second per process."""
+MAX_AUTO_THREADS = 4
+"""PostgreSQL: threads by default, at most (``HOTLINE_DB_THREADS`` says otherwise). More do not
+add CPU (one interpreter lock) and fight the event loop for it."""
 
 
 @dataclass(frozen=True)
@@ -37,7 +33,7 @@ class DatabaseOptions:
     pool_size: int = 5
     max_overflow: int = 10
     pool_timeout: float = 30.0
-    threads: int = 0  # 0: AUTO_THREADS
+    threads: int = 0  # 0: 1 on SQLite, else min(pool_size, MAX_AUTO_THREADS)
     queue_wait: float = 5.0
 
     @classmethod
@@ -70,7 +66,7 @@ def make_engine(url: str, options: DatabaseOptions | None = None) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
-        threads = options.threads or AUTO_THREADS
+        threads = options.threads or 1
     else:
         # A database that drops packets must not hold a request for the OS's TCP timeout.
         connect_args = {} if "connect_timeout=" in url else {"connect_timeout": 5}
@@ -83,7 +79,7 @@ def make_engine(url: str, options: DatabaseOptions | None = None) -> Engine:
             connect_args=connect_args,
             hide_parameters=True,
         )
-        threads = options.threads or AUTO_THREADS
+        threads = options.threads or min(options.pool_size, MAX_AUTO_THREADS)
     _THREADS[engine] = DatabaseThreads(threads, options.queue_wait)
     return engine
 
@@ -97,7 +93,10 @@ def threads_for(engine: Engine) -> DatabaseThreads:
     """The request threads of an engine (defaults for an engine not made by ``make_engine``)."""
     found = _THREADS.get(engine)
     if found is None:
-        found = _THREADS[engine] = DatabaseThreads(AUTO_THREADS, DatabaseOptions.queue_wait)
+        sqlite = engine.dialect.name == "sqlite"
+        found = _THREADS[engine] = DatabaseThreads(
+            1 if sqlite else MAX_AUTO_THREADS, DatabaseOptions.queue_wait
+        )
     return found
 
 

@@ -177,7 +177,7 @@ def test_the_pool_and_the_request_threads_come_from_the_settings(
         pool = cast(QueuePool, engine.pool)
         assert (pool.size(), pool._max_overflow, pool._timeout) == (3, 1, 2.5)
         threads = threads_for(engine)
-        assert (threads.threads, threads.max_wait) == (1, 4.0)  # one, whatever the pool
+        assert (threads.threads, threads.max_wait) == (3, 4.0)  # min(pool size, 4)
     finally:
         engine.dispose()
     monkeypatch.setenv("HOTLINE_DB_THREADS", "2")
