@@ -107,9 +107,13 @@ def update(locales: Path, template: Catalog, domain: str = DOMAIN) -> list[str]:
         # Babel shares the template's message objects with the catalog it updates: copy first.
         catalog.update(copy.deepcopy(template), no_fuzzy_matching=True)
         fix_plural_forms(catalog, lang)
-        if lang == "en":
+        if lang == "en":  # English is the source: its text is the msgid (both forms)
             for message in catalog:
-                if message.id and not message.string:
+                if message.id and not (
+                    all(message.string)
+                    if isinstance(message.string, tuple | list)
+                    else message.string
+                ):
                     message.string = message.id
         write_catalog(path, catalog)
         todo = sum(1 for m in catalog if m.id and (not m.string or m.fuzzy))

@@ -21,9 +21,13 @@ log = logging.getLogger(__name__)
 
 DOMAIN = "messages"
 PLURAL_FORMS = {
-    # Lingala counts 0 and 1 alike. Babel's CLDR data gave (n != 1) up to 2.18 and gives (n > 1)
-    # from 2.19: the rule is ours, set by hand and written into the catalog whatever Babel says.
-    "ln": "nplurals=2; plural=(n > 1);",
+    # Set by hand and written into every catalog whatever Babel says: its CLDR data changes
+    # between releases (Lingala: (n != 1) up to 2.18, (n > 1) from 2.19; French: a third form
+    # for large numbers in newer data, which left "2 parts" untranslated once).
+    "en": "nplurals=2; plural=(n != 1);",
+    "fr": "nplurals=2; plural=(n > 1);",
+    "ln": "nplurals=2; plural=(n > 1);",  # Lingala counts 0 and 1 alike
+    "st": "nplurals=2; plural=(n != 1);",
 }
 
 

@@ -31,6 +31,21 @@ def _placeholders(text: str) -> set[str] | None:
     return found | {f"%({name})" for name in PERCENT_NAMED.findall(text)}
 
 
+def _strings(string: object) -> list[str]:
+    """A translation's text, or each of its plural forms."""
+    if isinstance(string, str):
+        return [string]
+    if isinstance(string, tuple | list):
+        return [str(x) for x in string]
+    return []
+
+
+def _nplurals(rule: str) -> int:
+    """How many forms a Plural-Forms rule has (0 when it cannot be read)."""
+    found = re.search(r"nplurals\s*=\s*(\d+)", rule)
+    return int(found.group(1)) if found else 0
+
+
 def check_catalogs(locales: Path, template: Catalog, domain: str = DOMAIN) -> list[str]:
     """Problems in the catalogs of ``domain`` against the strings the code and flows use now."""
     problems: list[str] = []
@@ -48,23 +63,42 @@ def check_catalogs(locales: Path, template: Catalog, domain: str = DOMAIN) -> li
         elif expected_rule and written_rule != expected_rule:
             problems.append(f"{path}: Plural-Forms is {written_rule!r}, expected {expected_rule!r}")
         catalog = read_catalog(path, lang)
+        forms = _nplurals(written_rule or expected_rule or "")
         for source in template:
-            if not source.id or not isinstance(source.id, str):
+            if not source.id:
                 continue
+            singular, plural = (
+                (source.id, None) if isinstance(source.id, str) else (source.id[0], source.id[1])
+            )
             where = ", ".join(f"{f}:{n}" for f, n in source.locations[:2])
-            message = catalog.get(source.id)
-            if message is None or not message.string:
-                problems.append(f"{path}: missing translation of {source.id!r} ({where})")
+            message = catalog.get(singular)
+            strings = _strings(message.string) if message is not None else []
+            if message is None or not strings or not all(strings):
+                problems.append(f"{path}: missing translation of {singular!r} ({where})")
                 continue
             if message.fuzzy:
-                problems.append(f"{path}: fuzzy translation of {source.id!r} ({where})")
+                problems.append(f"{path}: fuzzy translation of {singular!r} ({where})")
                 continue
-            translated = message.string if isinstance(message.string, str) else ""
-            if _placeholders(translated) != _placeholders(source.id):
+            if plural is None:
+                if _placeholders(strings[0]) != _placeholders(singular):
+                    problems.append(
+                        f"{path}: placeholders differ in translation of {singular!r}: "
+                        f"{strings[0]!r} ({where})"
+                    )
+                continue
+            if forms and len(strings) != forms:
                 problems.append(
-                    f"{path}: placeholders differ in translation of {source.id!r}: "
-                    f"{translated!r} ({where})"
+                    f"{path}: {len(strings)} plural forms of {singular!r}, the rule has {forms}"
+                    f" ({where})"
                 )
+            allowed = (_placeholders(singular) or set()) | (_placeholders(plural) or set())
+            for text in strings:
+                found = _placeholders(text)
+                if found is None or not found <= allowed:
+                    problems.append(
+                        f"{path}: placeholders differ in translation of {singular!r}: "
+                        f"{text!r} ({where})"
+                    )
     return problems
 
 

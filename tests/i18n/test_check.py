@@ -11,7 +11,7 @@ from babel.messages.catalog import Catalog
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.content.extract import extract
+from bot.content.extract import WEB_DOMAIN, extract, extract_web
 from bot.content.files import flow_files
 from bot.core.settings import ROOT
 from bot.i18n.catalog import (
@@ -232,3 +232,62 @@ def test_an_sms_text_over_one_part_is_named_in_its_language() -> None:
     problems = check_one_part(tr, ("Case {reference}.",), {"reference": "K7QM-46"})
     assert len(problems) == 1
     assert problems[0].startswith("fr: 'Case {reference}.' needs 2 SMS parts")
+
+
+@pytest.fixture(scope="module")
+def web_template() -> Catalog:
+    """The strings the team web uses (it has the plural entries)."""
+    return extract_web(ROOT / "admin", ROOT)
+
+
+PLURAL = "%(num)s issue"
+
+
+def edit_web(locales: Path, lang: str, string: tuple[str, ...]) -> Path:
+    """Give the team web's plural entry ``PLURAL`` these forms, as a translator's editor would."""
+    path = po_path(locales, lang, WEB_DOMAIN)
+    catalog = read_catalog(path, lang)
+    catalog[PLURAL].string = string
+    write_catalog(path, catalog)
+    return path
+
+
+def test_shipped_web_catalogs_have_no_problem(web_template: Catalog) -> None:
+    assert check_catalogs(ROOT / "locales", web_template, WEB_DOMAIN) == []
+
+
+def test_an_empty_plural_form_is_missing(locales: Path, web_template: Catalog) -> None:
+    """A French count of 2 would show English: the second form is reported."""
+    path = edit_web(locales, "fr", ("%(num)s problème", ""))
+    (problem,) = check_catalogs(locales, web_template, WEB_DOMAIN)
+    assert problem.startswith(f"{path}: missing translation of {PLURAL!r}")
+
+
+def test_french_with_newer_cldr_plurals_is_reported(locales: Path, web_template: Catalog) -> None:
+    """Newer CLDR data gives French a third form (many): the catalog once had it, empty, and
+    every count of 2 or more showed English. Its rule and its empty forms are reported."""
+    path = po_path(locales, "fr", WEB_DOMAIN)
+    text = path.read_text(encoding="utf-8")
+    three = "nplurals=3; plural=(n == 0 || n == 1) ? 0 : n != 0 && n % 1000000 == 0 ? 1 : 2;"
+    path.write_text(text.replace("nplurals=2; plural=(n > 1);", three), encoding="utf-8")
+    problems = check_catalogs(locales, web_template, WEB_DOMAIN)
+    assert problems[0] == (
+        f"{path}: Plural-Forms is {three!r}, expected 'nplurals=2; plural=(n > 1);'"
+    )
+    assert any(p.startswith(f"{path}: missing translation of {PLURAL!r}") for p in problems)
+
+
+def test_a_plural_form_with_a_strange_placeholder_is_reported(
+    locales: Path, web_template: Catalog
+) -> None:
+    path = edit_web(locales, "st", ("%(num)s bothata", "%(count)s mathata"))
+    (problem,) = check_catalogs(locales, web_template, WEB_DOMAIN)
+    assert problem.startswith(f"{path}: placeholders differ in translation of {PLURAL!r}")
+
+
+def test_every_language_has_its_plural_rule_pinned() -> None:
+    """Babel's CLDR data changes between releases: no language is left to it."""
+    assert set(PLURAL_FORMS) == {"en", "fr", "ln", "st"}
+    assert PLURAL_FORMS["fr"] == "nplurals=2; plural=(n > 1);"
+    for lang, rule in PLURAL_FORMS.items():
+        assert written_plural_forms(po_path(ROOT / "locales", lang, WEB_DOMAIN)) == rule
