@@ -28,6 +28,7 @@ from admin.deps import Staff, WebUser
 from admin.flash import N_
 from admin.render import render
 from admin.routes import case_labels
+from admin.routes.timeline_words import event_words
 from bot.cases import commands, contact, reveal
 from bot.cases.access import MAX_REASON, CaseNotFound, Conflict, NotPermitted, find_case
 from bot.cases.case_page import case_page
@@ -131,6 +132,7 @@ def show(
         "number": number,
         "once": once_token(),
         "case_labels": case_labels,
+        "event_words": event_words,
         "supervisor": me.role in ("supervisor", "admin"),
         "may_message": chat,
         "max_message": contact.MAX_MESSAGE,

@@ -36,6 +36,7 @@ event = {
     "alert": N_("alert sent"),
     "referral": N_("referral"),
     "message": N_("message sent to the person"),
+    "retention": N_("data removed (retention)"),
 }
 referral_status = {
     "in_progress": N_("in progress"),

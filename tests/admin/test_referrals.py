@@ -116,7 +116,7 @@ def test_a_referral_can_ask_the_service_to_confirm_by_sms(web: Web) -> None:
         assert len(db.exec(select(PartnerCode)).all()) == 1
     case_page = web.client.get(f"/cases/{ref}").text
     action = f"/cases/{ref}/referrals/{referral.id}/partner-code"
-    assert f'action="{action}"' in case_page and "code sent by SMS" in case_page
+    assert f'action="{action}"' in case_page and "code envoyé par SMS" in case_page
     assert web.post(action, {}).status_code == 303
     with Session(web.engine) as db:
         assert len(db.exec(select(PartnerCode)).all()) == 2
