@@ -33,7 +33,7 @@ from admin import csrf, flash, labels, nav, session
 from admin.deps import WebUser
 from bot.core.languages import LANGUAGES, is_language
 from bot.core.settings import Settings
-from bot.i18n.catalog import po_path, read_catalog
+from bot.i18n.catalog import po_path, read_catalog, translated
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
@@ -55,8 +55,7 @@ def load_translations(locales: Path, lang: str) -> NullTranslations:
         return NullTranslations()
     catalog = read_catalog(path, lang)
     for message in list(catalog):
-        strings = message.string if isinstance(message.string, tuple) else (message.string,)
-        if message.id and (message.fuzzy or not all(strings)):
+        if message.id and (message.fuzzy or not translated(message.string)):
             catalog.delete(message.id, message.context)
     buffer = io.BytesIO()
     write_mo(buffer, catalog)

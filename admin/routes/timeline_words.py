@@ -58,16 +58,11 @@ FIXED = {
 }
 
 
-def _known(table: dict[str, str], code: str) -> str | None:
-    """The msgid for ``code`` in ``table``, or None."""
-    return table.get(code)
-
-
 def _part(part: str, say: Say) -> str | None:
     """One comma-separated part of an ack, claim, consent or referral detail, or None."""
     if part in FIXED:
         return say(FIXED[part])
-    if part.startswith("by ") and (channel := _known(labels.channel, part[3:].lower())):
+    if part.startswith("by ") and (channel := labels.channel.get(part[3:].lower())):
         # TRANSLATORS: acknowledged, claimed or a referral answered by SMS
         return say(N_("by %(channel)s"), channel=say(channel))
     if part.startswith("from ") and len(part) > 5:
@@ -81,16 +76,16 @@ def _part(part: str, say: Say) -> str | None:
     if part.startswith("number deleted after ") and part.endswith(" UTC"):
         return say(N_("number deleted after %(when)s UTC"), when=part[21:-4])
     if found := MOVE.fullmatch(part):
-        before = _known(case_labels.referral_status, found[1])
-        after = _known(case_labels.referral_status, found[2])
-        outcome = _known(case_labels.outcome, found[3]) if found[3] else None
+        before = case_labels.referral_status.get(found[1])
+        after = case_labels.referral_status.get(found[2])
+        outcome = case_labels.outcome.get(found[3]) if found[3] else None
         if before is None or after is None or (found[3] and outcome is None):
             return None
         move = say(N_("%(before)s → %(after)s"), before=say(before), after=say(after))
         return (
             say(N_("%(move)s (%(outcome)s)"), move=move, outcome=say(outcome)) if outcome else move
         )
-    if status := _known(case_labels.referral_status, part):
+    if status := case_labels.referral_status.get(part):
         return say(status)
     return None
 
@@ -110,7 +105,7 @@ def _parts(text: str, say: Say) -> str | None:
 def _alert(detail: str, say: Say) -> str | None:
     """An alert line: who was paged at which level and why, or why not."""
     if found := ALERT.fullmatch(detail):
-        step, why = _known(level, found[1]), _known(reason, found[2])
+        step, why = level.get(found[1]), reason.get(found[2])
         if step is None or why is None:
             return None
         who = say(N_("nobody on call")) if found[3] == NOBODY else found[3]
@@ -120,7 +115,7 @@ def _alert(detail: str, say: Say) -> str | None:
             reason=say(why),
             name=who,
         )
-    if (found := NOT_PAGED.fullmatch(detail)) and (step := _known(level, found[1])):
+    if (found := NOT_PAGED.fullmatch(detail)) and (step := level.get(found[1])):
         return say(
             N_("%(level)s on call not alerted: this shift's alerts are spent (%(count)s)"),
             level=say(step),
@@ -156,11 +151,11 @@ def words(kind: str, detail: str | None, say: Say, say_n: SayMany) -> str | None
     if detail in FIXED:
         return say(FIXED[detail])
     if kind == "created" and (found := re.fullmatch(r"([a-z_]+) via ([a-z]+)", detail)):
-        what, channel = _known(case_labels.kind, found[1]), _known(labels.channel, found[2])
+        what, channel = case_labels.kind.get(found[1]), labels.channel.get(found[2])
         if what and channel:
             return say(N_("%(kind)s via %(channel)s"), kind=say(what), channel=say(channel))
         return None
-    if kind == "status" and (close := _known(case_labels.close_reason, detail)):
+    if kind == "status" and (close := case_labels.close_reason.get(detail)):
         return say(close)
     if found := NUMBER.fullmatch(detail):
         template = N_("referral %(number)s") if found[1] == "referral" else N_("note %(number)s")

@@ -189,17 +189,13 @@ _RECENT = (
     .where(col(Case.contact) == bindparam("contact"), col(Case.created_at) > bindparam("since"))
     .scalar_subquery()
 )
-_LOOK = sa_select(
+_EXISTING = (
     sa_select(col(Case.id)).where(_SAME).scalar_subquery(),
     sa_select(col(Case.reference)).where(_SAME).scalar_subquery(),
-    _RECENT,
 )
+_LOOK = sa_select(*_EXISTING, _RECENT)
 """The event's case, if it made one already, and the contact's cases of the last hour."""
-_LOOK_NO_LIMIT = sa_select(
-    sa_select(col(Case.id)).where(_SAME).scalar_subquery(),
-    sa_select(col(Case.reference)).where(_SAME).scalar_subquery(),
-    literal(0),
-)
+_LOOK_NO_LIMIT = sa_select(*_EXISTING, literal(0))
 _INSERT_CASE = insert(SQLModel.metadata.tables["cases"])
 _INSERT_EVENT = insert(SQLModel.metadata.tables["case_events"])
 

@@ -29,7 +29,7 @@ def stats(period: str, as_csv: bool) -> None:
 
     from bot.content.files import areas_beside
     from bot.core.clock import utcnow
-    from bot.stats.cases import count_year_figures, cut, province_map
+    from bot.stats.cases import case_figures, province_map
     from bot.stats.exports import RULE, to_csv
     from bot.stats.periods import BadPeriod, Period
     from bot.stats.report import service_lines, table_lines
@@ -50,9 +50,7 @@ def stats(period: str, as_csv: bool) -> None:
         from bot.stats.rollup import year_counts
 
         counts = year_counts(session, chosen.year, now=now)
-        figures = cut(
-            chosen, count_year_figures(session, chosen.year, province_map(tree), counts=counts)
-        )
+        figures = case_figures(session, chosen, province_map(tree), counts=counts)
         if as_csv:
             click.echo(to_csv(figures, place), nl=False)
             return

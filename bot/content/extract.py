@@ -22,6 +22,7 @@ from bot.i18n.catalog import (
     po_path,
     read_catalog,
     template_path,
+    translated,
     write_catalog,
 )
 
@@ -109,13 +110,9 @@ def update(locales: Path, template: Catalog, domain: str = DOMAIN) -> list[str]:
         fix_plural_forms(catalog, lang)
         if lang == "en":  # English is the source: its text is the msgid (both forms)
             for message in catalog:
-                if message.id and not (
-                    all(message.string)
-                    if isinstance(message.string, tuple | list)
-                    else message.string
-                ):
+                if message.id and not translated(message.string):
                     message.string = message.id
         write_catalog(path, catalog)
-        todo = sum(1 for m in catalog if m.id and (not m.string or m.fuzzy))
+        todo = sum(1 for m in catalog if m.id and (not translated(m.string) or m.fuzzy))
         written.append(f"{path}: {len(template)} strings, {todo} to translate")
     return written

@@ -42,6 +42,21 @@ def template_path(locales: Path, domain: str = DOMAIN) -> Path:
     return locales / f"{domain}.pot"
 
 
+def forms(string: object) -> list[str]:
+    """A message's translation as a list: its text, or each of its plural forms."""
+    if isinstance(string, str):
+        return [string]
+    if isinstance(string, tuple | list):
+        return [str(x) for x in string]
+    return []
+
+
+def translated(string: object) -> bool:
+    """Is every form of a message's translation filled in?"""
+    found = forms(string)
+    return bool(found) and all(found)
+
+
 def read_catalog(path: Path, lang: str | None = None) -> Catalog:
     """Read a PO/POT file with Babel, fixing plural forms Babel gets wrong."""
     with path.open("rb") as handle:

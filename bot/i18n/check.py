@@ -12,8 +12,10 @@ from bot.i18n.catalog import (
     DOMAIN,
     LANGUAGES,
     PLURAL_FORMS,
+    forms,
     po_path,
     read_catalog,
+    translated,
     written_plural_forms,
 )
 from bot.i18n.gsm7 import fold, is_gsm7, sms_parts
@@ -29,15 +31,6 @@ def _placeholders(text: str) -> set[str] | None:
     except ValueError:
         return None
     return found | {f"%({name})" for name in PERCENT_NAMED.findall(text)}
-
-
-def _strings(string: object) -> list[str]:
-    """A translation's text, or each of its plural forms."""
-    if isinstance(string, str):
-        return [string]
-    if isinstance(string, tuple | list):
-        return [str(x) for x in string]
-    return []
 
 
 def _nplurals(rule: str) -> int:
@@ -63,7 +56,7 @@ def check_catalogs(locales: Path, template: Catalog, domain: str = DOMAIN) -> li
         elif expected_rule and written_rule != expected_rule:
             problems.append(f"{path}: Plural-Forms is {written_rule!r}, expected {expected_rule!r}")
         catalog = read_catalog(path, lang)
-        forms = _nplurals(written_rule or expected_rule or "")
+        nplurals = _nplurals(written_rule or expected_rule or "")
         for source in template:
             if not source.id:
                 continue
@@ -72,8 +65,8 @@ def check_catalogs(locales: Path, template: Catalog, domain: str = DOMAIN) -> li
             )
             where = ", ".join(f"{f}:{n}" for f, n in source.locations[:2])
             message = catalog.get(singular)
-            strings = _strings(message.string) if message is not None else []
-            if message is None or not strings or not all(strings):
+            strings = forms(message.string) if message is not None else []
+            if message is None or not translated(message.string):
                 problems.append(f"{path}: missing translation of {singular!r} ({where})")
                 continue
             if message.fuzzy:
@@ -86,9 +79,9 @@ def check_catalogs(locales: Path, template: Catalog, domain: str = DOMAIN) -> li
                         f"{strings[0]!r} ({where})"
                     )
                 continue
-            if forms and len(strings) != forms:
+            if nplurals and len(strings) != nplurals:
                 problems.append(
-                    f"{path}: {len(strings)} plural forms of {singular!r}, the rule has {forms}"
+                    f"{path}: {len(strings)} plural forms of {singular!r}, the rule has {nplurals}"
                     f" ({where})"
                 )
             allowed = (_placeholders(singular) or set()) | (_placeholders(plural) or set())

@@ -237,7 +237,12 @@ def cut(period: Period, year: Year) -> CaseFigures:
 
 
 def case_figures(
-    session: Session, period: Period, provinces: Mapping[str, str] | None = None
+    session: Session,
+    period: Period,
+    provinces: Mapping[str, str] | None = None,
+    *,
+    counts: YearCounts | None = None,
 ) -> CaseFigures:
-    """The period's case tables, suppressed (there is no other way to get them)."""
-    return cut(period, count_year_figures(session, period.year, provinces or {}))
+    """The period's case tables, suppressed (there is no other way to get them; ``counts``:
+    the period's year, if already read)."""
+    return cut(period, count_year_figures(session, period.year, provinces or {}, counts=counts))

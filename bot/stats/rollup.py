@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, delete, extract, func, insert, text, tuple_
@@ -27,7 +27,9 @@ from sqlmodel import Session, col
 
 from bot.core.clock import utcnow
 from bot.models import Case, CaseEvent, StatsCount, StatsMonth
-from bot.stats.timing import LADDER, bucket, seconds_between
+from bot.stats.periods import Period, month_node
+from bot.stats.timing import bucket, seconds_between
+from bot.team.rota import as_utc
 
 log = logging.getLogger(__name__)
 
@@ -49,24 +51,13 @@ Row = tuple[int, str, str, str, int]
 """(month 1-12, grouping, a, b, cases): a and b are the grouping's values, "" for none."""
 
 
-def month_key(year: int, month: int) -> str:
-    return f"{year:04d}-{month:02d}"
-
-
 def _utc(at: datetime | None) -> datetime | None:
-    if at is None:
-        return None
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    return None if at is None else as_utc(at)
 
 
 def _bounds(year: int, first: int = 1, last: int = 12) -> tuple[datetime, datetime]:
-    start = datetime(year, first, 1, tzinfo=UTC)
-    end = (
-        datetime(year + 1, 1, 1, tzinfo=UTC)
-        if last == 12
-        else datetime(year, last + 1, 1, tzinfo=UTC)
-    )
-    return start, end
+    """[start, end) of months ``first``..``last`` of ``year``."""
+    return Period(year, "month", first).bounds()[0], Period(year, "month", last).bounds()[1]
 
 
 def _value(value: object) -> str:
@@ -200,7 +191,7 @@ def _keep(
 ) -> bool:
     """Replace what is kept for ``months`` (and forget months with no cases left) in one
     transaction of a session of its own; False when another count got there first."""
-    keys = [month_key(year, m) for m in (*months, *gone)]
+    keys = [month_node(year, m) for m in (*months, *gone)]
     with Session(session.get_bind()) as writer:
         try:
             if writer.get_bind().dialect.name == "postgresql":
@@ -212,7 +203,7 @@ def _keep(
                     insert(StatsMonth),
                     [
                         {
-                            "month": month_key(year, m),
+                            "month": month_node(year, m),
                             "layout": LAYOUT,
                             "cases": s.cases,
                             "newest": s.newest,
@@ -226,7 +217,7 @@ def _keep(
                 writer.execute(
                     insert(StatsCount),
                     [
-                        {"month": month_key(year, m), "grouping": g, "a": a, "b": b, "cases": n}
+                        {"month": month_node(year, m), "grouping": g, "a": a, "b": b, "cases": n}
                         for m, g, a, b, n in kept
                     ],
                 )
@@ -285,7 +276,7 @@ def year_counts(
     ``max_age``: also count again months counted longer ago than that (``bot.jobs.stats``)."""
     now = now or utcnow()
     found = seen(session, year)
-    first, last = month_key(year, 1), month_key(year, 12)
+    first, last = month_node(year, 1), month_node(year, 12)
     kept = {
         row.month: row
         for row in session.execute(
@@ -296,7 +287,7 @@ def year_counts(
     }
 
     def fresh(m: int, s: Seen) -> bool:
-        row = kept.get(month_key(year, m))
+        row = kept.get(month_node(year, m))
         return (
             row is not None
             and row.layout == LAYOUT
@@ -313,7 +304,7 @@ def year_counts(
         rows = [r for r in counted if r[0] in stale]
     if stale or gone:
         _keep(session, year, stale, gone, rows, now)
-    ready = [month_key(year, m) for m in found if m not in stale]
+    ready = [month_node(year, m) for m in found if m not in stale]
     if ready:
         rows.extend(
             (int(c.month[5:]), c.grouping, c.a, c.b, c.cases)
@@ -324,4 +315,4 @@ def year_counts(
     return YearCounts(year, tuple(rows), tuple(sorted(stale)))
 
 
-__all__ = ["LADDER", "LAYOUT", "YearCounts", "count", "seen", "year_counts"]
+__all__ = ["LAYOUT", "YearCounts", "count", "seen", "year_counts"]

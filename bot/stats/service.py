@@ -8,7 +8,7 @@ ladder of buckets (``bot.stats.timing``); the rest is counted from its table (in
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import case, func
 from sqlalchemy import select as sa_select
@@ -25,6 +25,7 @@ from bot.models import (
 from bot.stats.periods import Period
 from bot.stats.rollup import YearCounts, year_counts
 from bot.stats.timing import LADDER, median_of
+from bot.team.rota import as_utc
 from bot.team.week import gaps
 
 TARGETS = {
@@ -163,11 +164,6 @@ def _deliveries(
         .order_by(col(OutboundMessage.channel))
     ).all()
     return tuple((str(c), int(n), int(f or 0)) for c, n, f in rows)
-
-
-def as_utc(at: datetime) -> datetime:
-    """A stored time (naive is UTC) as an aware UTC time."""
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
 def service_figures(
