@@ -19,6 +19,7 @@ from sqlalchemy import delete, insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from bot.cases.status import CloseReason
 from bot.engine.formats import REFERENCE_DIGITS, REFERENCE_LETTERS
 from bot.governance import audit
 from bot.models import AuditEntry, Case, CaseEvent, CaseNote, Escalation, Referral, Service
@@ -55,6 +56,13 @@ TYPES = (
     ("organ_removal", 0.3),
     (None, 6),
 )
+CLOSED_BECAUSE = (
+    CloseReason.RESOLVED,
+    CloseReason.RESOLVED,
+    CloseReason.NO_CONTACT,
+    CloseReason.DUPLICATE,
+)
+"""Why the demo's cases were closed (half resolved), from the reasons the team can pick."""
 KINDS = (("tip", 50), ("screening", 30), ("ambassador_report", 15), ("callback_request", 5))
 CHANNELS = {"ambassador_report": ("telegram", 1)}
 PRIORITY = (("P1", 8), ("P2", 30), ("P3", 40), ("P4", 22))
@@ -131,7 +139,7 @@ def seed(engine: Engine, *, today: date, seed: int = 15, again: bool = False) ->
                     "minor": minor,
                     "priority": priority,
                     "status": "closed",
-                    "close_reason": rng.choice(("resolved", "resolved", "no_contact", "duplicate")),
+                    "close_reason": rng.choice(CLOSED_BECAUSE),
                     "due_at": created,
                     "acknowledged_at": ack,
                     "created_at": created,

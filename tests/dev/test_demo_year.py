@@ -7,6 +7,7 @@ from datetime import date
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
+from bot.cases.status import CloseReason
 from bot.dev import demo_year
 from bot.models import Case, CaseEvent, Escalation
 
@@ -19,6 +20,8 @@ def test_a_year_of_closed_marked_cases_added_once_and_removed(engine: Engine) ->
         cases = session.exec(select(Case)).all()
         assert all(c.event_key.startswith(demo_year.MARK) for c in cases)
         assert all(c.status == "closed" for c in cases)  # the queue is left alone
+        reasons = {c.close_reason for c in cases}  # ones the team could pick (shown in words)
+        assert reasons == {r.value for r in CloseReason} - {CloseReason.NOT_TRAFFICKING}
         assert not any(c.narrative or c.contact or c.contact_phone for c in cases)
         assert session.exec(select(func.count()).select_from(Escalation)).one() > 0
     assert demo_year.remove(engine) == added
