@@ -31,7 +31,7 @@ from bot.content.seed import plan as seed_plan
 from bot.content.seed import seed as seed_content
 from bot.content.snapshot import Snapshot, stored_versions
 from bot.conversation.service import Conversations
-from bot.core import metrics_port
+from bot.core import heap, metrics_port
 from bot.core.db import engine_for, ping
 from bot.core.migrate import upgrade
 from bot.core.privacy import Cipher
@@ -40,6 +40,7 @@ from bot.deps import ContentDep, DbSession, EngineDep, Now, SettingsDep, StoreDe
 from bot.dev import demo
 from bot.http import install as install_http
 from bot.http.health import PublicHealth
+from bot.http.lanes import HotlineApp
 from bot.http.metrics import AppMetrics, install_metrics
 from bot.http.probes import install_probes
 from bot.jobs import health
@@ -145,6 +146,7 @@ def create_app(settings: Settings | None = None, *, content: Content | None = No
             if settings.metrics_port
             else None
         )
+        heap.settle()  # start-up's objects are never walked by the collector again
         log.info(
             "hotline up: %d flows, sessions in %s, outbox delivered %s",
             len(content.registry.names()),
@@ -172,7 +174,7 @@ def create_app(settings: Settings | None = None, *, content: Content | None = No
             engine.dispose()
 
     production = settings.env == "production"
-    app = FastAPI(
+    app = HotlineApp(
         title="Hotline",
         lifespan=lifespan,
         docs_url=None,
@@ -264,7 +266,7 @@ def create_app(settings: Settings | None = None, *, content: Content | None = No
 
     # Production: the simulator is for staff, signed in to the team web or with a token.
     simulator_access = [Depends(staff_by_session_or_token)] if production else []
-    app.include_router(ussd_router)
+    app.include_lane(ussd_router, "/ussd/")  # every keypress: around the framework's layers
     app.include_router(sms_router)
     app.include_router(telegram_router)
     app.include_router(simulator_router, dependencies=simulator_access)
