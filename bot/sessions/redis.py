@@ -37,6 +37,7 @@ from bot.sessions.base import (
     check_ttl,
     encode_state,
 )
+from bot.sessions.pipe import Pipe, pack, supports
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +115,10 @@ def _quiet(connection: AbstractConnection) -> bool:
     )
 
 
+Conn = Pipe | AbstractConnection | None
+"""Where a command goes: the pipe, a connection held for the request, or the client's pool."""
+
+
 def _token() -> str:
     """A lock owner's random token (uuid1, which redis-py uses, costs a system call)."""
     return secrets.token_hex(8)
@@ -128,11 +133,16 @@ class RedisSessionStore(SessionStore):
     sessions sealed with them have expired).
     """
 
-    def __init__(self, url: str, *, cipher: Cipher, prefix: str = "hotline:") -> None:
-        """Create a lazily-connecting client for `url`; every key is namespaced under `prefix`."""
+    def __init__(
+        self, url: str, *, cipher: Cipher, prefix: str = "hotline:", pipelined: bool = True
+    ) -> None:
+        """Create a lazily-connecting client for `url`; every key is namespaced under `prefix`.
+        ``pipelined=False``: each request on a pooled connection of its own (as with TLS)."""
         self._prefix = prefix
         self._sealer = Sealer(cipher)
         self._client: Redis = Redis.from_pool(QuietPool.from_url(url))
+        self._pipe = Pipe(url) if pipelined and supports(url) else None
+        """Where a request's two scripts go (with other requests' commands of the same turn)."""
 
     @classmethod
     def from_url(cls, url: str, *, cipher: Cipher, prefix: str = "hotline:") -> RedisSessionStore:
@@ -222,16 +232,16 @@ class RedisSessionStore(SessionStore):
             return False
 
     async def close(self) -> None:
-        """Close the client and its connection pool."""
+        """Close the client, its connection pool and this loop's pipe."""
+        if self._pipe is not None:
+            await self._pipe.close()
         await self._client.aclose()
 
     def _note(self, key: str, raw: bytes | None) -> str | None:
         """A note as read from Redis, opened."""
         return None if raw is None else self._sealer.open_note(key, raw)
 
-    async def _script(
-        self, conn: AbstractConnection | None, script: str, keys: list[str], args: list[Any]
-    ) -> Any:
+    async def _script(self, conn: Conn, script: str, keys: list[str], args: list[Any]) -> Any:
         """Run a script by its hash on ``conn`` (or on any pooled connection), loading it first
         if this Redis does not know it yet (after a restart or SCRIPT FLUSH)."""
         evalsha = ("EVALSHA", SHAS[script], len(keys), *keys, *args)
@@ -241,15 +251,17 @@ class RedisSessionStore(SessionStore):
             await self._command(conn, "SCRIPT", "LOAD", script)
             return await self._command(conn, *evalsha)
 
-    async def _command(self, conn: AbstractConnection | None, *args: Any) -> Any:
-        """One command on ``conn``, or through the client when none is held."""
+    async def _command(self, conn: Conn, *args: Any) -> Any:
+        """One command on ``conn`` (a pipe or a held connection), or through the client."""
         if conn is None:
             return await self._client.execute_command(*args)  # type: ignore[no-untyped-call]
+        if isinstance(conn, Pipe):
+            return await conn.call(pack(args))
         return await _call(conn, *args)
 
     async def _acquire(
         self,
-        conn: AbstractConnection | None,
+        conn: Conn,
         key: str,
         token: str,
         timeout: float,
@@ -272,7 +284,7 @@ class RedisSessionStore(SessionStore):
 
     async def _release(
         self,
-        conn: AbstractConnection | None,
+        conn: Conn,
         key: str,
         token: str,
         writes: Sequence[tuple[str, str, int]],
@@ -305,37 +317,49 @@ class RedisSessionStore(SessionStore):
     ) -> AsyncIterator[Held]:
         """Lock and read in one round trip; write what was staged and unlock in one more.
 
-        Both go over one connection taken from the pool for the request: the pool checks a
-        connection each time it hands one out, which costs as much as a command.
+        Both go through the pipe, or (a TLS URL) over one connection taken from the pool for
+        the request: the pool checks a connection each time it hands one out, which costs as
+        much as a command.
         """
+        if self._pipe is not None:
+            async with self._held(self._pipe, key, recall, timeout, wait) as held:
+                yield held
+            return
         pool = self._client.connection_pool
         conn: AbstractConnection = await pool.get_connection()
         try:
-            token = _token()
-            session = self.session_key(key)
-            notes = [self.note_key(n) for n in recall]
-            raw, *values = await self._acquire(conn, key, token, timeout, wait, [session, *notes])
-            held = Held(
-                None if raw is None else self._sealer.open_state(key, raw),
-                {n: self._note(n, v) for n, v in zip(recall, values, strict=True)},
-            )
-            writes: list[tuple[str, str, int]] = []
-            try:
+            async with self._held(conn, key, recall, timeout, wait) as held:
                 yield held
-                if held.write is not None:
-                    value, ttl = held.write
-                    if value is None:
-                        writes.append((session, "", 0))
-                    else:
-                        writes.append((session, self._sealer.seal_state(key, value), ttl))
-                writes += [
-                    (self.note_key(n), self._sealer.seal_note(n, v), t)
-                    for n, (v, t) in held.remembered.items()
-                ]
-            finally:
-                await self._release(conn, key, token, writes)
         finally:
             await pool.release(conn)
+
+    @asynccontextmanager
+    async def _held(
+        self, conn: Conn, key: str, recall: tuple[str, ...], timeout: float, wait: float
+    ) -> AsyncIterator[Held]:
+        token = _token()
+        session = self.session_key(key)
+        notes = [self.note_key(n) for n in recall]
+        raw, *values = await self._acquire(conn, key, token, timeout, wait, [session, *notes])
+        held = Held(
+            None if raw is None else self._sealer.open_state(key, raw),
+            {n: self._note(n, v) for n, v in zip(recall, values, strict=True)},
+        )
+        writes: list[tuple[str, str, int]] = []
+        try:
+            yield held
+            if held.write is not None:
+                value, ttl = held.write
+                if value is None:
+                    writes.append((session, "", 0))
+                else:
+                    writes.append((session, self._sealer.seal_state(key, value), ttl))
+            writes += [
+                (self.note_key(n), self._sealer.seal_note(n, v), t)
+                for n, (v, t) in held.remembered.items()
+            ]
+        finally:
+            await self._release(conn, key, token, writes)
 
 
 async def _call(conn: AbstractConnection, *args: Any) -> Any:
@@ -349,21 +373,3 @@ async def _call(conn: AbstractConnection, *args: Any) -> Any:
     except BaseException:
         await conn.disconnect()
         raise
-
-
-def pack(args: Sequence[Any]) -> bytes:
-    """A command in Redis's protocol (RESP), in one string: the store's commands are a few
-    text, bytes and int arguments, which redis-py's general packer took a tenth of a request to
-    encode (an encoder call and a copy per argument)."""
-    parts = [b"*%d\r\n" % len(args)]
-    for arg in args:
-        if isinstance(arg, str):
-            data = arg.encode()
-        elif isinstance(arg, bytes):
-            data = arg
-        elif isinstance(arg, int) and not isinstance(arg, bool):
-            data = b"%d" % arg
-        else:
-            raise TypeError(f"a Redis argument is str, bytes or int, not {type(arg).__name__}")
-        parts += (b"$%d\r\n" % len(data), data, b"\r\n")
-    return b"".join(parts)

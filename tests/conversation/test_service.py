@@ -11,7 +11,6 @@ from functools import partial
 from typing import Any
 
 import pytest
-from redis.asyncio.connection import AbstractConnection
 
 from bot.channels.sms.render import SmsRenderer
 from bot.channels.telegram.render import TelegramRenderer
@@ -24,6 +23,7 @@ from bot.conversation.service import Conversations
 from bot.engine.state import Event
 from bot.i18n import ui
 from bot.sessions import MemorySessionStore, SessionStore
+from bot.sessions.pipe import Pipe
 from tests.channels.conftest import LONG_LABELS
 from tests.engine.conftest import CHECK, MAIN, build
 from tests.sessions.conftest import open_redis_store
@@ -879,16 +879,14 @@ async def test_a_chosen_language_and_the_session_are_saved_in_two_redis_round_tr
     async with open_redis_store() as store:
         conversations = remembering(changing, store)
         await conversations.start(KEY, ussd, "en", contact=CONTACT)  # scripts, connection
-        sent: list[object] = []
-        real = AbstractConnection.send_packed_command
+        sent: list[bytes] = []
+        real = Pipe.call
 
-        async def counting(
-            self: AbstractConnection, command: Any, check_health: bool = True
-        ) -> None:
-            sent.append(command)
-            await real(self, command, check_health)
+        async def counting(self: Pipe, packed: bytes) -> Any:
+            sent.append(packed)
+            return await real(self, packed)
 
-        monkeypatch.setattr(AbstractConnection, "send_packed_command", counting)
+        monkeypatch.setattr(Pipe, "call", counting)
         await conversations.reply(KEY, "2", ussd, "en", contact=CONTACT)
         assert len(sent) == 2
         sent.clear()

@@ -67,10 +67,13 @@ async def memory_store(clock: FakeClock) -> AsyncIterator[MemorySessionStore]:
 
 
 @asynccontextmanager
-async def open_redis_store() -> AsyncIterator[RedisSessionStore]:
-    """Redis store under a unique per-test prefix, whose keys are removed afterwards."""
+async def open_redis_store(*, pipelined: bool = True) -> AsyncIterator[RedisSessionStore]:
+    """Redis store under a unique per-test prefix, whose keys are removed afterwards
+    (``pipelined=False``: a pooled connection per request, as with a TLS URL)."""
     await _probe_redis()
-    store = RedisSessionStore(REDIS_URL, cipher=CIPHER, prefix=f"test:{uuid4().hex}:")
+    store = RedisSessionStore(
+        REDIS_URL, cipher=CIPHER, prefix=f"test:{uuid4().hex}:", pipelined=pipelined
+    )
     try:
         yield store
     finally:
@@ -85,7 +88,14 @@ async def redis_store() -> AsyncIterator[RedisSessionStore]:
         yield store
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture
+async def pooled_redis_store() -> AsyncIterator[RedisSessionStore]:
+    """The Redis store without its pipe: each request on a pooled connection."""
+    async with open_redis_store(pipelined=False) as store:
+        yield store
+
+
+@pytest.fixture(params=["memory", "redis", "redis-pooled"])
 async def store(request: pytest.FixtureRequest) -> AsyncIterator[SessionStore]:
     """Each backend in turn; the memory one uses the real monotonic clock like Redis does."""
     if request.param == "memory":
@@ -93,5 +103,5 @@ async def store(request: pytest.FixtureRequest) -> AsyncIterator[SessionStore]:
         yield memory
         await memory.close()
         return
-    async with open_redis_store() as redis_store:
+    async with open_redis_store(pipelined=request.param == "redis") as redis_store:
         yield redis_store

@@ -11,9 +11,9 @@ from redis.asyncio import Redis
 from redis.asyncio.connection import AbstractConnection, Connection
 
 from bot.sessions import RedisSessionStore, make_store
-from bot.sessions.redis import pack
+from bot.sessions.pipe import Pipe, pack
 from tests.conftest import REDIS_URL
-from tests.sessions.conftest import CIPHER
+from tests.sessions.conftest import CIPHER, open_redis_store
 
 
 async def test_session_key_layout_and_ttl(redis_store: RedisSessionStore) -> None:
@@ -113,19 +113,44 @@ async def test_hold_takes_two_round_trips(
     await redis_store.set("ussd:abc", {"step": 1}, ttl=30)
     async with redis_store.hold("ussd:warm-up"):  # scripts loaded, a connection made
         pass
-    sent: list[str] = []
-    real = AbstractConnection.send_packed_command
+    sent: list[bytes] = []
+    real = Pipe.call
 
-    async def counting(self: AbstractConnection, command: Any, check_health: bool = True) -> None:
-        sent.append(repr(command)[:40])
-        await real(self, command, check_health)
+    async def counting(self: Pipe, packed: bytes) -> Any:
+        sent.append(packed[:40])
+        return await real(self, packed)
 
-    monkeypatch.setattr(AbstractConnection, "send_packed_command", counting)
+    monkeypatch.setattr(Pipe, "call", counting)
     async with redis_store.hold("ussd:abc", recall=["lang:abc"]) as held:
         held.save({"step": 2}, 30)
         held.remember("lang:abc", "fr", 60)
     assert len(sent) == 2, sent
     assert await redis_store.get("ussd:abc") == {"step": 2}
+
+
+async def test_hold_on_a_pooled_connection_takes_two_round_trips(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The same without the pipe (a TLS URL): two commands on the connection held."""
+    async with open_redis_store(pipelined=False) as store:
+        await store.set("ussd:abc", {"step": 1}, ttl=30)
+        async with store.hold("ussd:warm-up"):
+            pass
+        sent: list[str] = []
+        real = AbstractConnection.send_packed_command
+
+        async def counting(
+            self: AbstractConnection, command: Any, check_health: bool = True
+        ) -> None:
+            sent.append(repr(command)[:40])
+            await real(self, command, check_health)
+
+        monkeypatch.setattr(AbstractConnection, "send_packed_command", counting)
+        async with store.hold("ussd:abc", recall=["lang:abc"]) as held:
+            held.save({"step": 2}, 30)
+            held.remember("lang:abc", "fr", 60)
+        assert len(sent) == 2, sent
+        assert await store.get("ussd:abc") == {"step": 2}
 
 
 async def test_hold_survives_a_script_flush(redis_store: RedisSessionStore) -> None:
@@ -168,13 +193,13 @@ async def test_a_cancelled_hold_leaves_no_connection_out_of_step(
 
 
 async def test_a_connection_the_server_closed_is_replaced_without_an_error(
-    redis_store: RedisSessionStore,
+    pooled_redis_store: RedisSessionStore,
 ) -> None:
     """After a Redis restart or an idle timeout (here: CLIENT KILL of the pooled connections),
     the next request still gets its session, on a new connection."""
-    async with redis_store.hold("ussd:abc") as held:
+    async with pooled_redis_store.hold("ussd:abc") as held:
         held.save({"step": 1}, 30)
-    pool = redis_store.client.connection_pool
+    pool = pooled_redis_store.client.connection_pool
     idle = list(pool._available_connections)  # white-box: what the next request would take
     assert idle
     admin = Redis.from_url(REDIS_URL)
@@ -184,10 +209,10 @@ async def test_a_connection_the_server_closed_is_replaced_without_an_error(
             assert await admin.client_kill_filter(_id=await conn.read_response()) == 1
     finally:
         await admin.aclose()
-    async with redis_store.hold("ussd:abc") as held:
+    async with pooled_redis_store.hold("ussd:abc") as held:
         assert held.value == {"step": 1}
         held.save({"step": 2}, 30)
-    assert await redis_store.get("ussd:abc") == {"step": 2}
+    assert await pooled_redis_store.get("ussd:abc") == {"step": 2}
 
 
 def test_a_command_is_packed_as_redis_py_packs_it() -> None:
@@ -205,14 +230,14 @@ def test_a_command_is_packed_as_redis_py_packs_it() -> None:
 
 
 async def test_an_idle_connection_is_handed_out_without_a_read(
-    redis_store: RedisSessionStore, monkeypatch: pytest.MonkeyPatch
+    pooled_redis_store: RedisSessionStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A quiet pooled connection is reused without redis-py's zero-timeout read; one with an
     answer left unread is checked, dropped and connected again, never read as the next
     request's answer."""
-    async with redis_store.hold("ussd:abc") as held:
+    async with pooled_redis_store.hold("ussd:abc") as held:
         held.save({"step": 1}, 30)
-    pool = redis_store.client.connection_pool
+    pool = pooled_redis_store.client.connection_pool
     (idle,) = list(pool._available_connections)  # white-box: what the next request takes
     checks: list[int] = []
     real: Any = idle.can_read_destructive
@@ -222,13 +247,13 @@ async def test_an_idle_connection_is_handed_out_without_a_read(
         return bool(await real())
 
     monkeypatch.setattr(idle, "can_read_destructive", counted)
-    async with redis_store.hold("ussd:abc") as held:
+    async with pooled_redis_store.hold("ussd:abc") as held:
         assert held.value == {"step": 1}
     assert checks == []
     await idle.send_command("PING")  # an answer nobody reads
     await asyncio.sleep(0.2)
-    async with redis_store.hold("ussd:abc") as held:
+    async with pooled_redis_store.hold("ussd:abc") as held:
         assert held.value == {"step": 1}
         held.save({"step": 2}, 30)
     assert checks, "a connection with unread data is checked"
-    assert await redis_store.get("ussd:abc") == {"step": 2}
+    assert await pooled_redis_store.get("ussd:abc") == {"step": 2}
