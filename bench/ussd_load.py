@@ -26,12 +26,12 @@ import time
 import uuid
 from array import array
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Coroutine, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from importlib.metadata import version as package_version
 from importlib.util import find_spec
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import Any, Protocol, TypeVar, cast
 from urllib.parse import urlencode
 
 import httpx
@@ -108,6 +108,8 @@ MAX_HOPS = max(len(path) for path in (*PATHS, *TIP_PATHS))
 HOP_LABELS = (*(str(n) for n in range(1, MAX_HOPS + 1)), "end", "last")
 END_SLOT = MAX_HOPS  # index of the session-end callback in per-hop tables
 LAST_SLOT = MAX_HOPS + 1  # a path's last hop, when the target records it apart (--tips: Send)
+
+T = TypeVar("T")
 
 
 def texts(path: Sequence[str]) -> list[str]:
@@ -723,6 +725,23 @@ class Report:
         self.lines.append(text)
 
 
+def generator_loop(args: argparse.Namespace) -> str:
+    """The load generator's event loop: uvloop when installed, unless asked otherwise."""
+    if args.generator_loop == "auto":
+        return "uvloop" if find_spec("uvloop") else "asyncio"
+    return str(args.generator_loop)
+
+
+def generate(args: argparse.Namespace, work: Coroutine[Any, Any, T]) -> T:
+    """Run the load generator's coroutine on its event loop."""
+    if generator_loop(args) == "uvloop":
+        import uvloop
+
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            return runner.run(work)
+    return asyncio.run(work)
+
+
 def load_line() -> str:
     """The 1, 5 and 15 minute load averages."""
     return ", ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -751,7 +770,8 @@ def header(say: Report, args: argparse.Namespace, admin: redis.Redis) -> None:
         f"{server['redis_version']} db {DB} on {HOST}:6379; {versions}"
     )
     say(
-        f"note:     the load generator (one process, {CLIENT_NAMES[args.client]}), both servers "
+        f"note:     the load generator (one process, {CLIENT_NAMES[args.client]}, "
+        f"{generator_loop(args)} loop), both servers "
         f"and Redis share these {os.cpu_count()} cores, so each phase prints who used the CPU"
     )
     mean_hops = sum(len(p) for p in PATHS) / len(PATHS)
@@ -1290,7 +1310,8 @@ def tips_main(args: argparse.Namespace, say: Report, began: float) -> int:
         )
     )
     say(
-        f"note:     the load generator (one process, {CLIENT_NAMES[args.client]}), the hotline, "
+        f"note:     the load generator (one process, {CLIENT_NAMES[args.client]}, "
+        f"{generator_loop(args)} loop), the hotline, "
         f"Redis and the database share these {os.cpu_count()} cores"
     )
     paths = tip_paths(args.no_save)
@@ -1328,7 +1349,7 @@ def tips_main(args: argparse.Namespace, say: Report, began: float) -> int:
                 references=not args.no_save,
             )
             cpu = CpuMeter(admin, {"hotline": hotline.pid}, postgres=bool(args.database_url))
-            runs = asyncio.run(run_tips(say, args, hotline, cpu, admin, database_url))
+            runs = generate(args, run_tips(say, args, hotline, cpu, admin, database_url))
             log_summary(say, server.log)
         tip_summary(say, runs, began)
     finally:
@@ -1444,6 +1465,13 @@ def main(argv: list[str] | None = None) -> int:
         help="flow files for the hotline (HOTLINE_FLOWS_DIR; default: the shipped flows/)",
     )
     parser.add_argument(
+        "--generator-loop",
+        choices=("auto", "asyncio", "uvloop"),
+        default="auto",
+        help="the load generator's event loop (auto: uvloop when installed; it shares the "
+        "cores with the servers, so a cheaper loop leaves them more)",
+    )
+    parser.add_argument(
         "--client",
         choices=("raw", "httpx"),
         default="raw",
@@ -1528,7 +1556,7 @@ def main(argv: list[str] | None = None) -> int:
                 baseline_server.process.pid,
                 False,
             )
-            results = asyncio.run(run_all(say, args, hotline, baseline, admin))
+            results = generate(args, run_all(say, args, hotline, baseline, admin))
         summary(say, args, results, began)
     finally:
         with contextlib.suppress(redis.RedisError):

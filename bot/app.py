@@ -180,6 +180,9 @@ def create_app(settings: Settings | None = None, *, content: Content | None = No
         docs_url=None,
         redoc_url=None,
         openapi_url=None if production else "/openapi.json",  # no public schema in production
+        # No OpenTelemetry here (metrics are Prometheus'): FastAPI otherwise asks the global
+        # providers on every request whether to trace it, 2% of a USSD request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     install_http(app, production=production)
     # Observability: /metrics behind HOTLINE_METRICS_TOKEN (or on HOTLINE_METRICS_PORT), probes.

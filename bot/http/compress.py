@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import gzip
 
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bot.http.scope import header
 
 COMPRESSIBLE = (b"text/html", b"text/css", b"text/javascript", b"application/javascript")
 MINIMUM = 1024
@@ -28,7 +30,7 @@ class CompressPages:
         self.minimum = minimum
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or "gzip" not in Headers(scope=scope).get("accept-encoding", ""):
+        if scope["type"] != "http" or "gzip" not in (header(scope, b"accept-encoding") or ""):
             await self.app(scope, receive, send)
             return
         held: Message | None = None

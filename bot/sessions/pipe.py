@@ -182,13 +182,20 @@ def pack(args: Sequence[Any]) -> bytes:
     encode (an encoder call and a copy per argument)."""
     parts = [b"*%d\r\n" % len(args)]
     for arg in args:
-        if isinstance(arg, str):
+        kind = type(arg)
+        if kind is str:
             data = arg.encode()
-        elif isinstance(arg, bytes):
+        elif kind is bytes:
             data = arg
-        elif isinstance(arg, int) and not isinstance(arg, bool):
+        elif kind is int:
+            data = b"%d" % arg
+        elif isinstance(arg, str):  # subclasses (an enum's value), rarely
+            data = str(arg).encode()
+        elif isinstance(arg, bytes):
+            data = bytes(arg)
+        elif isinstance(arg, int) and kind is not bool:
             data = b"%d" % arg
         else:
-            raise TypeError(f"a Redis argument is str, bytes or int, not {type(arg).__name__}")
-        parts += (b"$%d\r\n" % len(data), data, b"\r\n")
+            raise TypeError(f"a Redis argument is str, bytes or int, not {kind.__name__}")
+        parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
     return b"".join(parts)

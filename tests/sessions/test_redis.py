@@ -225,8 +225,13 @@ def test_a_command_is_packed_as_redis_py_packs_it() -> None:
         ("SET", b"\x00\xff", "v1.x", -1),
     ]:
         assert pack(args) == b"".join(conn.pack_command(*args))
-    with pytest.raises(TypeError):
-        pack(("SET", "k", 1.5))
+    class Name(str):
+        pass
+
+    assert pack((Name("GET"), Name("k"))) == b"".join(conn.pack_command("GET", "k"))
+    for wrong in (1.5, True, None):
+        with pytest.raises(TypeError):
+            pack(("SET", "k", wrong))
 
 
 async def test_an_idle_connection_is_handed_out_without_a_read(
