@@ -42,7 +42,7 @@ class Pipe:
         self._links: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Link] = (
             weakref.WeakKeyDictionary()
         )
-        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+        self._opening: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task[_Link]] = (
             weakref.WeakKeyDictionary()
         )
 
@@ -60,34 +60,42 @@ class Pipe:
             link.close()
 
     async def _connect(self) -> _Link:
+        """This loop's connection, opened by one attempt that every caller arriving meanwhile
+        shares: when Redis is away they all fail together, none waits behind another's try."""
         loop = asyncio.get_running_loop()
-        lock = self._locks.setdefault(loop, asyncio.Lock())
-        async with lock:  # callers arriving while it connects wait for the same connection
-            link = self._links.get(loop)
-            if link is not None and not link.closed:
-                return link
-            link = _Link(loop)
-            options = self._options
-            try:
-                async with asyncio.timeout(CONNECT_SECONDS):
-                    if "path" in options:
-                        await loop.create_unix_connection(lambda: link, options["path"])
-                    else:
-                        host, port = options.get("host", "localhost"), options.get("port", 6379)
-                        await loop.create_connection(lambda: link, host, port)
-                    for command in _hello(options):
-                        await link.send(command)
-            except TimeoutError as exc:  # asyncio's, the builtin
-                link.close()
-                raise errors.TimeoutError("Timeout connecting to Redis") from exc
-            except OSError as exc:
-                link.close()
-                raise errors.ConnectionError(f"Error connecting to Redis: {exc.strerror}") from exc
-            except BaseException:
-                link.close()
-                raise
-            self._links[loop] = link
-            return link
+        opening = self._opening.get(loop)
+        if opening is None:
+            opening = self._opening[loop] = loop.create_task(self._open(loop))
+            opening.add_done_callback(self._opened)
+        return await asyncio.shield(opening)  # a caller that gives up leaves it to the others
+
+    def _opened(self, opening: asyncio.Task[_Link]) -> None:
+        self._opening.pop(opening.get_loop(), None)
+        if not opening.cancelled() and opening.exception() is None:
+            self._links[opening.get_loop()] = opening.result()
+
+    async def _open(self, loop: asyncio.AbstractEventLoop) -> _Link:
+        link = _Link(loop)
+        options = self._options
+        try:
+            async with asyncio.timeout(CONNECT_SECONDS):
+                if "path" in options:
+                    await loop.create_unix_connection(lambda: link, options["path"])
+                else:
+                    host, port = options.get("host", "localhost"), options.get("port", 6379)
+                    await loop.create_connection(lambda: link, host, port)
+                for command in _hello(options):
+                    await link.send(command)
+        except TimeoutError as exc:  # asyncio's, the builtin
+            link.close()
+            raise errors.TimeoutError("Timeout connecting to Redis") from exc
+        except OSError as exc:
+            link.close()
+            raise errors.ConnectionError(f"Error connecting to Redis: {exc.strerror}") from exc
+        except BaseException:
+            link.close()
+            raise
+        return link
 
 
 def supports(url: str) -> bool:

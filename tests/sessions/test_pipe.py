@@ -135,3 +135,30 @@ async def test_an_answer_out_of_protocol_fails_the_waiting_callers() -> None:
         await waiting
     with pytest.raises(ConnectionError):
         link.send(pack(["PING"]))
+
+
+async def test_callers_arriving_while_it_connects_share_one_attempt(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Redis away behind a silent network: every caller fails after one attempt's wait, not
+    each after the one before it."""
+    attempts: list[float] = []
+
+    async def silent(self: Pipe, loop: asyncio.AbstractEventLoop) -> _Link:
+        attempts.append(loop.time())
+        await asyncio.sleep(0.2)  # as a connect that times out
+        raise ConnectionError("Timeout connecting to Redis")
+
+    monkeypatch.setattr(Pipe, "_open", silent)
+    away = Pipe("redis://192.0.2.1:6379/0")  # TEST-NET-1: never answers
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    outcomes = await asyncio.gather(
+        *(away.call(pack(["PING"])) for _ in range(20)), return_exceptions=True
+    )
+    assert all(isinstance(outcome, ConnectionError) for outcome in outcomes)
+    assert len(attempts) == 1
+    assert loop.time() - began < 1.0
+    with pytest.raises(ConnectionError):
+        await away.call(pack(["PING"]))  # a later call tries again
+    assert len(attempts) == 2

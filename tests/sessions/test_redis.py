@@ -225,6 +225,7 @@ def test_a_command_is_packed_as_redis_py_packs_it() -> None:
         ("SET", b"\x00\xff", "v1.x", -1),
     ]:
         assert pack(args) == b"".join(conn.pack_command(*args))
+
     class Name(str):
         pass
 
