@@ -3,7 +3,7 @@
 A USSD request comes with every keypress of every caller. Through the whole app it passes the
 framework's outer layers (server error page, telemetry, a body limit we set ourselves, an exit
 stack for uploads) and a router of every route of the team web: 12% of its instructions
-(``bench.ussd_cpu --tips --callgrind``: 1.164 M before, 1.020 M after). On the lane it passes
+(``bench.ussd_cpu --tips --callgrind``: 1.164 M before, 1.065 M after). On the lane it passes
 the same middleware as any request (access line and metrics, security headers, catch-all, body
 limit, ...) in the same order, then the app's exception handlers, then a router holding only the
 routes under the lane's prefixes. Answers are the same: a 404 or 405 there is the app's.
