@@ -21,7 +21,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 class HotlineApp(FastAPI):
     """FastAPI whose middleware stack sends a lane's paths around the framework's layers."""
 
-    lanes: list[tuple[str, APIRouter]]
+    lanes: tuple[tuple[str, APIRouter], ...] = ()
+    """Each lane's path prefix and router, as included."""
 
     def include_lane(self, router: APIRouter, prefix: str) -> None:
         """Include ``router`` as usual and serve every path under ``prefix`` with its routes
@@ -30,17 +31,16 @@ class HotlineApp(FastAPI):
         if stray or not prefix.startswith("/") or not prefix.endswith("/"):
             raise ValueError(f"lane {prefix!r}: its routes must all be under it")
         self.include_router(router)
-        self.lanes = [*getattr(self, "lanes", []), (prefix, router)]
+        self.lanes = (*self.lanes, (prefix, router))
 
     def build_middleware_stack(self) -> ASGIApp:
         """The whole stack, and beside it the lane (built when the app first answers, after
         every route is in)."""
         whole = super().build_middleware_stack()
-        lanes = getattr(self, "lanes", [])
-        if not lanes:
+        if not self.lanes:
             return whole
-        prefixes = tuple(prefix for prefix, _ in lanes)
-        routes = [route for _, router in lanes for route in router.routes]
+        prefixes = tuple(prefix for prefix, _ in self.lanes)
+        routes = [route for _, router in self.lanes for route in router.routes]
         served = {getattr(route, "endpoint", None) for route in routes}
         for context in iter_route_contexts(self.router.routes):
             template = context.path_format or context.path or ""

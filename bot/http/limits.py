@@ -22,6 +22,8 @@ from collections.abc import Sequence
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bot.http.scope import header
+
 log = logging.getLogger(__name__)
 
 KIB = 1024
@@ -120,13 +122,11 @@ class BodyLimit:
 
 
 def _content_length(scope: Scope) -> int | None:
-    for name, value in scope.get("headers", ()):
-        if name == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None
-    return None
+    value = header(scope, b"content-length")
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
 
 
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
@@ -152,11 +152,11 @@ def _maybe_json(scope: Scope) -> bool:
     the Telegram webhook, which reads its body as JSON whatever the type says."""
     if scope.get("path", "").startswith("/telegram/"):
         return True
-    for name, value in scope.get("headers", ()):
-        if name == b"content-type":
-            kind = bytes(value).split(b";", 1)[0].strip().lower()
-            return kind in (b"", b"application/json", b"text/plain") or kind.endswith(b"+json")
-    return True
+    value = header(scope, b"content-type")
+    if value is None:
+        return True
+    kind = value.split(";", 1)[0].strip().lower()
+    return kind in ("", "application/json", "text/plain") or kind.endswith("+json")
 
 
 class LoneSurrogates:

@@ -216,8 +216,14 @@ class SessionStore(ABC):
         check_lock_args(timeout, wait)
         return self._hold(key, tuple(recall), timeout, wait)
 
+    def _hold(
+        self, key: str, recall: tuple[str, ...], timeout: float, wait: float
+    ) -> AbstractAsyncContextManager[Held]:
+        """What ``hold`` returns: by default ``_composed``; a backend may do better."""
+        return self._composed(key, recall, timeout, wait)
+
     @asynccontextmanager
-    async def _hold(
+    async def _composed(
         self, key: str, recall: tuple[str, ...], timeout: float, wait: float
     ) -> AsyncIterator[Held]:
         """The plain composition of lock, get, recall, set/delete and remember."""

@@ -305,16 +305,15 @@ class RedisSessionStore(SessionStore):
     async def _locked(self, key: str, timeout: float, wait: float) -> AsyncIterator[None]:
         """Take the token lock, yield, and release it tolerating expiry."""
         token = _token()
-        await self._acquire(None, key, token, timeout, wait, ())
+        await self._acquire(self._pipe, key, token, timeout, wait, ())
         try:
             yield
         finally:
-            await self._release(None, key, token, ())
+            await self._release(self._pipe, key, token, ())
 
-    @asynccontextmanager
-    async def _hold(
+    def _hold(
         self, key: str, recall: tuple[str, ...], timeout: float, wait: float
-    ) -> AsyncIterator[Held]:
+    ) -> AbstractAsyncContextManager[Held]:
         """Lock and read in one round trip; write what was staged and unlock in one more.
 
         Both go through the pipe, or (a TLS URL) over one connection taken from the pool for
@@ -322,9 +321,13 @@ class RedisSessionStore(SessionStore):
         much as a command.
         """
         if self._pipe is not None:
-            async with self._held(self._pipe, key, recall, timeout, wait) as held:
-                yield held
-            return
+            return self._held(self._pipe, key, recall, timeout, wait)
+        return self._pooled(key, recall, timeout, wait)
+
+    @asynccontextmanager
+    async def _pooled(
+        self, key: str, recall: tuple[str, ...], timeout: float, wait: float
+    ) -> AsyncIterator[Held]:
         pool = self._client.connection_pool
         conn: AbstractConnection = await pool.get_connection()
         try:
